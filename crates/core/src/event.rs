@@ -1,0 +1,219 @@
+//! Audit events: the validated shape a producer sends and the GitLab payload that is streamed.
+
+use serde_json::{Map, Value};
+use std::fmt;
+
+use crate::time::{Micros, format_micros};
+
+/// An event's public id: the producer's own (kept exactly as given), or the service's number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EventId {
+    Int(i64),
+    Str(String),
+}
+
+impl EventId {
+    /// The id as JSON text: `42` or `"abc"`. This is also its stored, unique form.
+    pub fn to_json(&self) -> String {
+        match self {
+            EventId::Int(n) => n.to_string(),
+            EventId::Str(s) => Value::String(s.clone()).to_string(),
+        }
+    }
+
+    /// Reads back the stored JSON text form.
+    pub fn from_json(text: &str) -> Option<EventId> {
+        match serde_json::from_str::<Value>(text).ok()? {
+            Value::Number(n) => n.as_i64().map(EventId::Int),
+            Value::String(s) => Some(EventId::Str(s)),
+            _ => None,
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        match self {
+            EventId::Int(n) => Value::from(*n),
+            EventId::Str(s) => Value::String(s.clone()),
+        }
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventId::Int(n) => write!(f, "{n}"),
+            EventId::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+/// The scope an event is about, with GitLab's class names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityType {
+    User,
+    Group,
+    Project,
+    InstanceScope,
+    UserNamespace,
+}
+
+impl EntityType {
+    pub const ALL: [EntityType; 5] = [
+        EntityType::User,
+        EntityType::Group,
+        EntityType::Project,
+        EntityType::InstanceScope,
+        EntityType::UserNamespace,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityType::User => "User",
+            EntityType::Group => "Group",
+            EntityType::Project => "Project",
+            EntityType::InstanceScope => "Gitlab::Audit::InstanceScope",
+            EntityType::UserNamespace => "Namespaces::UserNamespace",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EntityType> {
+        EntityType::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+
+    /// Whether the entity is a group or project, whose namespace the service tracks.
+    pub fn is_namespace(self) -> bool {
+        matches!(self, EntityType::Group | EntityType::Project)
+    }
+}
+
+/// GitLab's id for the instance scope (`Gitlab::Audit::InstanceScope::SCOPE_ID`).
+pub const INSTANCE_SCOPE_ID: i64 = 1;
+/// GitLab's full path for the instance scope.
+pub const INSTANCE_SCOPE_PATH: &str = "gitlab_instance";
+
+/// A validated event as a producer (or the service itself) submits it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewEvent {
+    pub producer_id: Option<EventId>,
+    pub event_type: String,
+    pub entity_type: Option<EntityType>,
+    pub entity_id: Option<i64>,
+    pub entity_path: Option<String>,
+    pub author_id: Option<i64>,
+    pub author_name: Option<String>,
+    pub ip_address: Option<String>,
+    pub target_id: Option<i64>,
+    pub target_type: Option<String>,
+    pub target_details: Option<String>,
+    pub details: Map<String, Value>,
+    pub created_at: Option<Micros>,
+}
+
+impl NewEvent {
+    pub fn entity_type(&self) -> EntityType {
+        self.entity_type.unwrap_or(EntityType::InstanceScope)
+    }
+}
+
+/// Renders GitLab's streamed payload without its `id`, keys in GitLab's column order.
+/// The `id` is prepended when the event is read or sent ([`payload_with_id`]), because the
+/// service's own id is only known once the log writer has placed the event.
+pub fn render_payload(event: &NewEvent, entity_id: i64, entity_path: &str, created_at: Micros) -> String {
+    let mut details = event.details.clone();
+    let mut fill = |key: &str, value: Value| {
+        if !value.is_null() && !details.contains_key(key) {
+            details.insert(key.to_owned(), value);
+        }
+    };
+    fill("event_name", Value::from(event.event_type.as_str()));
+    fill("author_name", opt_str(&event.author_name));
+    fill("target_id", event.target_id.map_or(Value::Null, Value::from));
+    fill("target_type", opt_str(&event.target_type));
+    fill("target_details", opt_str(&event.target_details));
+    fill("ip_address", opt_str(&event.ip_address));
+    fill("entity_path", Value::from(entity_path));
+
+    let mut body = Map::with_capacity(12);
+    body.insert("author_id".into(), event.author_id.map_or(Value::Null, Value::from));
+    body.insert("entity_id".into(), Value::from(entity_id));
+    body.insert("entity_type".into(), Value::from(event.entity_type().as_str()));
+    body.insert("details".into(), Value::Object(details));
+    body.insert("ip_address".into(), opt_str(&event.ip_address));
+    body.insert("author_name".into(), opt_str(&event.author_name));
+    body.insert("entity_path".into(), Value::from(entity_path));
+    body.insert("target_details".into(), opt_str(&event.target_details));
+    body.insert("created_at".into(), Value::from(format_micros(created_at)));
+    body.insert("target_type".into(), opt_str(&event.target_type));
+    body.insert("target_id".into(), event.target_id.map_or(Value::Null, Value::from));
+    body.insert("event_type".into(), Value::from(event.event_type.as_str()));
+    Value::Object(body).to_string()
+}
+
+fn opt_str(value: &Option<String>) -> Value {
+    value.as_deref().map_or(Value::Null, Value::from)
+}
+
+/// The complete GitLab payload: `{"id": <id>, ...payload}`.
+pub fn payload_with_id(id: &EventId, payload_without_id: &str) -> String {
+    let rest = payload_without_id.strip_prefix('{').unwrap_or(payload_without_id);
+    let id = id.to_json();
+    let mut out = String::with_capacity(payload_without_id.len() + id.len() + 8);
+    out.push_str("{\"id\":");
+    out.push_str(&id);
+    if rest != "}" {
+        out.push(',');
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_timestamp;
+
+    #[test]
+    fn event_ids_keep_their_json_type() {
+        assert_eq!(EventId::Int(7).to_json(), "7");
+        assert_eq!(EventId::Str("7".into()).to_json(), "\"7\"");
+        for id in [EventId::Int(-3), EventId::Str("a\"b".into())] {
+            assert_eq!(EventId::from_json(&id.to_json()), Some(id));
+        }
+    }
+
+    #[test]
+    fn payload_has_gitlab_keys_in_order() {
+        let event = NewEvent {
+            event_type: "repository_git_operation".into(),
+            entity_type: Some(EntityType::Project),
+            author_id: Some(-3),
+            author_name: Some("deploy-key-name".into()),
+            ip_address: Some("127.0.0.1".into()),
+            target_id: Some(29),
+            target_type: Some("Project".into()),
+            target_details: Some("example-project".into()),
+            ..NewEvent::default()
+        };
+        let at = parse_timestamp("2022-07-26T05:43:53.662Z").unwrap();
+        let payload = render_payload(&event, 29, "example-group/example-project", at);
+        let full = payload_with_id(&EventId::Int(1), &payload);
+        let value: Value = serde_json::from_str(&full).unwrap();
+        let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "id", "author_id", "entity_id", "entity_type", "details", "ip_address", "author_name",
+                "entity_path", "target_details", "created_at", "target_type", "target_id", "event_type"
+            ]
+        );
+        assert_eq!(value["created_at"], "2022-07-26T05:43:53.662Z");
+        assert_eq!(value["details"]["entity_path"], "example-group/example-project");
+        assert_eq!(value["details"]["event_name"], "repository_git_operation");
+        assert_eq!(value["id"], 1);
+    }
+
+    #[test]
+    fn payload_with_id_handles_empty_object() {
+        assert_eq!(payload_with_id(&EventId::Str("x".into()), "{}"), "{\"id\":\"x\"}");
+    }
+}

@@ -1,0 +1,14 @@
+//! auditrelay's domain: audit events, identity rules and validation. Pure logic, no I/O.
+//!
+//! Every rule that more than one interface needs (REST, GraphQL, UI, CLI) lives here once.
+
+pub mod access;
+pub mod event;
+pub mod event_types;
+pub mod ingest;
+pub mod names;
+pub mod time;
+
+pub use access::{AccessLevel, Scope};
+pub use event::{EntityType, EventId, NewEvent};
+pub use ingest::{IngestError, IngestLimits, parse_ingest_body};

@@ -1,0 +1,87 @@
+//! Starting and stopping the service: open the store, start the log writer, bootstrap, serve
+//! HTTP until shutdown, then let in-flight commits finish.
+
+use anyhow::Context;
+use auditrelay_store::{LogWriter, Store};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+use crate::api::{AppState, router};
+use crate::cli::ServeArgs;
+use crate::service::Service;
+use crate::bootstrap;
+
+/// `auditrelay serve`: runs until SIGINT or SIGTERM.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    run(args, listener, shutdown_signal()).await
+}
+
+pub async fn open_store(args: &ServeArgs) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
+    Ok(match &args.database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Store::open_postgres(url).await.context("cannot open the PostgreSQL store")?
+        }
+        Some(url) => anyhow::bail!("--database-url must be a postgres:// URL, got '{url}'"),
+        None => Store::open_sqlite(&args.data_dir).await.context("cannot open the embedded SQLite store")?,
+    })
+}
+
+/// Serves on `listener` until `shutdown` completes.
+pub async fn run(args: ServeArgs, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let store = open_store(&args).await?;
+    let (log, writer) = LogWriter::start(store.clone()).await?;
+    let service = Arc::new(Service::new(store.clone(), log));
+    bootstrap::ensure_root(&service, &args).await?;
+    if args.clickhouse_url.is_some() {
+        tracing::warn!("--clickhouse-url is accepted but the ClickHouse archive is not built yet; reads use the operational store");
+    }
+
+    let state = AppState { service, metrics: metrics_handle() };
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let address = listener.local_addr()?;
+    println!("auditrelay listening on http://{address}");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+
+    // The router (and with it every handle to the log writer) is gone: the writer drains its
+    // queue, commits, and stops.
+    if tokio::time::timeout(Duration::from_secs(30), writer).await.is_err() {
+        tracing::error!("the event log writer did not finish within 30 s");
+    }
+    store.close().await;
+    tracing::info!("auditrelay stopped");
+    Ok(())
+}
+
+/// The process-wide Prometheus recorder (installed once; later servers in the process share it).
+fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE.get_or_init(|| PrometheusBuilder::new().install_recorder().ok()).clone()
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,63 @@
+//! First start: create the `root` administrator and hand its credentials to the operator once.
+
+use auditrelay_core::Scope;
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::ServeArgs;
+use crate::error::ServiceError;
+use crate::service::Service;
+use crate::service::identity::{CreateToken, CreateUser};
+use crate::service::secrets::random_string;
+
+pub const CREDENTIALS_FILE: &str = "initial_root_credentials";
+
+/// Creates `root` if there are no users yet. Given values (from the environment) are used;
+/// generated ones are printed once and written to `<data-dir>/initial_root_credentials`.
+pub async fn ensure_root(service: &Service, args: &ServeArgs) -> anyhow::Result<()> {
+    if service.store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let password_given = args.root_password.is_some();
+    let token_given = args.root_token.is_some();
+    let password = args.root_password.clone().unwrap_or_else(|| random_string(24));
+    let token = args.root_token.clone().unwrap_or_else(crate::service::secrets::generate_token);
+    if token.trim().len() < 16 {
+        anyhow::bail!("AUDITRELAY_ROOT_TOKEN must be at least 16 characters");
+    }
+    let root = CreateUser {
+        username: "root".into(),
+        name: "Administrator".into(),
+        email: "admin@example.com".into(),
+        password: password.clone(),
+        admin: true,
+    };
+    let user = match service.insert_user(&root).await {
+        Ok(user) => user,
+        // Another node sharing the database bootstrapped first.
+        Err(ServiceError::Conflict(_)) => return Ok(()),
+        Err(other) => return Err(other.into()),
+    };
+    let scopes = Scope::ALL.iter().map(|s| s.as_str().to_owned()).collect();
+    let input = CreateToken { name: "initial root token".into(), scopes, expires_at: None };
+    service.insert_token_text(user.id, &input, token.clone()).await?;
+
+    let mut lines = vec!["Username: root".to_owned()];
+    lines.push(if password_given { "Password: (from AUDITRELAY_ROOT_PASSWORD)".into() } else { format!("Password: {password}") });
+    lines.push(if token_given { "Token: (from AUDITRELAY_ROOT_TOKEN)".into() } else { format!("Token: {token}") });
+    let text = lines.join("\n") + "\n";
+    write_private(&args.data_dir.join(CREDENTIALS_FILE), &text)?;
+    if !(password_given && token_given) {
+        println!("Created user root. Initial credentials (shown once; also in {}):\n{text}", args.data_dir.join(CREDENTIALS_FILE).display());
+    }
+    Ok(())
+}
+
+/// Writes a file readable by its owner only.
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
+}

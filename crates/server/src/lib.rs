@@ -1,0 +1,12 @@
+//! The auditrelay service: the service layer every interface calls, the HTTP APIs over it, and
+//! the process around them (configuration, bootstrap, serve, bench).
+
+pub mod api;
+pub mod app;
+pub mod bench;
+pub mod bootstrap;
+pub mod cli;
+pub mod error;
+pub mod service;
+
+pub use error::ServiceError;

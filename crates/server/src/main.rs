@@ -1,0 +1,19 @@
+//! The `auditrelay` binary: parse the command line and hand over to the library.
+
+use auditrelay_server::cli::{Cli, Command};
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => auditrelay_server::app::serve(args).await,
+            Command::Bench(args) => auditrelay_server::bench::run(args).await,
+        }
+    })
+}

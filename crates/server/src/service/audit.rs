@@ -1,0 +1,64 @@
+//! The service's own administrative actions, recorded as audit events in the same log.
+
+use auditrelay_core::event::render_payload;
+use auditrelay_core::time::now_micros;
+use auditrelay_core::{EntityType, NewEvent};
+use auditrelay_store::PreparedEvent;
+use serde_json::{Map, Value};
+
+use super::{Caller, Service};
+use crate::error::ServiceResult;
+
+/// What an administrative event is about.
+pub struct AdminEvent<'a> {
+    pub event_type: &'a str,
+    pub entity_type: EntityType,
+    pub entity_id: i64,
+    pub entity_path: &'a str,
+    /// The service's group and project the entity belongs to, for routing.
+    pub group_id: Option<i64>,
+    pub project_id: Option<i64>,
+    pub root_group_id: Option<i64>,
+    pub target_type: &'a str,
+    pub target_id: i64,
+    pub target_details: &'a str,
+    pub message: String,
+}
+
+impl Service {
+    /// Appends an administrative event authored by `caller` and waits for its commit.
+    pub async fn record(&self, caller: &Caller, event: AdminEvent<'_>) -> ServiceResult<()> {
+        let mut details = Map::new();
+        details.insert("custom_message".into(), Value::from(event.message));
+        details.insert("author_class".into(), Value::from("User"));
+        let new = NewEvent {
+            event_type: event.event_type.to_owned(),
+            entity_type: Some(event.entity_type),
+            entity_id: Some(event.entity_id),
+            entity_path: Some(event.entity_path.to_owned()),
+            author_id: Some(caller.user.id),
+            author_name: Some(caller.user.name.clone()),
+            ip_address: caller.ip.map(|ip| ip.to_string()),
+            target_id: Some(event.target_id),
+            target_type: Some(event.target_type.to_owned()),
+            target_details: Some(event.target_details.to_owned()),
+            details,
+            ..NewEvent::default()
+        };
+        let created_at = now_micros();
+        let prepared = PreparedEvent {
+            producer_id: None,
+            created_at,
+            event_type: new.event_type.clone(),
+            entity_type: event.entity_type.as_str().to_owned(),
+            entity_id: event.entity_id,
+            author_id: new.author_id,
+            group_id: event.group_id,
+            project_id: event.project_id,
+            root_group_id: event.root_group_id,
+            payload: render_payload(&new, event.entity_id, event.entity_path, created_at),
+        };
+        self.log.append(vec![prepared]).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,70 @@
+//! Who is calling: token authentication and the caller's identity for audit records.
+
+use auditrelay_core::access::{Need, scope_needed, scopes_allow};
+use auditrelay_core::time::now_micros;
+use auditrelay_core::Scope;
+use auditrelay_store::identity::User;
+use std::net::IpAddr;
+
+use super::Service;
+use super::secrets::{digests_equal, token_digest};
+use crate::error::{ServiceError, ServiceResult};
+
+/// Refresh a token's `last_used_at` at most this often, like GitLab, to spare writes.
+const LAST_USED_RESOLUTION_MICROS: i64 = 10 * 60 * 1_000_000;
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub scopes: Vec<Scope>,
+    pub ip: Option<IpAddr>,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.user.is_admin
+    }
+
+    /// Fails unless the token's scopes allow `need`.
+    pub fn require(&self, need: Need) -> ServiceResult<()> {
+        if scopes_allow(&self.scopes, need, self.user.is_admin) {
+            Ok(())
+        } else {
+            Err(ServiceError::InsufficientScope(scope_needed(need)))
+        }
+    }
+
+    pub fn require_admin(&self) -> ServiceResult<()> {
+        if self.user.is_admin { Ok(()) } else { Err(ServiceError::Forbidden) }
+    }
+}
+
+impl Service {
+    /// Resolves a presented token to its caller. Unknown, revoked and expired tokens, and
+    /// blocked users, are all answered alike: `401`.
+    pub async fn authenticate(&self, token: &str, ip: Option<IpAddr>) -> ServiceResult<Caller> {
+        if token.is_empty() || token.len() > 256 {
+            return Err(ServiceError::Unauthorized);
+        }
+        let digest = token_digest(token);
+        let Some((found, user, stored_digest)) = self.store.token_by_digest(&digest).await? else {
+            return Err(ServiceError::Unauthorized);
+        };
+        let now = now_micros();
+        let expired = found.expires_at.is_some_and(|at| at <= now);
+        if !digests_equal(&digest, &stored_digest) || found.revoked || expired || user.state != "active" {
+            return Err(ServiceError::Unauthorized);
+        }
+        if found.last_used_at.is_none_or(|at| now - at > LAST_USED_RESOLUTION_MICROS) {
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                if let Err(error) = store.touch_token(found.id, now).await {
+                    tracing::warn!(%error, "could not record token use");
+                }
+            });
+        }
+        let scopes = found.scopes.iter().filter_map(|s| s.parse().ok()).collect();
+        Ok(Caller { user, scopes, ip })
+    }
+}

@@ -1,0 +1,155 @@
+//! Reading the audit log: instance, group (with subgroups and projects) and project scopes,
+//! with GitLab's filters and offset or keyset pagination.
+
+use auditrelay_core::access::Need;
+use auditrelay_core::{AccessLevel, EntityType};
+use auditrelay_store::{EventFilter, EventScope, SeqOrder, StoredEvent};
+
+use super::access::Access;
+use super::{Caller, Service};
+use crate::error::{ServiceError, ServiceResult};
+
+pub const DEFAULT_PER_PAGE: i64 = 20;
+pub const MAX_PER_PAGE: i64 = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Page {
+    Offset { page: i64, per_page: i64 },
+    /// From a keyset position; GitLab offers newest first, oldest first is for followers.
+    Keyset { order: SeqOrder, per_page: i64 },
+}
+
+/// The read API's filters, as the caller gave them.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    pub created_after: Option<i64>,
+    pub created_before: Option<i64>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<i64>,
+}
+
+pub struct EventPage {
+    pub events: Vec<StoredEvent>,
+    /// Offset pagination only.
+    pub total: Option<i64>,
+    /// Keyset pagination: the `seq` to continue from, if there is a next page.
+    pub next_seq: Option<i64>,
+}
+
+/// The scope of a read, after authorization.
+enum Scoped {
+    All,
+    Group(auditrelay_store::namespaces::Group),
+    Project(i64),
+}
+
+impl Service {
+    pub async fn instance_events(&self, caller: &Caller, query: &EventQuery, page: Page) -> ServiceResult<EventPage> {
+        caller.require(Need::Read)?;
+        caller.require_admin()?;
+        self.read_events(Scoped::All, None, query, page).await
+    }
+
+    pub async fn group_events(&self, caller: &Caller, group: &str, query: &EventQuery, page: Page) -> ServiceResult<EventPage> {
+        let (group, author) = self.group_read_scope(caller, group).await?;
+        self.read_events(Scoped::Group(group), author, query, page).await
+    }
+
+    pub async fn project_events(&self, caller: &Caller, project: &str, query: &EventQuery, page: Page) -> ServiceResult<EventPage> {
+        let (project_id, author) = self.project_read_scope(caller, project).await?;
+        self.read_events(Scoped::Project(project_id), author, query, page).await
+    }
+
+    pub async fn instance_event(&self, caller: &Caller, id: &str) -> ServiceResult<StoredEvent> {
+        caller.require(Need::Read)?;
+        caller.require_admin()?;
+        self.store.find_event(id).await?.ok_or(ServiceError::NotFound("Audit Event"))
+    }
+
+    pub async fn group_event(&self, caller: &Caller, group: &str, id: &str) -> ServiceResult<StoredEvent> {
+        let (group, author) = self.group_read_scope(caller, group).await?;
+        let event = self.store.find_event(id).await?.ok_or(ServiceError::NotFound("Audit Event"))?;
+        let in_tree = match event.group_id {
+            Some(gid) if event.root_group_id == Some(group.root_id) => {
+                gid == group.id || self.store.group_by_id(gid).await?.is_some_and(|g| g.full_path.starts_with(&format!("{}/", group.full_path)))
+            }
+            _ => false,
+        };
+        visible(event, in_tree, author)
+    }
+
+    pub async fn project_event(&self, caller: &Caller, project: &str, id: &str) -> ServiceResult<StoredEvent> {
+        let (project_id, author) = self.project_read_scope(caller, project).await?;
+        let event = self.store.find_event(id).await?.ok_or(ServiceError::NotFound("Audit Event"))?;
+        let in_project = event.project_id == Some(project_id);
+        visible(event, in_project, author)
+    }
+
+    /// Owners (and admins) read all of a group's events; other members with at least the
+    /// Developer role read only the events they authored, as in GitLab.
+    async fn group_read_scope(&self, caller: &Caller, group: &str) -> ServiceResult<(auditrelay_store::namespaces::Group, Option<i64>)> {
+        caller.require(Need::Read)?;
+        let (group, access) = self.visible_group(caller, group).await?;
+        Ok((group, author_limit(caller, access, AccessLevel::Owner)?))
+    }
+
+    /// Maintainers, Owners and admins read all of a project's events; Developers their own.
+    async fn project_read_scope(&self, caller: &Caller, project: &str) -> ServiceResult<(i64, Option<i64>)> {
+        caller.require(Need::Read)?;
+        let (project, access) = self.visible_project(caller, project).await?;
+        Ok((project.id, author_limit(caller, access, AccessLevel::Maintainer)?))
+    }
+
+    async fn read_events(&self, scope: Scoped, author: Option<i64>, query: &EventQuery, page: Page) -> ServiceResult<EventPage> {
+        if let Some(entity_type) = &query.entity_type
+            && EntityType::parse(entity_type).is_none()
+        {
+            return Err(ServiceError::BadParam("entity_type does not have a valid value".into()));
+        }
+        if query.entity_id.is_some() && query.entity_type.is_none() {
+            return Err(ServiceError::BadParam("entity_id requires entity_type".into()));
+        }
+        let filter = EventFilter {
+            scope: match scope {
+                Scoped::All => EventScope::All,
+                Scoped::Project(id) => EventScope::Project(id),
+                Scoped::Group(g) => EventScope::GroupTree { group_id: g.id, is_root: g.parent_id.is_none(), full_path: g.full_path },
+            },
+            created_after: query.created_after,
+            created_before: query.created_before,
+            entity_type: query.entity_type.clone(),
+            entity_id: query.entity_id,
+            author_id: author,
+        };
+        match page {
+            Page::Offset { page, per_page } => {
+                let newest_first = SeqOrder::NewestFirst { before: None };
+                let events = self.store.list_events(&filter, newest_first, (page - 1) * per_page, per_page).await?;
+                let total = self.store.count_events(&filter).await?;
+                Ok(EventPage { events, total: Some(total), next_seq: None })
+            }
+            Page::Keyset { order, per_page } => {
+                let mut events = self.store.list_events(&filter, order, 0, per_page + 1).await?;
+                let more = events.len() as i64 > per_page;
+                events.truncate(per_page as usize);
+                let next = if more { events.last().map(|e| e.seq) } else { None };
+                Ok(EventPage { events, total: None, next_seq: next })
+            }
+        }
+    }
+}
+
+fn author_limit(caller: &Caller, access: Access, sees_all: AccessLevel) -> ServiceResult<Option<i64>> {
+    if access.at_least(sees_all) {
+        Ok(None)
+    } else if access.at_least(AccessLevel::Developer) {
+        Ok(Some(caller.user.id))
+    } else {
+        Err(ServiceError::Forbidden)
+    }
+}
+
+fn visible(event: StoredEvent, in_scope: bool, author: Option<i64>) -> ServiceResult<StoredEvent> {
+    let authored = author.is_none_or(|a| event.author_id == Some(a));
+    if in_scope && authored { Ok(event) } else { Err(ServiceError::NotFound("Audit Event")) }
+}

@@ -1,0 +1,314 @@
+//! Users, personal access tokens, groups, projects and memberships, each change audited.
+
+use auditrelay_core::access::Need;
+use auditrelay_core::event_types as types;
+use auditrelay_core::names::{validate_email, validate_name, validate_password, validate_path_segment};
+use auditrelay_core::time::now_micros;
+use auditrelay_core::{AccessLevel, EntityType, Scope};
+use auditrelay_store::identity::{Member, NewToken, NewUser, Token, User};
+use auditrelay_store::namespaces::{Group, Project};
+
+use super::audit::AdminEvent;
+use super::secrets::{generate_token, hash_password, token_digest};
+use super::{Caller, Service};
+use crate::error::{ServiceError, ServiceResult};
+
+pub struct CreateUser {
+    pub username: String,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub admin: bool,
+}
+
+pub struct CreateToken {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<i64>,
+}
+
+pub struct CreateGroup {
+    pub name: String,
+    pub path: String,
+    pub parent_id: Option<i64>,
+}
+
+pub struct CreateProject {
+    pub name: String,
+    pub path: String,
+    pub namespace_id: i64,
+}
+
+fn check(attribute: &str, result: Result<(), String>) -> ServiceResult<()> {
+    result.map_err(|message| ServiceError::invalid(attribute, message))
+}
+
+impl Service {
+    pub async fn create_user(&self, caller: &Caller, input: CreateUser) -> ServiceResult<User> {
+        caller.require(Need::Write)?;
+        caller.require_admin()?;
+        check("username", validate_path_segment(&input.username))?;
+        check("name", validate_name(&input.name))?;
+        check("email", validate_email(&input.email))?;
+        check("password", validate_password(&input.password))?;
+        let (username_taken, email_taken) = self.store.user_taken(&input.username, &input.email).await?;
+        if email_taken {
+            return Err(ServiceError::Conflict("Email has already been taken".into()));
+        }
+        if username_taken {
+            return Err(ServiceError::Conflict("Username has already been taken".into()));
+        }
+        let user = self.insert_user(&input).await?;
+        self.record(caller, user_event(types::USER_CREATED, &user, format!("Created user {}", user.username))).await?;
+        Ok(user)
+    }
+
+    /// Creates a user without an acting caller (bootstrap of `root`).
+    pub async fn insert_user(&self, input: &CreateUser) -> ServiceResult<User> {
+        let password_hash = hash_password(&input.password)?;
+        let new = NewUser {
+            username: &input.username,
+            name: &input.name,
+            email: &input.email,
+            password_hash: &password_hash,
+            is_admin: input.admin,
+        };
+        Ok(self.store.create_user(&new).await?)
+    }
+
+    pub async fn user(&self, caller: &Caller, id: i64) -> ServiceResult<User> {
+        caller.require(Need::Read)?;
+        let user = self.store.user_by_id(id).await?.ok_or(ServiceError::NotFound("User"))?;
+        if caller.is_admin() || caller.user.id == id { Ok(user) } else { Err(ServiceError::NotFound("User")) }
+    }
+
+    pub async fn users(&self, caller: &Caller, offset: i64, limit: i64) -> ServiceResult<Vec<User>> {
+        caller.require(Need::Read)?;
+        caller.require_admin()?;
+        Ok(self.store.list_users(offset, limit).await?)
+    }
+
+    /// Creates a token for a user (admin only). Returns the token and its plain text, shown once.
+    pub async fn create_token(&self, caller: &Caller, user_id: i64, input: CreateToken) -> ServiceResult<(Token, String)> {
+        caller.require(Need::Write)?;
+        caller.require_admin()?;
+        let user = self.store.user_by_id(user_id).await?.ok_or(ServiceError::NotFound("User"))?;
+        check("name", validate_name(&input.name))?;
+        if input.scopes.is_empty() {
+            return Err(ServiceError::missing("scopes"));
+        }
+        for scope in &input.scopes {
+            scope.parse::<Scope>().map_err(|e| ServiceError::BadParam(format!("scopes does not have a valid value: {e}")))?;
+        }
+        if input.expires_at.is_some_and(|at| at <= now_micros()) {
+            return Err(ServiceError::invalid("expires_at", "must be in the future"));
+        }
+        let (token, plain) = self.insert_token(user.id, &input).await?;
+        let message = format!("Created personal access token {} with scopes {}", token.name, token.scopes.join(", "));
+        let mut event = user_event(types::PERSONAL_ACCESS_TOKEN_CREATED, &user, message);
+        event.target_type = "PersonalAccessToken";
+        event.target_id = token.id;
+        event.target_details = &token.name;
+        self.record(caller, event).await?;
+        Ok((token, plain))
+    }
+
+    /// Stores a token without an acting caller (bootstrap). `input.scopes` must be valid.
+    pub async fn insert_token(&self, user_id: i64, input: &CreateToken) -> ServiceResult<(Token, String)> {
+        self.insert_token_text(user_id, input, generate_token()).await
+    }
+
+    pub async fn insert_token_text(&self, user_id: i64, input: &CreateToken, plain: String) -> ServiceResult<(Token, String)> {
+        let digest = token_digest(&plain);
+        let new = NewToken { user_id, name: &input.name, digest: &digest, scopes: &input.scopes, expires_at: input.expires_at };
+        Ok((self.store.create_token(&new).await?, plain))
+    }
+
+    /// Tokens of a user: their own, or any user's for an admin.
+    pub async fn tokens(&self, caller: &Caller, user_id: Option<i64>) -> ServiceResult<Vec<Token>> {
+        caller.require(Need::Read)?;
+        let user_id = user_id.unwrap_or(caller.user.id);
+        if user_id != caller.user.id && !caller.is_admin() {
+            return Err(ServiceError::Forbidden);
+        }
+        Ok(self.store.tokens_of_user(user_id).await?)
+    }
+
+    pub async fn revoke_token(&self, caller: &Caller, token_id: i64) -> ServiceResult<()> {
+        caller.require(Need::Write)?;
+        let token = self.store.token_by_id(token_id).await?.ok_or(ServiceError::NotFound("Token"))?;
+        if token.user_id != caller.user.id && !caller.is_admin() {
+            return Err(ServiceError::NotFound("Token"));
+        }
+        if !self.store.revoke_token(token.id).await? {
+            return Err(ServiceError::BadParam("Token already revoked".into()));
+        }
+        let user = self.store.user_by_id(token.user_id).await?.ok_or(ServiceError::NotFound("User"))?;
+        let mut event = user_event(types::PERSONAL_ACCESS_TOKEN_REVOKED, &user, format!("Revoked personal access token {}", token.name));
+        event.target_type = "PersonalAccessToken";
+        event.target_id = token.id;
+        event.target_details = &token.name;
+        self.record(caller, event).await
+    }
+
+    /// Creates a group; the creator becomes its Owner. Subgroups need Maintainer on the parent.
+    pub async fn create_group(&self, caller: &Caller, input: CreateGroup) -> ServiceResult<Group> {
+        caller.require(Need::Write)?;
+        check("name", validate_name(&input.name))?;
+        check("path", validate_path_segment(&input.path))?;
+        let parent = match input.parent_id {
+            None => None,
+            Some(id) => {
+                let parent = self.store.group_by_id(id).await?.ok_or(ServiceError::NotFound("Parent Group"))?;
+                let access = self.group_access(caller, &parent).await?;
+                if !access.can_see() {
+                    return Err(ServiceError::NotFound("Parent Group"));
+                }
+                if !access.at_least(AccessLevel::Maintainer) {
+                    return Err(ServiceError::Denied("you need at least the Maintainer role on the parent group".into()));
+                }
+                if parent.full_path.split('/').count() >= auditrelay_core::names::MAX_NAMESPACE_DEPTH {
+                    return Err(ServiceError::invalid("parent_id", "has too deep a level of nesting"));
+                }
+                Some(parent)
+            }
+        };
+        let group = self.store.create_group(&input.name, &input.path, parent.as_ref()).await.map_err(|e| match e {
+            auditrelay_store::StoreError::Conflict(_) => ServiceError::invalid("path", "has already been taken"),
+            other => other.into(),
+        })?;
+        self.store.add_member(group.id, caller.user.id, AccessLevel::Owner.value()).await?;
+        self.record(caller, group_event(types::GROUP_CREATED, &group, "Group", group.id, &group.full_path, format!("Created group {}", group.full_path)))
+            .await?;
+        Ok(group)
+    }
+
+    pub async fn group(&self, caller: &Caller, id_or_path: &str) -> ServiceResult<Group> {
+        caller.require(Need::Read)?;
+        Ok(self.visible_group(caller, id_or_path).await?.0)
+    }
+
+    /// Groups the caller can see: all for an admin, else those under their memberships.
+    pub async fn groups(&self, caller: &Caller, offset: i64, limit: i64) -> ServiceResult<Vec<Group>> {
+        caller.require(Need::Read)?;
+        if caller.is_admin() {
+            return Ok(self.store.list_groups(offset, limit).await?);
+        }
+        let mut roots = Vec::new();
+        for (group_id, _) in self.store.memberships_of_user(caller.user.id).await? {
+            if let Some(group) = self.store.group_by_id(group_id).await? {
+                roots.push(group.full_path);
+            }
+        }
+        let all = self.store.list_groups(0, i64::MAX / 2).await?;
+        let visible = all.into_iter().filter(|g| roots.iter().any(|r| g.full_path == *r || g.full_path.starts_with(&format!("{r}/"))));
+        Ok(visible.skip(offset as usize).take(limit as usize).collect())
+    }
+
+    pub async fn create_project(&self, caller: &Caller, input: CreateProject) -> ServiceResult<(Project, Group)> {
+        caller.require(Need::Write)?;
+        check("name", validate_name(&input.name))?;
+        check("path", validate_path_segment(&input.path))?;
+        let namespace = self.store.group_by_id(input.namespace_id).await?.ok_or(ServiceError::NotFound("Namespace"))?;
+        let access = self.group_access(caller, &namespace).await?;
+        if !access.can_see() {
+            return Err(ServiceError::NotFound("Namespace"));
+        }
+        if !access.at_least(AccessLevel::Maintainer) {
+            return Err(ServiceError::Denied("you need at least the Maintainer role in the namespace".into()));
+        }
+        let project = self.store.create_project(&input.name, &input.path, &namespace).await.map_err(|e| match e {
+            auditrelay_store::StoreError::Conflict(_) => ServiceError::invalid("path", "has already been taken"),
+            other => other.into(),
+        })?;
+        let mut event = group_event(types::PROJECT_CREATED, &namespace, "Project", project.id, &project.full_path, format!("Created project {}", project.full_path));
+        event.entity_type = EntityType::Project;
+        event.entity_id = project.id;
+        event.entity_path = &project.full_path;
+        event.project_id = Some(project.id);
+        self.record(caller, event).await?;
+        Ok((project, namespace))
+    }
+
+    pub async fn project(&self, caller: &Caller, id_or_path: &str) -> ServiceResult<(Project, Group)> {
+        caller.require(Need::Read)?;
+        let (project, _) = self.visible_project(caller, id_or_path).await?;
+        let namespace = self.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Project"))?;
+        Ok((project, namespace))
+    }
+
+    pub async fn projects(&self, caller: &Caller, offset: i64, limit: i64) -> ServiceResult<Vec<(Project, Group)>> {
+        caller.require(Need::Read)?;
+        let mut out = Vec::new();
+        let all = self.store.list_projects(0, i64::MAX / 2).await?;
+        for project in all {
+            if let Ok((project, _)) = self.visible_project(caller, &project.id.to_string()).await
+                && let Some(group) = self.store.group_by_id(project.namespace_id).await?
+            {
+                out.push((project, group));
+            }
+        }
+        Ok(out.into_iter().skip(offset as usize).take(limit as usize).collect())
+    }
+
+    /// Adds a member to a group. Needs Owner on the group (or admin).
+    pub async fn add_member(&self, caller: &Caller, group: &str, user_id: i64, access_level: i64) -> ServiceResult<Member> {
+        caller.require(Need::Write)?;
+        let (group, access) = self.visible_group(caller, group).await?;
+        if !access.at_least(AccessLevel::Owner) {
+            return Err(ServiceError::Denied("you need the Owner role to add members".into()));
+        }
+        let level = AccessLevel::from_value(access_level)
+            .ok_or_else(|| ServiceError::BadParam("access_level does not have a valid value".into()))?;
+        let user = self.store.user_by_id(user_id).await?.ok_or(ServiceError::NotFound("User"))?;
+        self.store.add_member(group.id, user.id, level.value()).await.map_err(|e| match e {
+            auditrelay_store::StoreError::Conflict(_) => ServiceError::Conflict("Member already exists".into()),
+            other => other.into(),
+        })?;
+        let message = format!("Added {} as {:?}", user.username, level);
+        self.record(caller, group_event(types::MEMBER_CREATED, &group, "User", user.id, &user.username, message)).await?;
+        self.member(caller, &group.id.to_string(), user.id).await
+    }
+
+    pub async fn members(&self, caller: &Caller, group: &str) -> ServiceResult<Vec<Member>> {
+        caller.require(Need::Read)?;
+        let (group, _) = self.visible_group(caller, group).await?;
+        Ok(self.store.members_of_group(group.id).await?)
+    }
+
+    pub async fn member(&self, caller: &Caller, group: &str, user_id: i64) -> ServiceResult<Member> {
+        self.members(caller, group).await?.into_iter().find(|m| m.user.id == user_id).ok_or(ServiceError::NotFound("Member"))
+    }
+}
+
+fn user_event<'a>(event_type: &'a str, user: &'a User, message: String) -> AdminEvent<'a> {
+    AdminEvent {
+        event_type,
+        entity_type: EntityType::User,
+        entity_id: user.id,
+        entity_path: &user.username,
+        group_id: None,
+        project_id: None,
+        root_group_id: None,
+        target_type: "User",
+        target_id: user.id,
+        target_details: &user.username,
+        message,
+    }
+}
+
+fn group_event<'a>(event_type: &'a str, group: &'a Group, target_type: &'a str, target_id: i64, target_details: &'a str, message: String) -> AdminEvent<'a> {
+    AdminEvent {
+        event_type,
+        entity_type: EntityType::Group,
+        entity_id: group.id,
+        entity_path: &group.full_path,
+        group_id: Some(group.id),
+        project_id: None,
+        root_group_id: Some(group.root_id),
+        target_type,
+        target_id,
+        target_details,
+        message,
+    }
+}

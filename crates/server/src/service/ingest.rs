@@ -1,0 +1,143 @@
+//! Ingest: validate a producer's batch, place each event in the namespace tree, authorize it,
+//! and append the whole batch to the log. Nothing of a rejected batch is stored.
+
+use auditrelay_core::access::Need;
+use auditrelay_core::event::render_payload;
+use auditrelay_core::time::now_micros;
+use auditrelay_core::{AccessLevel, EntityType, EventId, NewEvent, parse_ingest_body};
+use auditrelay_store::PreparedEvent;
+
+use super::namespace_cache::{Key, Placement};
+use super::{Caller, Service};
+use crate::error::{ServiceError, ServiceResult};
+
+impl Service {
+    /// Ingests a request body. Answers the public ids, in order, once they are committed.
+    pub async fn ingest(&self, caller: &Caller, body: &[u8], ndjson: bool) -> ServiceResult<Vec<EventId>> {
+        caller.require(Need::Ingest)?;
+        let events = parse_ingest_body(body, ndjson, self.ingest_limits)?;
+        let now = now_micros();
+        let mut prepared = Vec::with_capacity(events.len());
+        for (index, event) in events.into_iter().enumerate() {
+            prepared.push(self.prepare(caller, index, event, now).await?);
+        }
+        let ids = self.log.append(prepared).await?;
+        metrics::counter!("auditrelay_ingested_events_total").increment(ids.len() as u64);
+        Ok(ids)
+    }
+
+    async fn prepare(&self, caller: &Caller, index: usize, event: NewEvent, now: i64) -> ServiceResult<PreparedEvent> {
+        let entity_type = event.entity_type();
+        let placement = self.place(caller, index, &event).await?;
+        let entity_id = event.entity_id.or(placement.as_ref().map(|p| p.entity_id)).unwrap_or_default();
+        let entity_path = event.entity_path.clone().or_else(|| placement.as_ref().map(|p| p.full_path.clone())).unwrap_or_default();
+        let created_at = event.created_at.unwrap_or(now);
+        Ok(PreparedEvent {
+            payload: render_payload(&event, entity_id, &entity_path, created_at),
+            producer_id: event.producer_id,
+            created_at,
+            event_type: event.event_type,
+            entity_type: entity_type.as_str().to_owned(),
+            entity_id,
+            author_id: event.author_id,
+            group_id: placement.as_ref().map(|p| p.group_id),
+            project_id: placement.as_ref().and_then(|p| p.project_id),
+            root_group_id: placement.as_ref().map(|p| p.root_group_id),
+        })
+    }
+
+    /// Places a group or project event. Admins' events teach the service new namespaces; other
+    /// producers may only send events for existing namespaces they own.
+    async fn place(&self, caller: &Caller, index: usize, event: &NewEvent) -> ServiceResult<Option<Placement>> {
+        let entity_type = event.entity_type();
+        if !entity_type.is_namespace() {
+            if !caller.is_admin() && !(entity_type == EntityType::User && event.entity_id == Some(caller.user.id)) {
+                return Err(refused(index, "only an administrator may send events for this entity"));
+            }
+            return Ok(None);
+        }
+        let project = entity_type == EntityType::Project;
+        let key = match (&event.entity_path, event.entity_id) {
+            (Some(path), _) if project => Key::ProjectPath(path.clone()),
+            (Some(path), _) => Key::GroupPath(path.clone()),
+            (None, Some(id)) if project => Key::ProjectId(id),
+            (None, Some(id)) => Key::GroupId(id),
+            (None, None) => return Err(ServiceError::BadInput(format!("event {index}: entity_id or entity_path is required"))),
+        };
+        let placement = match self.namespaces.get(&key) {
+            Some(found) => found,
+            None => {
+                let found = self.resolve(&key, caller.is_admin()).await?.ok_or_else(|| {
+                    ServiceError::BadInput(format!(
+                        "event {index}: {} {} does not exist; send its entity_path so it can be created",
+                        entity_type.as_str(),
+                        describe(&key)
+                    ))
+                })?;
+                self.namespaces.put(key, found.clone());
+                found
+            }
+        };
+        if !caller.is_admin() {
+            let group = self.store.group_by_id(placement.group_id).await?.ok_or(ServiceError::NotFound("Group"))?;
+            if !self.group_access(caller, &group).await?.at_least(AccessLevel::Owner) {
+                return Err(refused(index, "you must be an Owner of the event's group to send its events"));
+            }
+        }
+        Ok(Some(placement))
+    }
+
+    async fn resolve(&self, key: &Key, learn: bool) -> ServiceResult<Option<Placement>> {
+        let store = &self.store;
+        let group_placement = |g: auditrelay_store::namespaces::Group| Placement {
+            entity_id: g.id,
+            full_path: g.full_path,
+            group_id: g.id,
+            project_id: None,
+            root_group_id: g.root_id,
+        };
+        Ok(match key {
+            Key::GroupPath(path) if learn => Some(group_placement(store.ensure_group_path(path).await?)),
+            Key::GroupPath(path) => store.group_by_path(path).await?.map(group_placement),
+            Key::GroupId(id) => store.group_by_id(*id).await?.map(group_placement),
+            Key::ProjectPath(path) if learn => {
+                let (project, group) = store.ensure_project_path(path).await?;
+                Some(project_placement(project, &group))
+            }
+            Key::ProjectPath(path) => match store.project_by_path(path).await? {
+                Some(project) => self.with_namespace(project).await?,
+                None => None,
+            },
+            Key::ProjectId(id) => match store.project_by_id(*id).await? {
+                Some(project) => self.with_namespace(project).await?,
+                None => None,
+            },
+        })
+    }
+
+    async fn with_namespace(&self, project: auditrelay_store::namespaces::Project) -> ServiceResult<Option<Placement>> {
+        let group = self.store.group_by_id(project.namespace_id).await?;
+        Ok(group.map(|g| project_placement(project, &g)))
+    }
+}
+
+fn project_placement(project: auditrelay_store::namespaces::Project, group: &auditrelay_store::namespaces::Group) -> Placement {
+    Placement {
+        entity_id: project.id,
+        full_path: project.full_path,
+        group_id: group.id,
+        project_id: Some(project.id),
+        root_group_id: group.root_id,
+    }
+}
+
+fn describe(key: &Key) -> String {
+    match key {
+        Key::GroupPath(p) | Key::ProjectPath(p) => format!("'{p}'"),
+        Key::GroupId(id) | Key::ProjectId(id) => format!("with id {id}"),
+    }
+}
+
+fn refused(index: usize, why: &str) -> ServiceError {
+    ServiceError::Denied(format!("event {index}: {why}"))
+}

@@ -1,0 +1,79 @@
+//! Opening the store: SQLite file or PostgreSQL URL, connection pools and pragmas.
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::{Result, migrate};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// The operational store. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    /// Pool for reads (and, on PostgreSQL, writes too).
+    pub(crate) read: AnyPool,
+    /// Pool for writes. On SQLite a single connection, so writers never contend for the lock.
+    pub(crate) write: AnyPool,
+    pub(crate) dialect: Dialect,
+}
+
+impl Store {
+    /// Opens the embedded SQLite store in `data_dir/auditrelay.db`, creating it if needed.
+    pub async fn open_sqlite(data_dir: &Path) -> Result<Store> {
+        install_default_drivers();
+        let url = format!("sqlite://{}?mode=rwc", data_dir.join("auditrelay.db").display());
+        let options = || {
+            AnyPoolOptions::new()
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // FULL: an acknowledged commit survives power loss, not only a crash.
+                        // The group-commit writer makes that one fsync per batch.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;")
+                            .await?;
+                        Ok(())
+                    })
+                })
+        };
+        let write = options().max_connections(1).connect(&url).await?;
+        let read = options().max_connections(8).connect(&url).await?;
+        Self::finish(Store { read, write, dialect: Dialect::Sqlite }).await
+    }
+
+    /// Opens a PostgreSQL store from a `postgres://` URL.
+    pub async fn open_postgres(url: &str) -> Result<Store> {
+        install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        Self::finish(Store { read: pool.clone(), write: pool, dialect: Dialect::Postgres }).await
+    }
+
+    async fn finish(store: Store) -> Result<Store> {
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Checks that the database answers (readiness).
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}

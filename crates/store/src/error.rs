@@ -1,0 +1,29 @@
+//! Errors of the store layer.
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the text names what was taken.
+    #[error("{0} has already been taken")]
+    Conflict(String),
+    /// The log writer has stopped (the service is shutting down).
+    #[error("the event log writer is not running")]
+    WriterGone,
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migration {version} failed: {source}")]
+    Migration { version: i64, source: sqlx::Error },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::Database(error)
+    }
+}
+
+/// Maps a unique violation to [`StoreError::Conflict`] naming `what`; other errors pass through.
+pub(crate) fn conflict_as(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+    move |error| match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what.to_owned()),
+        _ => StoreError::Database(error),
+    }
+}

@@ -1,0 +1,18 @@
+//! auditrelay's operational store: the event log, identity, namespaces and settings, on SQLite
+//! (embedded, the default) or PostgreSQL, behind one [`Store`] with the same SQL for both.
+
+mod connect;
+mod error;
+pub mod identity;
+pub mod log;
+pub mod log_writer;
+mod migrate;
+pub mod namespaces;
+pub mod settings;
+
+pub use connect::{Dialect, Store};
+pub use error::StoreError;
+pub use log::{EventFilter, EventScope, PreparedEvent, SeqOrder, StoredEvent};
+pub use log_writer::LogWriter;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,321 @@
+//! The event log: append a batch in one transaction with gapless, commit-ordered `seq`, and read.
+//!
+//! Ordering rule: a batch takes the log's write lock *before* reading `MAX(seq)` and holds it
+//! until commit (SQLite: its single write connection; PostgreSQL: a transaction-level advisory
+//! lock). So batches commit in `seq` order, and a reader that has seen `seq = n` has already been
+//! able to see every smaller `seq`: following the log by `seq > cursor` never skips an event.
+
+use auditrelay_core::EventId;
+use auditrelay_core::time::Micros;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row};
+use std::collections::HashSet;
+
+use crate::connect::{Dialect, Store};
+use crate::Result;
+
+/// Lock key for the log's writers across processes sharing one PostgreSQL database.
+const PG_LOG_LOCK: i64 = 0x6175_6469_746c_6f67;
+const INSERT_CHUNK: usize = 100;
+const LOOKUP_CHUNK: usize = 500;
+
+/// An event ready to be appended: validated, namespace resolved, payload rendered (without id).
+#[derive(Debug, Clone)]
+pub struct PreparedEvent {
+    pub producer_id: Option<EventId>,
+    pub created_at: Micros,
+    pub event_type: String,
+    pub entity_type: String,
+    pub entity_id: i64,
+    pub author_id: Option<i64>,
+    pub group_id: Option<i64>,
+    pub project_id: Option<i64>,
+    pub root_group_id: Option<i64>,
+    pub payload: String,
+}
+
+/// An event as read back from the log.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub seq: i64,
+    /// The public id: the producer's, or `seq`.
+    pub id: EventId,
+    pub created_at: Micros,
+    pub event_type: String,
+    pub entity_type: String,
+    pub entity_id: i64,
+    pub author_id: Option<i64>,
+    pub group_id: Option<i64>,
+    pub project_id: Option<i64>,
+    pub root_group_id: Option<i64>,
+    /// GitLab payload without `id`; see `auditrelay_core::event::payload_with_id`.
+    pub payload: String,
+}
+
+const EVENT_COLUMNS: &str =
+    "seq, producer_id, created_at, event_type, entity_type, entity_id, author_id, group_id, project_id, root_group_id, payload";
+
+fn stored_event(row: &AnyRow) -> Result<StoredEvent> {
+    let seq: i64 = row.try_get("seq")?;
+    let producer_id: Option<String> = row.try_get("producer_id")?;
+    Ok(StoredEvent {
+        seq,
+        id: producer_id.as_deref().and_then(EventId::from_json).unwrap_or(EventId::Int(seq)),
+        created_at: row.try_get("created_at")?,
+        event_type: row.try_get("event_type")?,
+        entity_type: row.try_get("entity_type")?,
+        entity_id: row.try_get("entity_id")?,
+        author_id: row.try_get("author_id")?,
+        group_id: row.try_get("group_id")?,
+        project_id: row.try_get("project_id")?,
+        root_group_id: row.try_get("root_group_id")?,
+        payload: row.try_get("payload")?,
+    })
+}
+
+/// Which part of the log a read covers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventScope {
+    All,
+    /// A group, its subgroups and their projects.
+    GroupTree { group_id: i64, full_path: String, is_root: bool },
+    Project(i64),
+}
+
+/// Order of a listing, with its keyset position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqOrder {
+    NewestFirst { before: Option<i64> },
+    OldestFirst { after: Option<i64> },
+}
+
+/// Filters of the read API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventFilter {
+    pub scope: EventScope,
+    pub created_after: Option<Micros>,
+    pub created_before: Option<Micros>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<i64>,
+    pub author_id: Option<i64>,
+}
+
+impl EventFilter {
+    pub fn all() -> Self {
+        EventFilter { scope: EventScope::All, created_after: None, created_before: None, entity_type: None, entity_id: None, author_id: None }
+    }
+}
+
+/// A WHERE clause with its bound values, numbered `$1…` in order.
+struct Where {
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+impl Where {
+    fn push(&mut self, condition: &str, value: Bind) {
+        self.binds.push(value);
+        let n = self.binds.len();
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&condition.replace('?', &format!("${n}")));
+    }
+
+    fn from_filter(filter: &EventFilter) -> Where {
+        let mut w = Where { sql: "1 = 1".into(), binds: Vec::new() };
+        match &filter.scope {
+            EventScope::All => {}
+            EventScope::Project(id) => w.push("project_id = ?", Bind::Int(*id)),
+            EventScope::GroupTree { group_id, is_root: true, .. } => w.push("root_group_id = ?", Bind::Int(*group_id)),
+            EventScope::GroupTree { group_id, full_path, is_root: false } => {
+                w.push("root_group_id IS NOT NULL AND (group_id = ?", Bind::Int(*group_id));
+                let prefix = format!("{full_path}/");
+                let len = prefix.len() as i64;
+                w.binds.push(Bind::Text(prefix));
+                let n = w.binds.len();
+                w.sql.push_str(&format!(
+                    " OR group_id IN (SELECT id FROM namespaces WHERE SUBSTR(full_path, 1, {len}) = ${n}))"
+                ));
+            }
+        }
+        if let Some(t) = filter.created_after {
+            w.push("created_at >= ?", Bind::Int(t));
+        }
+        if let Some(t) = filter.created_before {
+            w.push("created_at <= ?", Bind::Int(t));
+        }
+        if let Some(t) = &filter.entity_type {
+            w.push("entity_type = ?", Bind::Text(t.clone()));
+        }
+        if let Some(id) = filter.entity_id {
+            w.push("entity_id = ?", Bind::Int(id));
+        }
+        if let Some(id) = filter.author_id {
+            w.push("author_id = ?", Bind::Int(id));
+        }
+        w
+    }
+
+    fn bind<'q>(&'q self, mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+        for value in &self.binds {
+            query = match value {
+                Bind::Int(v) => query.bind(*v),
+                Bind::Text(v) => query.bind(v.as_str()),
+            };
+        }
+        query
+    }
+}
+
+impl Store {
+    /// Appends events in one transaction. Events whose producer id is already in the log (or
+    /// earlier in the same batch) are not stored again; their existing id is returned.
+    /// Returns the public id of every input event, in order, and the log's new head `seq`.
+    pub async fn append_events(&self, events: &[PreparedEvent]) -> Result<(Vec<EventId>, i64)> {
+        let mut tx = self.write.begin().await?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_LOG_LOCK).execute(&mut *tx).await?;
+        }
+        let mut head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut *tx).await?;
+        let known = existing_producer_ids(&mut tx, events).await?;
+
+        let mut ids = Vec::with_capacity(events.len());
+        let mut seen_in_batch: HashSet<String> = HashSet::new();
+        let mut to_insert: Vec<(i64, &PreparedEvent, Option<String>)> = Vec::with_capacity(events.len());
+        for event in events {
+            let key = event.producer_id.as_ref().map(EventId::to_json);
+            if let Some(key) = &key {
+                if known.contains(key) || !seen_in_batch.insert(key.clone()) {
+                    ids.push(event.producer_id.clone().expect("key implies id"));
+                    continue;
+                }
+            }
+            head += 1;
+            ids.push(event.producer_id.clone().unwrap_or(EventId::Int(head)));
+            to_insert.push((head, event, key));
+        }
+        for chunk in to_insert.chunks(INSERT_CHUNK) {
+            let sql = insert_sql(chunk.len());
+            let mut query = sqlx::query(&sql);
+            for (seq, e, key) in chunk {
+                query = query
+                    .bind(*seq)
+                    .bind(key.as_deref())
+                    .bind(e.created_at)
+                    .bind(e.event_type.as_str())
+                    .bind(e.entity_type.as_str())
+                    .bind(e.entity_id)
+                    .bind(e.author_id)
+                    .bind(e.group_id)
+                    .bind(e.project_id)
+                    .bind(e.root_group_id)
+                    .bind(e.payload.as_str());
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok((ids, head))
+    }
+
+    /// Events after `after_seq` in log order: how a follower (delivery worker, archiver) reads.
+    pub async fn events_after(&self, after_seq: i64, limit: i64) -> Result<Vec<StoredEvent>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let rows = sqlx::query(&sql).bind(after_seq).bind(limit).fetch_all(&self.read).await?;
+        rows.iter().map(stored_event).collect()
+    }
+
+    /// The highest `seq` in the log (0 when empty).
+    pub async fn head_seq(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&self.read).await?)
+    }
+
+    /// `limit` events matching `filter` in `order`, skipping `offset`.
+    pub async fn list_events(&self, filter: &EventFilter, order: SeqOrder, offset: i64, limit: i64) -> Result<Vec<StoredEvent>> {
+        let mut w = Where::from_filter(filter);
+        let direction = match order {
+            SeqOrder::NewestFirst { before } => {
+                if let Some(seq) = before {
+                    w.push("seq < ?", Bind::Int(seq));
+                }
+                "DESC"
+            }
+            SeqOrder::OldestFirst { after } => {
+                if let Some(seq) = after {
+                    w.push("seq > ?", Bind::Int(seq));
+                }
+                "ASC"
+            }
+        };
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE {} ORDER BY seq {direction} LIMIT {limit} OFFSET {offset}",
+            w.sql
+        );
+        let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.read).await?;
+        rows.iter().map(stored_event).collect()
+    }
+
+    pub async fn count_events(&self, filter: &EventFilter) -> Result<i64> {
+        let w = Where::from_filter(filter);
+        let sql = format!("SELECT COUNT(*) FROM events WHERE {}", w.sql);
+        let row = w.bind(sqlx::query(&sql)).fetch_one(&self.read).await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Finds an event by its public id as written in a URL: a producer id (integer or string)
+    /// first, otherwise the service's numeric id.
+    pub async fn find_event(&self, id: &str) -> Result<Option<StoredEvent>> {
+        let mut keys = vec![EventId::Str(id.to_owned()).to_json()];
+        let numeric = id.parse::<i64>().ok();
+        if let Some(n) = numeric {
+            keys.push(n.to_string());
+        }
+        for key in keys {
+            let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE producer_id = $1");
+            if let Some(row) = sqlx::query(&sql).bind(key).fetch_optional(&self.read).await? {
+                return Ok(Some(stored_event(&row)?));
+            }
+        }
+        let Some(seq) = numeric else { return Ok(None) };
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = $1 AND producer_id IS NULL");
+        match sqlx::query(&sql).bind(seq).fetch_optional(&self.read).await? {
+            Some(row) => Ok(Some(stored_event(&row)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+async fn existing_producer_ids(tx: &mut sqlx::Transaction<'_, Any>, events: &[PreparedEvent]) -> Result<HashSet<String>> {
+    let keys: Vec<String> = events.iter().filter_map(|e| e.producer_id.as_ref().map(EventId::to_json)).collect();
+    let mut known = HashSet::new();
+    for chunk in keys.chunks(LOOKUP_CHUNK) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT producer_id FROM events WHERE producer_id IN ({})", placeholders.join(", "));
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for key in chunk {
+            query = query.bind(key.as_str());
+        }
+        for key in query.fetch_all(&mut **tx).await? {
+            known.insert(key);
+        }
+    }
+    Ok(known)
+}
+
+fn insert_sql(rows: usize) -> String {
+    const COLUMNS: usize = 11;
+    let mut sql = format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        let params: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", row * COLUMNS + c)).collect();
+        sql.push('(');
+        sql.push_str(&params.join(", "));
+        sql.push(')');
+    }
+    sql
+}

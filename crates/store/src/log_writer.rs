@@ -1,0 +1,99 @@
+//! The group-commit log writer: one task that batches concurrent append requests into one
+//! transaction. Fast (one commit and fsync per batch) and ordered (one writer per process; the
+//! log lock orders processes). Callers are answered only after their batch has committed.
+
+use auditrelay_core::EventId;
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::log::PreparedEvent;
+use crate::{Result, Store, StoreError};
+
+/// Events one transaction takes at most; more waiting requests go into the next one.
+const MAX_BATCH_EVENTS: usize = 10_000;
+const QUEUE_DEPTH: usize = 1024;
+
+struct AppendRequest {
+    events: Vec<PreparedEvent>,
+    reply: oneshot::Sender<Result<Vec<EventId>>>,
+}
+
+/// Handle to the writer task. Cloning shares the one writer.
+#[derive(Clone)]
+pub struct LogWriter {
+    requests: mpsc::Sender<AppendRequest>,
+    head: watch::Receiver<i64>,
+}
+
+impl LogWriter {
+    /// Starts the writer. It stops once every handle is dropped and the queue is drained, so a
+    /// graceful shutdown that drops the handles still commits everything already queued.
+    pub async fn start(store: Store) -> Result<(LogWriter, tokio::task::JoinHandle<()>)> {
+        let (requests, receiver) = mpsc::channel(QUEUE_DEPTH);
+        let (head_tx, head) = watch::channel(store.head_seq().await?);
+        let task = tokio::spawn(run(store, receiver, head_tx));
+        Ok((LogWriter { requests, head }, task))
+    }
+
+    /// Appends events and waits until they are committed. Returns their public ids in order.
+    pub async fn append(&self, events: Vec<PreparedEvent>) -> Result<Vec<EventId>> {
+        let (reply, answer) = oneshot::channel();
+        self.requests.send(AppendRequest { events, reply }).await.map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// The log's head `seq`, updated after every commit: followers wait on it for new events.
+    pub fn head(&self) -> watch::Receiver<i64> {
+        self.head.clone()
+    }
+}
+
+async fn run(store: Store, mut receiver: mpsc::Receiver<AppendRequest>, head: watch::Sender<i64>) {
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        let mut count = batch[0].events.len();
+        while count < MAX_BATCH_EVENTS {
+            match receiver.try_recv() {
+                Ok(request) => {
+                    count += request.events.len();
+                    batch.push(request);
+                }
+                Err(_) => break,
+            }
+        }
+        commit_batch(&store, batch, count, &head).await;
+    }
+}
+
+async fn commit_batch(store: &Store, batch: Vec<AppendRequest>, count: usize, head: &watch::Sender<i64>) {
+    let started = Instant::now();
+    let mut all = Vec::with_capacity(count);
+    let mut replies = Vec::with_capacity(batch.len());
+    for request in batch {
+        replies.push((request.events.len(), request.reply));
+        all.extend(request.events);
+    }
+    match store.append_events(&all).await {
+        Ok((ids, new_head)) => {
+            head.send_if_modified(|h| {
+                let moved = new_head > *h;
+                *h = (*h).max(new_head);
+                moved
+            });
+            metrics::histogram!("auditrelay_log_commit_seconds").record(started.elapsed().as_secs_f64());
+            metrics::histogram!("auditrelay_log_commit_events").record(count as f64);
+            let mut ids = ids.into_iter();
+            for (n, reply) in replies {
+                let _ = reply.send(Ok(ids.by_ref().take(n).collect()));
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, events = count, "event log commit failed");
+            metrics::counter!("auditrelay_log_commit_failures_total").increment(1);
+            let message = error.to_string();
+            for (_, reply) in replies {
+                let _ = reply.send(Err(StoreError::Database(sqlx::Error::Protocol(message.clone()))));
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! Schema migrations, one SQL file per version shared by both dialects.
+//!
+//! The few dialect differences are placeholders in the SQL (`@ID@`). sqlx's own migrator would
+//! need one directory per dialect and its compile-time macros; this keeps one file per version.
+
+use sqlx::Acquire;
+
+use crate::connect::{Dialect, Store};
+use crate::{Result, StoreError};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// Serialises migrations of several processes sharing one PostgreSQL database.
+const PG_MIGRATION_LOCK: i64 = 0x6175_6469_746d_6967;
+
+fn dialect_sql(sql: &str, dialect: Dialect) -> String {
+    let id = match dialect {
+        Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Dialect::Postgres => "BIGSERIAL PRIMARY KEY",
+    };
+    sql.replace("@ID@", id)
+}
+
+pub(crate) async fn run(store: &Store) -> Result<()> {
+    let mut conn = store.write.acquire().await?;
+    if store.dialect == Dialect::Postgres {
+        sqlx::query("SELECT pg_advisory_lock($1)").bind(PG_MIGRATION_LOCK).execute(&mut *conn).await?;
+    }
+    let result = apply_pending(&mut conn, store.dialect).await;
+    if store.dialect == Dialect::Postgres {
+        sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_MIGRATION_LOCK).execute(&mut *conn).await?;
+    }
+    result
+}
+
+async fn apply_pending(conn: &mut sqlx::AnyConnection, dialect: Dialect) -> Result<()> {
+    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        .execute(&mut *conn)
+        .await?;
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&mut *conn).await?;
+    for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)) {
+        let mut tx = conn.begin().await?;
+        let failed = |source| StoreError::Migration { version, source };
+        sqlx::raw_sql(&dialect_sql(sql, dialect)).execute(&mut *tx).await.map_err(failed)?;
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(version)
+            .bind(auditrelay_core::time::now_micros())
+            .execute(&mut *tx)
+            .await
+            .map_err(failed)?;
+        tx.commit().await?;
+        tracing::info!(version, "applied schema migration");
+    }
+    Ok(())
+}

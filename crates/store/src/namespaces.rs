@@ -1,0 +1,191 @@
+//! Groups (nested, with full paths) and projects: created by the API or learned from events.
+
+use auditrelay_core::time::{Micros, now_micros};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::error::conflict_as;
+use crate::{Result, Store};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub path: String,
+    pub parent_id: Option<i64>,
+    /// The top-level ancestor; the group's own id for a top-level group.
+    pub root_id: i64,
+    pub full_path: String,
+    pub created_at: Micros,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    pub id: i64,
+    pub name: String,
+    pub path: String,
+    pub namespace_id: i64,
+    pub full_path: String,
+    pub created_at: Micros,
+}
+
+const GROUP_COLUMNS: &str = "id, name, path, parent_id, root_id, full_path, created_at";
+const PROJECT_COLUMNS: &str = "id, name, path, namespace_id, full_path, created_at";
+
+fn group(row: &AnyRow) -> Result<Group> {
+    let id: i64 = row.try_get("id")?;
+    let root: Option<i64> = row.try_get("root_id")?;
+    Ok(Group {
+        id,
+        name: row.try_get("name")?,
+        path: row.try_get("path")?,
+        parent_id: row.try_get("parent_id")?,
+        root_id: root.unwrap_or(id),
+        full_path: row.try_get("full_path")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn project(row: &AnyRow) -> Result<Project> {
+    Ok(Project {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        path: row.try_get("path")?,
+        namespace_id: row.try_get("namespace_id")?,
+        full_path: row.try_get("full_path")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// Creates a group under `parent` (or top-level). Fails with a conflict if the path is taken.
+    pub async fn create_group(&self, name: &str, path: &str, parent: Option<&Group>) -> Result<Group> {
+        let full_path = match parent {
+            Some(p) => format!("{}/{path}", p.full_path),
+            None => path.to_owned(),
+        };
+        if self.project_by_path(&full_path).await?.is_some() {
+            return Err(crate::StoreError::Conflict("Path".into()));
+        }
+        let sql = format!(
+            "INSERT INTO namespaces (name, path, parent_id, root_id, full_path, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {GROUP_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(name)
+            .bind(path)
+            .bind(parent.map(|p| p.id))
+            .bind(parent.map(|p| p.root_id))
+            .bind(&full_path)
+            .bind(now_micros())
+            .fetch_one(&self.write)
+            .await
+            .map_err(conflict_as("Path"))?;
+        group(&row)
+    }
+
+    /// Returns the group at `full_path`, creating it and any missing ancestors (named after their
+    /// paths). Safe against concurrent callers creating the same path.
+    pub async fn ensure_group_path(&self, full_path: &str) -> Result<Group> {
+        let mut parent: Option<Group> = None;
+        for prefix in auditrelay_core::names::path_prefixes(full_path) {
+            let current = match self.group_by_path(prefix).await? {
+                Some(found) => found,
+                None => {
+                    let path = prefix.rsplit('/').next().unwrap_or(prefix);
+                    match self.create_group(path, path, parent.as_ref()).await {
+                        Ok(created) => created,
+                        Err(crate::StoreError::Conflict(what)) => {
+                            self.group_by_path(prefix).await?.ok_or(crate::StoreError::Conflict(what))?
+                        }
+                        Err(other) => return Err(other),
+                    }
+                }
+            };
+            parent = Some(current);
+        }
+        Ok(parent.expect("a path has at least one segment"))
+    }
+
+    pub async fn group_by_id(&self, id: i64) -> Result<Option<Group>> {
+        let sql = format!("SELECT {GROUP_COLUMNS} FROM namespaces WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(group).transpose()
+    }
+
+    pub async fn group_by_path(&self, full_path: &str) -> Result<Option<Group>> {
+        let sql = format!("SELECT {GROUP_COLUMNS} FROM namespaces WHERE full_path = $1");
+        sqlx::query(&sql).bind(full_path).fetch_optional(&self.read).await?.as_ref().map(group).transpose()
+    }
+
+    pub async fn list_groups(&self, offset: i64, limit: i64) -> Result<Vec<Group>> {
+        let sql = format!("SELECT {GROUP_COLUMNS} FROM namespaces ORDER BY id LIMIT {limit} OFFSET {offset}");
+        sqlx::query(&sql).fetch_all(&self.read).await?.iter().map(group).collect()
+    }
+
+    /// Ancestors of a group from the top down, ending with the group itself.
+    pub async fn group_ancestry(&self, group: &Group) -> Result<Vec<Group>> {
+        let mut chain = vec![group.clone()];
+        let mut next = group.parent_id;
+        while let Some(id) = next {
+            let Some(parent) = self.group_by_id(id).await? else { break };
+            next = parent.parent_id;
+            chain.push(parent);
+        }
+        chain.reverse();
+        Ok(chain)
+    }
+
+    pub async fn create_project(&self, name: &str, path: &str, namespace: &Group) -> Result<Project> {
+        let full_path = format!("{}/{path}", namespace.full_path);
+        if self.group_by_path(&full_path).await?.is_some() {
+            return Err(crate::StoreError::Conflict("Path".into()));
+        }
+        let sql = format!(
+            "INSERT INTO projects (name, path, namespace_id, full_path, created_at) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING {PROJECT_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(name)
+            .bind(path)
+            .bind(namespace.id)
+            .bind(&full_path)
+            .bind(now_micros())
+            .fetch_one(&self.write)
+            .await
+            .map_err(conflict_as("Path"))?;
+        project(&row)
+    }
+
+    /// Returns the project at `full_path`, creating it and its groups if missing.
+    pub async fn ensure_project_path(&self, full_path: &str) -> Result<(Project, Group)> {
+        if let Some(found) = self.project_by_path(full_path).await? {
+            let namespace = self.group_by_id(found.namespace_id).await?.ok_or(crate::StoreError::Conflict("Path".into()))?;
+            return Ok((found, namespace));
+        }
+        let (group_path, path) = full_path.rsplit_once('/').unwrap_or(("", full_path));
+        let namespace = self.ensure_group_path(group_path).await?;
+        match self.create_project(path, path, &namespace).await {
+            Ok(created) => Ok((created, namespace)),
+            Err(crate::StoreError::Conflict(what)) => {
+                let found = self.project_by_path(full_path).await?.ok_or(crate::StoreError::Conflict(what))?;
+                Ok((found, namespace))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    pub async fn project_by_id(&self, id: i64) -> Result<Option<Project>> {
+        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(project).transpose()
+    }
+
+    pub async fn project_by_path(&self, full_path: &str) -> Result<Option<Project>> {
+        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE full_path = $1");
+        sqlx::query(&sql).bind(full_path).fetch_optional(&self.read).await?.as_ref().map(project).transpose()
+    }
+
+    pub async fn list_projects(&self, offset: i64, limit: i64) -> Result<Vec<Project>> {
+        let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects ORDER BY id LIMIT {limit} OFFSET {offset}");
+        sqlx::query(&sql).fetch_all(&self.read).await?.iter().map(project).collect()
+    }
+}

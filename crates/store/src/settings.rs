@@ -1,0 +1,25 @@
+//! Instance-wide application settings as name/JSON-value pairs.
+
+use std::collections::BTreeMap;
+
+use crate::{Result, Store};
+
+impl Store {
+    pub async fn settings(&self) -> Result<BTreeMap<String, String>> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT name, value FROM settings").fetch_all(&self.read).await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    pub async fn put_settings(&self, values: &BTreeMap<String, String>) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        for (name, value) in values {
+            sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+                .bind(name)
+                .bind(value)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
