@@ -1,6 +1,7 @@
 //! The HTTP interface: GitLab-compatible REST under `/api/v4`, health and metrics under `/-/`.
 //! Handlers only translate HTTP to service calls and results to GitLab's JSON shapes.
 
+mod body;
 mod caller;
 mod health;
 mod pagination;

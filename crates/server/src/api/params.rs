@@ -26,9 +26,7 @@ impl<S: Send + Sync> FromRequest<S> for Params {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
-        let body = axum::body::to_bytes(request.into_body(), MAX_PARAMS_BODY)
-            .await
-            .map_err(|_| ServiceError::TooLarge(format!("request body is larger than {MAX_PARAMS_BODY} bytes")))?;
+        let body = super::body::read_limited(request.into_body(), MAX_PARAMS_BODY).await?;
         let _ = state;
         merge_body(&mut map, &body, is_json)?;
         Ok(Params(map))

@@ -132,7 +132,10 @@ impl Service {
                 let mut events = self.store.list_events(&filter, order, 0, per_page + 1).await?;
                 let more = events.len() as i64 > per_page;
                 events.truncate(per_page as usize);
-                let next = if more { events.last().map(|e| e.seq) } else { None };
+                // Oldest first is how a follower tails the log: every non-empty page links on,
+                // because newer events may arrive; an empty page means "caught up for now".
+                let tailing = matches!(order, SeqOrder::OldestFirst { .. });
+                let next = if more || tailing { events.last().map(|e| e.seq) } else { None };
                 Ok(EventPage { events, total: None, next_seq: next })
             }
         }

@@ -76,6 +76,12 @@ impl Service {
         Ok(self.store.create_user(&new).await?)
     }
 
+    /// The caller's own account.
+    pub fn current_user(&self, caller: &Caller) -> ServiceResult<User> {
+        caller.require(Need::Read)?;
+        Ok(caller.user.clone())
+    }
+
     pub async fn user(&self, caller: &Caller, id: i64) -> ServiceResult<User> {
         caller.require(Need::Read)?;
         let user = self.store.user_by_id(id).await?.ok_or(ServiceError::NotFound("User"))?;

@@ -67,7 +67,15 @@ impl Service {
         let placement = match self.namespaces.get(&key) {
             Some(found) => found,
             None => {
-                let found = self.resolve(&key, caller.is_admin()).await?.ok_or_else(|| {
+                let resolved = self.resolve(&key, caller.is_admin()).await.map_err(|e| match e {
+                    ServiceError::Conflict(_) => ServiceError::BadInput(format!(
+                        "event {index}: entity_path {} is already taken by a {} of another kind",
+                        describe(&key),
+                        if project { "group" } else { "project" }
+                    )),
+                    other => other,
+                })?;
+                let found = resolved.ok_or_else(|| {
                     ServiceError::BadInput(format!(
                         "event {index}: {} {} does not exist; send its entity_path so it can be created",
                         entity_type.as_str(),

@@ -5,24 +5,19 @@ use axum::body::Body;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, Uri, header::CONTENT_TYPE};
 use axum::response::IntoResponse;
-use http_body_util::{BodyExt, Limited};
 use serde_json::{Value, json};
 
 use super::{CREATED, base_url};
+use crate::api::body::read_limited;
 use crate::api::pagination::{keyset_headers, offset_headers, page_from};
 use crate::api::params::Params;
 use crate::api::{AppState, views};
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use crate::service::Caller;
 use crate::service::events::{EventPage, EventQuery, Page};
 
 pub async fn ingest(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> ServiceResult<impl IntoResponse> {
-    let limit = s.service.ingest_limits.max_body_bytes;
-    let bytes = Limited::new(body, limit)
-        .collect()
-        .await
-        .map_err(|_| ServiceError::TooLarge(format!("request body is larger than the limit of {limit} bytes")))?
-        .to_bytes();
+    let bytes = read_limited(body, s.service.ingest_limits.max_body_bytes).await?;
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ndjson = content_type.starts_with("application/x-ndjson") || content_type.starts_with("application/jsonl");
     let ids = s.service.ingest(&caller, &bytes, ndjson).await?;

@@ -13,8 +13,8 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::service::Caller;
 use crate::service::identity::{CreateToken, CreateUser};
 
-pub async fn current(caller: Caller) -> Json<Value> {
-    Json(views::user(&caller.user))
+pub async fn current(State(s): State<AppState>, caller: Caller) -> ServiceResult<Json<Value>> {
+    Ok(Json(views::user(&s.service.current_user(&caller)?)))
 }
 
 pub async fn create(State(s): State<AppState>, caller: Caller, params: Params) -> ServiceResult<impl IntoResponse> {
