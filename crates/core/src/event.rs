@@ -202,8 +202,19 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "id", "author_id", "entity_id", "entity_type", "details", "ip_address", "author_name",
-                "entity_path", "target_details", "created_at", "target_type", "target_id", "event_type"
+                "id",
+                "author_id",
+                "entity_id",
+                "entity_type",
+                "details",
+                "ip_address",
+                "author_name",
+                "entity_path",
+                "target_details",
+                "created_at",
+                "target_type",
+                "target_id",
+                "event_type"
             ]
         );
         assert_eq!(value["created_at"], "2022-07-26T05:43:53.662Z");

@@ -64,8 +64,8 @@ pub fn parse_ingest_body(body: &[u8], ndjson: bool, limits: IngestLimits) -> Res
 }
 
 fn split_json(body: &[u8]) -> Result<Vec<Value>, IngestError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| IngestError::Invalid(format!("the body is not valid JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| IngestError::Invalid(format!("the body is not valid JSON: {e}")))?;
     match value {
         Value::Array(items) => Ok(items),
         object @ Value::Object(_) => Ok(vec![object]),
@@ -74,13 +74,13 @@ fn split_json(body: &[u8]) -> Result<Vec<Value>, IngestError> {
 }
 
 fn split_ndjson(body: &[u8]) -> Result<Vec<Value>, IngestError> {
-    let text = std::str::from_utf8(body).map_err(|e| IngestError::Invalid(format!("the body is not valid UTF-8: {e}")))?;
+    let text =
+        std::str::from_utf8(body).map_err(|e| IngestError::Invalid(format!("the body is not valid UTF-8: {e}")))?;
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(n, line)| {
-            serde_json::from_str(line)
-                .map_err(|e| IngestError::Invalid(format!("line {}: not valid JSON: {e}", n + 1)))
+            serde_json::from_str(line).map_err(|e| IngestError::Invalid(format!("line {}: not valid JSON: {e}", n + 1)))
         })
         .collect()
 }
@@ -116,7 +116,9 @@ fn parse_event(index: usize, value: Value) -> Result<NewEvent, IngestError> {
     let event_type = f.text(take("event_type"), "event_type", MAX_EVENT_TYPE_LEN)?;
     let event_name = f.text(take("event_name"), "event_name", MAX_EVENT_TYPE_LEN)?;
     let event_type = match (event_type, event_name) {
-        (Some(t), Some(n)) if t != n => return Err(invalid(index, "event_name must equal event_type when both are given")),
+        (Some(t), Some(n)) if t != n => {
+            return Err(invalid(index, "event_name must equal event_type when both are given"));
+        }
         (Some(t), _) | (None, Some(t)) => t,
         (None, None) => return Err(invalid(index, "event_type is required")),
     };
@@ -156,20 +158,35 @@ fn parse_event(index: usize, value: Value) -> Result<NewEvent, IngestError> {
 
     let producer_id = match take("id") {
         None => None,
-        Some(Value::Number(n)) => Some(EventId::Int(n.as_i64().ok_or_else(|| invalid(index, "id must be a 64-bit integer or a string"))?)),
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_SHORT_TEXT_LEN && !s.chars().any(char::is_control) => {
+        Some(Value::Number(n)) => {
+            Some(EventId::Int(n.as_i64().ok_or_else(|| invalid(index, "id must be a 64-bit integer or a string"))?))
+        }
+        Some(Value::String(s))
+            if !s.is_empty() && s.len() <= MAX_SHORT_TEXT_LEN && !s.chars().any(char::is_control) =>
+        {
             Some(EventId::Str(s))
         }
-        Some(Value::String(_)) => return Err(invalid(index, "id must be a non-empty string of at most 255 characters without control characters")),
-        Some(other) => return Err(invalid(index, format_args!("id must be an integer or a string, not {}", kind(&other)))),
+        Some(Value::String(_)) => {
+            return Err(invalid(
+                index,
+                "id must be a non-empty string of at most 255 characters without control characters",
+            ));
+        }
+        Some(other) => {
+            return Err(invalid(index, format_args!("id must be an integer or a string, not {}", kind(&other))));
+        }
     };
     let created_at = match f.text(take("created_at"), "created_at", 64)? {
         None => None,
-        Some(text) => Some(parse_timestamp(&text).ok_or_else(|| invalid(index, format_args!("created_at '{text}' is not an ISO-8601 date-time")))?),
+        Some(text) => Some(
+            parse_timestamp(&text)
+                .ok_or_else(|| invalid(index, format_args!("created_at '{text}' is not an ISO-8601 date-time")))?,
+        ),
     };
     let ip_address = f.text(take("ip_address"), "ip_address", 64)?;
     if let Some(ip) = &ip_address {
-        ip.parse::<IpAddr>().map_err(|_| invalid(index, format_args!("ip_address '{ip}' is not an IPv4 or IPv6 address")))?;
+        ip.parse::<IpAddr>()
+            .map_err(|_| invalid(index, format_args!("ip_address '{ip}' is not an IPv4 or IPv6 address")))?;
     }
     let details = match take("details") {
         None => Map::new(),
@@ -273,11 +290,7 @@ mod tests {
 
     #[test]
     fn keeps_producer_ids_exactly() {
-        let events = parse(&format!(
-            r#"[{{"id":5,{0}}},{{"id":"5",{0}}}]"#,
-            &OK[1..OK.len() - 1]
-        ))
-        .unwrap();
+        let events = parse(&format!(r#"[{{"id":5,{0}}},{{"id":"5",{0}}}]"#, &OK[1..OK.len() - 1])).unwrap();
         assert_eq!(events[0].producer_id, Some(EventId::Int(5)));
         assert_eq!(events[1].producer_id, Some(EventId::Str("5".into())));
     }
@@ -289,11 +302,23 @@ mod tests {
         assert_eq!(msg, "event 1: entity_id must be an integer, not a string");
         assert!(error(r#"{"event_type":"x","entity_type":"Planet","entity_id":1}"#).contains("entity_type 'Planet'"));
         assert!(error(r#"{"event_type":"x","entity_type":"Group"}"#).contains("entity_id or entity_path"));
-        assert!(error(r#"{"event_type":"x","entity_type":"Group","entity_id":1,"bogus":1}"#).contains("unknown field 'bogus'"));
+        assert!(
+            error(r#"{"event_type":"x","entity_type":"Group","entity_id":1,"bogus":1}"#)
+                .contains("unknown field 'bogus'")
+        );
         assert!(error(r#"{"event_type":"a\nb","entity_type":"Group","entity_id":1}"#).contains("event_type"));
-        assert!(error(r#"{"event_type":"x","entity_type":"Group","entity_id":1,"created_at":"soon"}"#).contains("created_at"));
-        assert!(error(r#"{"event_type":"x","entity_type":"Group","entity_id":1,"ip_address":"999.1.1.1"}"#).contains("ip_address"));
-        assert!(error(r#"{"event_type":"x","entity_type":"Group","entity_id":1,"details":[]}"#).contains("details must be an object"));
+        assert!(
+            error(r#"{"event_type":"x","entity_type":"Group","entity_id":1,"created_at":"soon"}"#)
+                .contains("created_at")
+        );
+        assert!(
+            error(r#"{"event_type":"x","entity_type":"Group","entity_id":1,"ip_address":"999.1.1.1"}"#)
+                .contains("ip_address")
+        );
+        assert!(
+            error(r#"{"event_type":"x","entity_type":"Group","entity_id":1,"details":[]}"#)
+                .contains("details must be an object")
+        );
         assert!(error(r#"{"event_type":"x","entity_type":"Project","entity_path":"solo"}"#).contains("Project"));
         assert!(error("[1]").contains("event 0: must be a JSON object"));
         assert!(error("[]").contains("no events"));

@@ -15,7 +15,9 @@ pub fn validate_path_segment(path: &str) -> Result<(), String> {
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
     if !path.chars().all(allowed) || path.starts_with(['-', '.']) || path.ends_with('.') {
-        return Err("can contain only letters, digits, '_', '-' and '.'. Cannot start with '-' or '.', or end in '.'".into());
+        return Err(
+            "can contain only letters, digits, '_', '-' and '.'. Cannot start with '-' or '.', or end in '.'".into()
+        );
     }
     if path.ends_with(".git") || path.ends_with(".atom") {
         return Err("cannot end in '.git' or '.atom'".into());
@@ -73,10 +75,7 @@ pub fn validate_password(password: &str) -> Result<(), String> {
 
 /// Splits `a/b/c` into its ancestors' paths and itself: `a`, `a/b`, `a/b/c`.
 pub fn path_prefixes(full_path: &str) -> impl Iterator<Item = &str> {
-    full_path
-        .match_indices('/')
-        .map(|(i, _)| &full_path[..i])
-        .chain(std::iter::once(full_path))
+    full_path.match_indices('/').map(|(i, _)| &full_path[..i]).chain(std::iter::once(full_path))
 }
 
 #[cfg(test)]

@@ -11,10 +11,7 @@ pub fn now_micros() -> Micros {
 
 /// Formats like GitLab: `2022-07-26T05:43:53.662Z` (UTC, milliseconds).
 pub fn format_micros(micros: Micros) -> String {
-    Utc.timestamp_micros(micros)
-        .single()
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::Millis, true)
+    Utc.timestamp_micros(micros).single().unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// Parses an ISO-8601 timestamp as GitLab's API accepts it: a full RFC 3339 date-time,

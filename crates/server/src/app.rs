@@ -11,18 +11,20 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::api::{AppState, router};
+use crate::bootstrap;
 use crate::cli::ServeArgs;
 use crate::service::Service;
-use crate::bootstrap;
 
 /// `auditrelay serve`: runs until SIGINT or SIGTERM.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener =
+        TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     run(args, listener, shutdown_signal()).await
 }
 
 pub async fn open_store(args: &ServeArgs) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
     Ok(match &args.database_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Store::open_postgres(url).await.context("cannot open the PostgreSQL store")?
@@ -33,13 +35,19 @@ pub async fn open_store(args: &ServeArgs) -> anyhow::Result<Store> {
 }
 
 /// Serves on `listener` until `shutdown` completes.
-pub async fn run(args: ServeArgs, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    args: ServeArgs,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let store = open_store(&args).await?;
     let (log, writer) = LogWriter::start(store.clone()).await?;
     let service = Arc::new(Service::new(store.clone(), log));
     bootstrap::ensure_root(&service, &args).await?;
     if args.clickhouse_url.is_some() {
-        tracing::warn!("--clickhouse-url is accepted but the ClickHouse archive is not built yet; reads use the operational store");
+        tracing::warn!(
+            "--clickhouse-url is accepted but the ClickHouse archive is not built yet; reads use the operational store"
+        );
     }
 
     let state = AppState { service, metrics: metrics_handle() };

@@ -43,12 +43,19 @@ pub async fn ensure_root(service: &Service, args: &ServeArgs) -> anyhow::Result<
     service.insert_token_text(user.id, &input, token.clone()).await?;
 
     let mut lines = vec!["Username: root".to_owned()];
-    lines.push(if password_given { "Password: (from AUDITRELAY_ROOT_PASSWORD)".into() } else { format!("Password: {password}") });
+    lines.push(if password_given {
+        "Password: (from AUDITRELAY_ROOT_PASSWORD)".into()
+    } else {
+        format!("Password: {password}")
+    });
     lines.push(if token_given { "Token: (from AUDITRELAY_ROOT_TOKEN)".into() } else { format!("Token: {token}") });
     let text = lines.join("\n") + "\n";
     write_private(&args.data_dir.join(CREDENTIALS_FILE), &text)?;
     if !(password_given && token_given) {
-        println!("Created user root. Initial credentials (shown once; also in {}):\n{text}", args.data_dir.join(CREDENTIALS_FILE).display());
+        println!(
+            "Created user root. Initial credentials (shown once; also in {}):\n{text}",
+            args.data_dir.join(CREDENTIALS_FILE).display()
+        );
     }
     Ok(())
 }

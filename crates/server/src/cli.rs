@@ -60,7 +60,17 @@ mod tests {
 
     #[test]
     fn serve_flags_parse() {
-        let cli = Cli::try_parse_from(["auditrelay", "serve", "--listen", "0.0.0.0:9", "--data-dir", "/d", "--database-url", "postgres://x"]).unwrap();
+        let cli = Cli::try_parse_from([
+            "auditrelay",
+            "serve",
+            "--listen",
+            "0.0.0.0:9",
+            "--data-dir",
+            "/d",
+            "--database-url",
+            "postgres://x",
+        ])
+        .unwrap();
         let Command::Serve(args) = cli.command else { panic!("serve expected") };
         assert_eq!(args.listen, "0.0.0.0:9");
         assert_eq!(args.data_dir, PathBuf::from("/d"));

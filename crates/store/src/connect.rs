@@ -49,11 +49,8 @@ impl Store {
     /// Opens a PostgreSQL store from a `postgres://` URL.
     pub async fn open_postgres(url: &str) -> Result<Store> {
         install_default_drivers();
-        let pool = AnyPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
-            .await?;
+        let pool =
+            AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
         Self::finish(Store { read: pool.clone(), write: pool, dialect: Dialect::Postgres }).await
     }
 

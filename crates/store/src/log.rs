@@ -11,8 +11,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 use std::collections::HashSet;
 
-use crate::connect::{Dialect, Store};
 use crate::Result;
+use crate::connect::{Dialect, Store};
 
 /// Lock key for the log's writers across processes sharing one PostgreSQL database.
 const PG_LOG_LOCK: i64 = 0x6175_6469_746c_6f67;
@@ -52,8 +52,7 @@ pub struct StoredEvent {
     pub payload: String,
 }
 
-const EVENT_COLUMNS: &str =
-    "seq, producer_id, created_at, event_type, entity_type, entity_id, author_id, group_id, project_id, root_group_id, payload";
+const EVENT_COLUMNS: &str = "seq, producer_id, created_at, event_type, entity_type, entity_id, author_id, group_id, project_id, root_group_id, payload";
 
 fn stored_event(row: &AnyRow) -> Result<StoredEvent> {
     let seq: i64 = row.try_get("seq")?;
@@ -78,7 +77,11 @@ fn stored_event(row: &AnyRow) -> Result<StoredEvent> {
 pub enum EventScope {
     All,
     /// A group, its subgroups and their projects.
-    GroupTree { group_id: i64, full_path: String, is_root: bool },
+    GroupTree {
+        group_id: i64,
+        full_path: String,
+        is_root: bool,
+    },
     Project(i64),
 }
 
@@ -102,7 +105,14 @@ pub struct EventFilter {
 
 impl EventFilter {
     pub fn all() -> Self {
-        EventFilter { scope: EventScope::All, created_after: None, created_before: None, entity_type: None, entity_id: None, author_id: None }
+        EventFilter {
+            scope: EventScope::All,
+            created_after: None,
+            created_before: None,
+            entity_type: None,
+            entity_id: None,
+            author_id: None,
+        }
     }
 }
 
@@ -160,7 +170,10 @@ impl Where {
         w
     }
 
-    fn bind<'q>(&'q self, mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    fn bind<'q>(
+        &'q self,
+        mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
         for value in &self.binds {
             query = match value {
                 Bind::Int(v) => query.bind(*v),
@@ -181,25 +194,25 @@ impl Store {
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_LOG_LOCK).execute(&mut *tx).await?;
         }
         let mut head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut *tx).await?;
-        let known = existing_producer_ids(&mut tx, events).await?;
+        let known = existing_producer_ids(&mut tx, self.dialect, events).await?;
 
         let mut ids = Vec::with_capacity(events.len());
         let mut seen_in_batch: HashSet<String> = HashSet::new();
         let mut to_insert: Vec<(i64, &PreparedEvent, Option<String>)> = Vec::with_capacity(events.len());
         for event in events {
             let key = event.producer_id.as_ref().map(EventId::to_json);
-            if let Some(key) = &key {
-                if known.contains(key) || !seen_in_batch.insert(key.clone()) {
-                    ids.push(event.producer_id.clone().expect("key implies id"));
-                    continue;
-                }
+            if let (Some(id), Some(key)) = (&event.producer_id, &key)
+                && (known.contains(key) || !seen_in_batch.insert(key.clone()))
+            {
+                ids.push(id.clone());
+                continue;
             }
             head += 1;
             ids.push(event.producer_id.clone().unwrap_or(EventId::Int(head)));
             to_insert.push((head, event, key));
         }
         for chunk in to_insert.chunks(INSERT_CHUNK) {
-            let sql = insert_sql(chunk.len());
+            let sql = insert_sql(self.dialect, chunk.len());
             let mut query = sqlx::query(&sql);
             for (seq, e, key) in chunk {
                 query = query
@@ -234,7 +247,13 @@ impl Store {
     }
 
     /// `limit` events matching `filter` in `order`, skipping `offset`.
-    pub async fn list_events(&self, filter: &EventFilter, order: SeqOrder, offset: i64, limit: i64) -> Result<Vec<StoredEvent>> {
+    pub async fn list_events(
+        &self,
+        filter: &EventFilter,
+        order: SeqOrder,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>> {
         let mut w = Where::from_filter(filter);
         let direction = match order {
             SeqOrder::NewestFirst { before } => {
@@ -288,11 +307,15 @@ impl Store {
     }
 }
 
-async fn existing_producer_ids(tx: &mut sqlx::Transaction<'_, Any>, events: &[PreparedEvent]) -> Result<HashSet<String>> {
+async fn existing_producer_ids(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    dialect: Dialect,
+    events: &[PreparedEvent],
+) -> Result<HashSet<String>> {
     let keys: Vec<String> = events.iter().filter_map(|e| e.producer_id.as_ref().map(EventId::to_json)).collect();
     let mut known = HashSet::new();
     for chunk in keys.chunks(LOOKUP_CHUNK) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| placeholder(dialect, i)).collect();
         let sql = format!("SELECT producer_id FROM events WHERE producer_id IN ({})", placeholders.join(", "));
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for key in chunk {
@@ -305,14 +328,24 @@ async fn existing_producer_ids(tx: &mut sqlx::Transaction<'_, Any>, events: &[Pr
     Ok(known)
 }
 
-fn insert_sql(rows: usize) -> String {
+/// A positional parameter. SQLite gets anonymous `?`: sqlx looks up every parameter's name, and
+/// SQLite finds a named one (`$N`) by a linear scan, which makes binding a statement with a
+/// thousand parameters quadratic.
+fn placeholder(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Sqlite => "?".to_owned(),
+        Dialect::Postgres => format!("${n}"),
+    }
+}
+
+fn insert_sql(dialect: Dialect, rows: usize) -> String {
     const COLUMNS: usize = 11;
     let mut sql = format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ");
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
         }
-        let params: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", row * COLUMNS + c)).collect();
+        let params: Vec<String> = (1..=COLUMNS).map(|c| placeholder(dialect, row * COLUMNS + c)).collect();
         sql.push('(');
         sql.push_str(&params.join(", "));
         sql.push(')');

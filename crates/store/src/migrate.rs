@@ -34,9 +34,11 @@ pub(crate) async fn run(store: &Store) -> Result<()> {
 }
 
 async fn apply_pending(conn: &mut sqlx::AnyConnection, dialect: Dialect) -> Result<()> {
-    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-        .execute(&mut *conn)
-        .await?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .await?;
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&mut *conn).await?;
     for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)) {
         let mut tx = conn.begin().await?;

@@ -159,7 +159,8 @@ impl Store {
     /// Returns the project at `full_path`, creating it and its groups if missing.
     pub async fn ensure_project_path(&self, full_path: &str) -> Result<(Project, Group)> {
         if let Some(found) = self.project_by_path(full_path).await? {
-            let namespace = self.group_by_id(found.namespace_id).await?.ok_or(crate::StoreError::Conflict("Path".into()))?;
+            let namespace =
+                self.group_by_id(found.namespace_id).await?.ok_or(crate::StoreError::Conflict("Path".into()))?;
             return Ok((found, namespace));
         }
         let (group_path, path) = full_path.rsplit_once('/').unwrap_or(("", full_path));

@@ -6,7 +6,8 @@ use crate::{Result, Store};
 
 impl Store {
     pub async fn settings(&self) -> Result<BTreeMap<String, String>> {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT name, value FROM settings").fetch_all(&self.read).await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, value FROM settings").fetch_all(&self.read).await?;
         Ok(rows.into_iter().collect())
     }
 

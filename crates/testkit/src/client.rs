@@ -26,9 +26,10 @@ impl Reply {
 
     /// The URL of the `Link` header's `rel="next"`, if any.
     pub fn next_link(&self) -> Option<String> {
-        self.header("link")?.split(", ").find(|l| l.ends_with("rel=\"next\"")).map(|l| {
-            l.trim_start_matches('<').split(">;").next().unwrap_or_default().to_owned()
-        })
+        self.header("link")?
+            .split(", ")
+            .find(|l| l.ends_with("rel=\"next\""))
+            .map(|l| l.trim_start_matches('<').split(">;").next().unwrap_or_default().to_owned())
     }
 
     /// Panics with the body unless the status is `expected`.

@@ -55,14 +55,8 @@ impl TestServerBuilder {
             (Backend::Postgres, None) => Some(crate::fresh_postgres_database().await),
             (Backend::Sqlite, None) => None,
         };
-        let mut server = TestServer {
-            binary: self.binary,
-            data_dir,
-            database_url,
-            env: self.env,
-            child: None,
-            base: String::new(),
-        };
+        let mut server =
+            TestServer { binary: self.binary, data_dir, database_url, env: self.env, child: None, base: String::new() };
         server.spawn();
         server
     }
@@ -85,7 +79,11 @@ impl TestServer {
 
     /// Starts the process and waits for its `auditrelay listening on http://…` line.
     fn spawn(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.data_dir.join("server.log")).expect("log file");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data_dir.join("server.log"))
+            .expect("log file");
         let mut command = Command::new(&self.binary);
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])

@@ -14,7 +14,9 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
         let token = header("private-token")
-            .or_else(|| header("authorization").and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))))
+            .or_else(|| {
+                header("authorization").and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            })
             .map(str::trim)
             .ok_or(ServiceError::Unauthorized)?;
         let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());

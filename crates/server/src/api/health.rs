@@ -23,7 +23,9 @@ async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ok", "master_check": [{"status": "ok"}]}))),
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({"status": "failed", "master_check": [{"status": "failed", "message": error.to_string()}]})),
+            axum::Json(
+                json!({"status": "failed", "master_check": [{"status": "failed", "message": error.to_string()}]}),
+            ),
         ),
     }
 }

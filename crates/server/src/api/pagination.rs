@@ -18,7 +18,9 @@ pub fn page_from(params: &Params) -> ServiceResult<Page> {
         return Ok(Page::Offset { page, per_page });
     }
     if params.string("order_by")?.is_some_and(|o| o != "id") {
-        return Err(ServiceError::BadParam("order_by does not have a valid value: keyset pagination orders by id".into()));
+        return Err(ServiceError::BadParam(
+            "order_by does not have a valid value: keyset pagination orders by id".into(),
+        ));
     }
     let position = params.string("cursor")?.map(|c| decode_cursor(&c)).transpose()?;
     let order = match params.string("sort")?.as_deref() {
@@ -42,10 +44,8 @@ fn decode_cursor(cursor: &str) -> ServiceResult<i64> {
 
 /// The request's URL with some query parameters replaced, for `Link` headers.
 fn url_with(base: &str, uri: &Uri, replace: &[(&str, String)]) -> String {
-    let mut pairs: Vec<(String, String)> = uri
-        .query()
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default();
+    let mut pairs: Vec<(String, String)> =
+        uri.query().and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default();
     pairs.retain(|(k, _)| !replace.iter().any(|(r, _)| r == k));
     pairs.extend(replace.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
@@ -69,7 +69,12 @@ pub fn offset_headers(base: &str, uri: &Uri, page: i64, per_page: i64, total: i6
     set(&mut headers, "x-total-pages", total_pages.to_string());
     set(&mut headers, "x-next-page", next.map(|p| p.to_string()).unwrap_or_default());
     set(&mut headers, "x-prev-page", prev.map(|p| p.to_string()).unwrap_or_default());
-    let link = |p: i64, rel: &str| format!("<{}>; rel=\"{rel}\"", url_with(base, uri, &[("page", p.to_string()), ("per_page", per_page.to_string())]));
+    let link = |p: i64, rel: &str| {
+        format!(
+            "<{}>; rel=\"{rel}\"",
+            url_with(base, uri, &[("page", p.to_string()), ("per_page", per_page.to_string())])
+        )
+    };
     let mut links = Vec::new();
     if let Some(p) = prev {
         links.push(link(p, "prev"));
@@ -112,7 +117,10 @@ mod tests {
         assert_eq!(h["x-next-page"], "3");
         assert_eq!(h["x-prev-page"], "1");
         let link = h["link"].to_str().unwrap();
-        assert!(link.contains("<http://h/api/v4/audit_events?entity_type=Group&page=3&per_page=10>; rel=\"next\""), "{link}");
+        assert!(
+            link.contains("<http://h/api/v4/audit_events?entity_type=Group&page=3&per_page=10>; rel=\"next\""),
+            "{link}"
+        );
         let last = offset_headers("http://h", &uri, 3, 10, 25);
         assert_eq!(last["x-next-page"], "");
     }

@@ -117,8 +117,12 @@ impl Params {
     pub fn list(&self, key: &str) -> ServiceResult<Vec<String>> {
         match self.get(key) {
             None => Ok(vec![]),
-            Some(Value::Array(items)) => items.iter().map(|v| v.as_str().map(str::to_owned).ok_or_else(|| invalid(key))).collect(),
-            Some(Value::String(s)) => Ok(s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()),
+            Some(Value::Array(items)) => {
+                items.iter().map(|v| v.as_str().map(str::to_owned).ok_or_else(|| invalid(key))).collect()
+            }
+            Some(Value::String(s)) => {
+                Ok(s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            }
             Some(_) => Err(invalid(key)),
         }
     }

@@ -1,8 +1,8 @@
 //! Who is calling: token authentication and the caller's identity for audit records.
 
+use auditrelay_core::Scope;
 use auditrelay_core::access::{Need, scope_needed, scopes_allow};
 use auditrelay_core::time::now_micros;
-use auditrelay_core::Scope;
 use auditrelay_store::identity::User;
 use std::net::IpAddr;
 

@@ -14,9 +14,15 @@ pub const MAX_PER_PAGE: i64 = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Page {
-    Offset { page: i64, per_page: i64 },
+    Offset {
+        page: i64,
+        per_page: i64,
+    },
     /// From a keyset position; GitLab offers newest first, oldest first is for followers.
-    Keyset { order: SeqOrder, per_page: i64 },
+    Keyset {
+        order: SeqOrder,
+        per_page: i64,
+    },
 }
 
 /// The read API's filters, as the caller gave them.
@@ -50,12 +56,24 @@ impl Service {
         self.read_events(Scoped::All, None, query, page).await
     }
 
-    pub async fn group_events(&self, caller: &Caller, group: &str, query: &EventQuery, page: Page) -> ServiceResult<EventPage> {
+    pub async fn group_events(
+        &self,
+        caller: &Caller,
+        group: &str,
+        query: &EventQuery,
+        page: Page,
+    ) -> ServiceResult<EventPage> {
         let (group, author) = self.group_read_scope(caller, group).await?;
         self.read_events(Scoped::Group(group), author, query, page).await
     }
 
-    pub async fn project_events(&self, caller: &Caller, project: &str, query: &EventQuery, page: Page) -> ServiceResult<EventPage> {
+    pub async fn project_events(
+        &self,
+        caller: &Caller,
+        project: &str,
+        query: &EventQuery,
+        page: Page,
+    ) -> ServiceResult<EventPage> {
         let (project_id, author) = self.project_read_scope(caller, project).await?;
         self.read_events(Scoped::Project(project_id), author, query, page).await
     }
@@ -71,7 +89,12 @@ impl Service {
         let event = self.store.find_event(id).await?.ok_or(ServiceError::NotFound("Audit Event"))?;
         let in_tree = match event.group_id {
             Some(gid) if event.root_group_id == Some(group.root_id) => {
-                gid == group.id || self.store.group_by_id(gid).await?.is_some_and(|g| g.full_path.starts_with(&format!("{}/", group.full_path)))
+                gid == group.id
+                    || self
+                        .store
+                        .group_by_id(gid)
+                        .await?
+                        .is_some_and(|g| g.full_path.starts_with(&format!("{}/", group.full_path)))
             }
             _ => false,
         };
@@ -87,7 +110,11 @@ impl Service {
 
     /// Owners (and admins) read all of a group's events; other members with at least the
     /// Developer role read only the events they authored, as in GitLab.
-    async fn group_read_scope(&self, caller: &Caller, group: &str) -> ServiceResult<(auditrelay_store::namespaces::Group, Option<i64>)> {
+    async fn group_read_scope(
+        &self,
+        caller: &Caller,
+        group: &str,
+    ) -> ServiceResult<(auditrelay_store::namespaces::Group, Option<i64>)> {
         caller.require(Need::Read)?;
         let (group, access) = self.visible_group(caller, group).await?;
         Ok((group, author_limit(caller, access, AccessLevel::Owner)?))
@@ -100,7 +127,13 @@ impl Service {
         Ok((project.id, author_limit(caller, access, AccessLevel::Maintainer)?))
     }
 
-    async fn read_events(&self, scope: Scoped, author: Option<i64>, query: &EventQuery, page: Page) -> ServiceResult<EventPage> {
+    async fn read_events(
+        &self,
+        scope: Scoped,
+        author: Option<i64>,
+        query: &EventQuery,
+        page: Page,
+    ) -> ServiceResult<EventPage> {
         if let Some(entity_type) = &query.entity_type
             && EntityType::parse(entity_type).is_none()
         {
@@ -113,7 +146,9 @@ impl Service {
             scope: match scope {
                 Scoped::All => EventScope::All,
                 Scoped::Project(id) => EventScope::Project(id),
-                Scoped::Group(g) => EventScope::GroupTree { group_id: g.id, is_root: g.parent_id.is_none(), full_path: g.full_path },
+                Scoped::Group(g) => {
+                    EventScope::GroupTree { group_id: g.id, is_root: g.parent_id.is_none(), full_path: g.full_path }
+                }
             },
             created_after: query.created_after,
             created_before: query.created_before,

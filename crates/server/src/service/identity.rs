@@ -95,7 +95,12 @@ impl Service {
     }
 
     /// Creates a token for a user (admin only). Returns the token and its plain text, shown once.
-    pub async fn create_token(&self, caller: &Caller, user_id: i64, input: CreateToken) -> ServiceResult<(Token, String)> {
+    pub async fn create_token(
+        &self,
+        caller: &Caller,
+        user_id: i64,
+        input: CreateToken,
+    ) -> ServiceResult<(Token, String)> {
         caller.require(Need::Write)?;
         caller.require_admin()?;
         let user = self.store.user_by_id(user_id).await?.ok_or(ServiceError::NotFound("User"))?;
@@ -104,7 +109,9 @@ impl Service {
             return Err(ServiceError::missing("scopes"));
         }
         for scope in &input.scopes {
-            scope.parse::<Scope>().map_err(|e| ServiceError::BadParam(format!("scopes does not have a valid value: {e}")))?;
+            scope
+                .parse::<Scope>()
+                .map_err(|e| ServiceError::BadParam(format!("scopes does not have a valid value: {e}")))?;
         }
         if input.expires_at.is_some_and(|at| at <= now_micros()) {
             return Err(ServiceError::invalid("expires_at", "must be in the future"));
@@ -124,9 +131,20 @@ impl Service {
         self.insert_token_text(user_id, input, generate_token()).await
     }
 
-    pub async fn insert_token_text(&self, user_id: i64, input: &CreateToken, plain: String) -> ServiceResult<(Token, String)> {
+    pub async fn insert_token_text(
+        &self,
+        user_id: i64,
+        input: &CreateToken,
+        plain: String,
+    ) -> ServiceResult<(Token, String)> {
         let digest = token_digest(&plain);
-        let new = NewToken { user_id, name: &input.name, digest: &digest, scopes: &input.scopes, expires_at: input.expires_at };
+        let new = NewToken {
+            user_id,
+            name: &input.name,
+            digest: &digest,
+            scopes: &input.scopes,
+            expires_at: input.expires_at,
+        };
         Ok((self.store.create_token(&new).await?, plain))
     }
 
@@ -150,7 +168,11 @@ impl Service {
             return Err(ServiceError::BadParam("Token already revoked".into()));
         }
         let user = self.store.user_by_id(token.user_id).await?.ok_or(ServiceError::NotFound("User"))?;
-        let mut event = user_event(types::PERSONAL_ACCESS_TOKEN_REVOKED, &user, format!("Revoked personal access token {}", token.name));
+        let mut event = user_event(
+            types::PERSONAL_ACCESS_TOKEN_REVOKED,
+            &user,
+            format!("Revoked personal access token {}", token.name),
+        );
         event.target_type = "PersonalAccessToken";
         event.target_id = token.id;
         event.target_details = &token.name;
@@ -171,7 +193,9 @@ impl Service {
                     return Err(ServiceError::NotFound("Parent Group"));
                 }
                 if !access.at_least(AccessLevel::Maintainer) {
-                    return Err(ServiceError::Denied("you need at least the Maintainer role on the parent group".into()));
+                    return Err(ServiceError::Denied(
+                        "you need at least the Maintainer role on the parent group".into(),
+                    ));
                 }
                 if parent.full_path.split('/').count() >= auditrelay_core::names::MAX_NAMESPACE_DEPTH {
                     return Err(ServiceError::invalid("parent_id", "has too deep a level of nesting"));
@@ -184,8 +208,18 @@ impl Service {
             other => other.into(),
         })?;
         self.store.add_member(group.id, caller.user.id, AccessLevel::Owner.value()).await?;
-        self.record(caller, group_event(types::GROUP_CREATED, &group, "Group", group.id, &group.full_path, format!("Created group {}", group.full_path)))
-            .await?;
+        self.record(
+            caller,
+            group_event(
+                types::GROUP_CREATED,
+                &group,
+                "Group",
+                group.id,
+                &group.full_path,
+                format!("Created group {}", group.full_path),
+            ),
+        )
+        .await?;
         Ok(group)
     }
 
@@ -207,7 +241,9 @@ impl Service {
             }
         }
         let all = self.store.list_groups(0, i64::MAX / 2).await?;
-        let visible = all.into_iter().filter(|g| roots.iter().any(|r| g.full_path == *r || g.full_path.starts_with(&format!("{r}/"))));
+        let visible = all
+            .into_iter()
+            .filter(|g| roots.iter().any(|r| g.full_path == *r || g.full_path.starts_with(&format!("{r}/"))));
         Ok(visible.skip(offset as usize).take(limit as usize).collect())
     }
 
@@ -227,7 +263,14 @@ impl Service {
             auditrelay_store::StoreError::Conflict(_) => ServiceError::invalid("path", "has already been taken"),
             other => other.into(),
         })?;
-        let mut event = group_event(types::PROJECT_CREATED, &namespace, "Project", project.id, &project.full_path, format!("Created project {}", project.full_path));
+        let mut event = group_event(
+            types::PROJECT_CREATED,
+            &namespace,
+            "Project",
+            project.id,
+            &project.full_path,
+            format!("Created project {}", project.full_path),
+        );
         event.entity_type = EntityType::Project;
         event.entity_id = project.id;
         event.entity_path = &project.full_path;
@@ -258,7 +301,13 @@ impl Service {
     }
 
     /// Adds a member to a group. Needs Owner on the group (or admin).
-    pub async fn add_member(&self, caller: &Caller, group: &str, user_id: i64, access_level: i64) -> ServiceResult<Member> {
+    pub async fn add_member(
+        &self,
+        caller: &Caller,
+        group: &str,
+        user_id: i64,
+        access_level: i64,
+    ) -> ServiceResult<Member> {
         caller.require(Need::Write)?;
         let (group, access) = self.visible_group(caller, group).await?;
         if !access.at_least(AccessLevel::Owner) {
@@ -272,7 +321,8 @@ impl Service {
             other => other.into(),
         })?;
         let message = format!("Added {} as {:?}", user.username, level);
-        self.record(caller, group_event(types::MEMBER_CREATED, &group, "User", user.id, &user.username, message)).await?;
+        self.record(caller, group_event(types::MEMBER_CREATED, &group, "User", user.id, &user.username, message))
+            .await?;
         self.member(caller, &group.id.to_string(), user.id).await
     }
 
@@ -283,7 +333,11 @@ impl Service {
     }
 
     pub async fn member(&self, caller: &Caller, group: &str, user_id: i64) -> ServiceResult<Member> {
-        self.members(caller, group).await?.into_iter().find(|m| m.user.id == user_id).ok_or(ServiceError::NotFound("Member"))
+        self.members(caller, group)
+            .await?
+            .into_iter()
+            .find(|m| m.user.id == user_id)
+            .ok_or(ServiceError::NotFound("Member"))
     }
 }
 
@@ -303,7 +357,14 @@ fn user_event<'a>(event_type: &'a str, user: &'a User, message: String) -> Admin
     }
 }
 
-fn group_event<'a>(event_type: &'a str, group: &'a Group, target_type: &'a str, target_id: i64, target_details: &'a str, message: String) -> AdminEvent<'a> {
+fn group_event<'a>(
+    event_type: &'a str,
+    group: &'a Group,
+    target_type: &'a str,
+    target_id: i64,
+    target_details: &'a str,
+    message: String,
+) -> AdminEvent<'a> {
     AdminEvent {
         event_type,
         entity_type: EntityType::Group,

@@ -30,7 +30,8 @@ impl Service {
         let entity_type = event.entity_type();
         let placement = self.place(caller, index, &event).await?;
         let entity_id = event.entity_id.or(placement.as_ref().map(|p| p.entity_id)).unwrap_or_default();
-        let entity_path = event.entity_path.clone().or_else(|| placement.as_ref().map(|p| p.full_path.clone())).unwrap_or_default();
+        let entity_path =
+            event.entity_path.clone().or_else(|| placement.as_ref().map(|p| p.full_path.clone())).unwrap_or_default();
         let created_at = event.created_at.unwrap_or(now);
         Ok(PreparedEvent {
             payload: render_payload(&event, entity_id, &entity_path, created_at),
@@ -51,7 +52,8 @@ impl Service {
     async fn place(&self, caller: &Caller, index: usize, event: &NewEvent) -> ServiceResult<Option<Placement>> {
         let entity_type = event.entity_type();
         if !entity_type.is_namespace() {
-            if !caller.is_admin() && !(entity_type == EntityType::User && event.entity_id == Some(caller.user.id)) {
+            let about_self = entity_type == EntityType::User && event.entity_id == Some(caller.user.id);
+            if !(caller.is_admin() || about_self) {
                 return Err(refused(index, "only an administrator may send events for this entity"));
             }
             return Ok(None);
@@ -62,7 +64,9 @@ impl Service {
             (Some(path), _) => Key::GroupPath(path.clone()),
             (None, Some(id)) if project => Key::ProjectId(id),
             (None, Some(id)) => Key::GroupId(id),
-            (None, None) => return Err(ServiceError::BadInput(format!("event {index}: entity_id or entity_path is required"))),
+            (None, None) => {
+                return Err(ServiceError::BadInput(format!("event {index}: entity_id or entity_path is required")));
+            }
         };
         let placement = match self.namespaces.get(&key) {
             Some(found) => found,
@@ -129,7 +133,10 @@ impl Service {
     }
 }
 
-fn project_placement(project: auditrelay_store::namespaces::Project, group: &auditrelay_store::namespaces::Group) -> Placement {
+fn project_placement(
+    project: auditrelay_store::namespaces::Project,
+    group: &auditrelay_store::namespaces::Group,
+) -> Placement {
     Placement {
         entity_id: project.id,
         full_path: project.full_path,

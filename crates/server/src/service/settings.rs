@@ -1,9 +1,9 @@
 //! Instance-wide application settings (admin only), each change audited.
 
-use auditrelay_core::access::Need;
-use auditrelay_core::event_types::APPLICATION_SETTING_UPDATED;
 use auditrelay_core::EntityType;
+use auditrelay_core::access::Need;
 use auditrelay_core::event::{INSTANCE_SCOPE_ID, INSTANCE_SCOPE_PATH};
+use auditrelay_core::event_types::APPLICATION_SETTING_UPDATED;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -12,10 +12,8 @@ use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
 
 /// Every setting with its default. Only booleans so far.
-pub const SETTINGS: &[(&str, bool)] = &[
-    ("allow_local_requests_from_web_hooks_and_services", false),
-    ("ai_audit_event_streaming_enabled", false),
-];
+pub const SETTINGS: &[(&str, bool)] =
+    &[("allow_local_requests_from_web_hooks_and_services", false), ("ai_audit_event_streaming_enabled", false)];
 
 impl Service {
     /// All settings with their current values (defaults filled in).
@@ -24,7 +22,8 @@ impl Service {
         Ok(SETTINGS
             .iter()
             .map(|(name, default)| {
-                let value = stored.get(*name).and_then(|v| serde_json::from_str(v).ok()).unwrap_or(Value::Bool(*default));
+                let value =
+                    stored.get(*name).and_then(|v| serde_json::from_str(v).ok()).unwrap_or(Value::Bool(*default));
                 ((*name).to_owned(), value)
             })
             .collect())
@@ -37,7 +36,11 @@ impl Service {
     }
 
     /// Applies changes (name → value) after checking every one; nothing changes if one is bad.
-    pub async fn update_settings(&self, caller: &Caller, changes: Map<String, Value>) -> ServiceResult<Map<String, Value>> {
+    pub async fn update_settings(
+        &self,
+        caller: &Caller,
+        changes: Map<String, Value>,
+    ) -> ServiceResult<Map<String, Value>> {
         caller.require(Need::Write)?;
         caller.require_admin()?;
         let current = self.current_settings().await?;
@@ -46,7 +49,8 @@ impl Service {
             if !current.contains_key(name) {
                 return Err(ServiceError::BadParam(format!("{name} is not a known application setting")));
             }
-            let value = as_bool(value).ok_or_else(|| ServiceError::BadParam(format!("{name} is invalid: must be true or false")))?;
+            let value = as_bool(value)
+                .ok_or_else(|| ServiceError::BadParam(format!("{name} is invalid: must be true or false")))?;
             if current.get(name) != Some(&Value::Bool(value)) {
                 updates.insert(name.clone(), value);
             }

@@ -52,7 +52,8 @@ async fn collect(producers: Vec<tokio::task::JoinHandle<Vec<String>>>) -> Vec<St
 }
 
 async fn assert_all_present(server: &TestServer, acked: &[String]) {
-    let stored: HashSet<String> = all_event_ids(&server.root()).await.into_iter().filter_map(|id| id.as_str().map(str::to_owned)).collect();
+    let stored: HashSet<String> =
+        all_event_ids(&server.root()).await.into_iter().filter_map(|id| id.as_str().map(str::to_owned)).collect();
     let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
     assert!(lost.is_empty(), "{} acknowledged events lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
 }

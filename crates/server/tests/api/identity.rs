@@ -29,7 +29,12 @@ async fn users_and_validation(backend: Backend) {
 
     // Form-encoded parameters work like GitLab's API.
     let form = root
-        .send(reqwest::Method::POST, "/api/v4/users", Some("application/x-www-form-urlencoded"), Some(b"username=carol&name=Carol&email=carol%40example.com&password=password-123".to_vec()))
+        .send(
+            reqwest::Method::POST,
+            "/api/v4/users",
+            Some("application/x-www-form-urlencoded"),
+            Some(b"username=carol&name=Carol&email=carol%40example.com&password=password-123".to_vec()),
+        )
         .await
         .expect(201);
     assert_eq!(form.body["email"], "carol@example.com");
@@ -55,7 +60,13 @@ async fn tokens_scopes_and_revocation(backend: Backend) {
     assert!(tokens.body[0].get("token").is_none(), "the token text is shown only once");
 
     // Non-admins cannot create users or tokens.
-    alice.post("/api/v4/users", &json!({"username": "x", "name": "x", "email": "x@example.com", "password": "password-123"})).await.expect(403);
+    alice
+        .post(
+            "/api/v4/users",
+            &json!({"username": "x", "name": "x", "email": "x@example.com", "password": "password-123"}),
+        )
+        .await
+        .expect(403);
 
     let bad_scope = root
         .post(&format!("/api/v4/users/{alice_id}/personal_access_tokens"), &json!({"name": "t", "scopes": ["sudo"]}))
@@ -63,7 +74,10 @@ async fn tokens_scopes_and_revocation(backend: Backend) {
         .expect(400);
     assert!(bad_scope.body["error"].as_str().unwrap().contains("sudo"));
     let past = root
-        .post(&format!("/api/v4/users/{alice_id}/personal_access_tokens"), &json!({"name": "t", "scopes": ["api"], "expires_at": "2001-01-01"}))
+        .post(
+            &format!("/api/v4/users/{alice_id}/personal_access_tokens"),
+            &json!({"name": "t", "scopes": ["api"], "expires_at": "2001-01-01"}),
+        )
         .await
         .expect(400);
     assert_eq!(past.body["message"]["expires_at"][0], "must be in the future");
@@ -72,7 +86,10 @@ async fn tokens_scopes_and_revocation(backend: Backend) {
     alice.get("/api/v4/user").await.expect(401);
 
     // Unknown and malformed tokens.
-    assert_eq!(server.api(Some("glpat-nope")).get("/api/v4/user").await.expect(401).body["message"], "401 Unauthorized");
+    assert_eq!(
+        server.api(Some("glpat-nope")).get("/api/v4/user").await.expect(401).body["message"],
+        "401 Unauthorized"
+    );
     server.api(None).get("/api/v4/user").await.expect(401);
     let bearer = reqwest::Client::new()
         .get(format!("{}/api/v4/user", server.base))
@@ -106,18 +123,30 @@ async fn groups_projects_and_members(backend: Backend) {
     assert!(bad_path.body["message"]["path"][0].as_str().unwrap().contains("letters"));
 
     // Members: Owner adds Bob as Developer; he sees the group but cannot add members.
-    let member = alice.post(&format!("/api/v4/groups/{acme}/members"), &json!({"user_id": bob_id, "access_level": 30})).await.expect(201);
+    let member = alice
+        .post(&format!("/api/v4/groups/{acme}/members"), &json!({"user_id": bob_id, "access_level": 30}))
+        .await
+        .expect(201);
     assert_eq!(member.body["access_level"], 30);
-    alice.post(&format!("/api/v4/groups/{acme}/members"), &json!({"user_id": bob_id, "access_level": 30})).await.expect(409);
-    alice.post(&format!("/api/v4/groups/{acme}/members"), &json!({"user_id": alice_id, "access_level": 35})).await.expect(400);
+    alice
+        .post(&format!("/api/v4/groups/{acme}/members"), &json!({"user_id": bob_id, "access_level": 30}))
+        .await
+        .expect(409);
+    alice
+        .post(&format!("/api/v4/groups/{acme}/members"), &json!({"user_id": alice_id, "access_level": 35}))
+        .await
+        .expect(400);
     bob.get("/api/v4/groups/acme%2Fplatform").await.expect(200);
-    bob.post(&format!("/api/v4/groups/{sub}/members"), &json!({"user_id": alice_id, "access_level": 10})).await.expect(403);
+    bob.post(&format!("/api/v4/groups/{sub}/members"), &json!({"user_id": alice_id, "access_level": 10}))
+        .await
+        .expect(403);
     let members = alice.get(&format!("/api/v4/groups/{acme}/members")).await.expect(200);
     assert_eq!(members.body.as_array().unwrap().len(), 2);
 
     // Projects: Developers cannot create them, Owners can; path lookups work URL-encoded.
     bob.post("/api/v4/projects", &json!({"name": "api", "namespace_id": sub})).await.expect(403);
-    let project = alice.post("/api/v4/projects", &json!({"name": "api", "path": "api", "namespace_id": sub})).await.expect(201);
+    let project =
+        alice.post("/api/v4/projects", &json!({"name": "api", "path": "api", "namespace_id": sub})).await.expect(201);
     assert_eq!(project.body["path_with_namespace"], "acme/platform/api");
     let by_path = bob.get("/api/v4/projects/acme%2Fplatform%2Fapi").await.expect(200);
     assert_eq!(by_path.body["id"], project.body["id"]);
@@ -133,12 +162,16 @@ async fn administrative_actions_are_audited(backend: Backend) {
     let root = server.root();
     let (bob_id, _) = user_with_token(&root, "bob", &["api"]).await;
     let acme = create_group(&root, "acme", None).await;
-    root.post(&format!("/api/v4/groups/{acme}/members"), &json!({"user_id": bob_id, "access_level": 50})).await.expect(201);
+    root.post(&format!("/api/v4/groups/{acme}/members"), &json!({"user_id": bob_id, "access_level": 50}))
+        .await
+        .expect(201);
     root.post("/api/v4/projects", &json!({"name": "web", "namespace_id": acme})).await.expect(201);
 
     let events = root.get("/api/v4/audit_events?per_page=100").await.expect(200);
     let names: Vec<&str> = events.body.as_array().unwrap().iter().map(|e| e["event_name"].as_str().unwrap()).collect();
-    for expected in ["user_created", "personal_access_token_created", "group_created", "member_created", "project_created"] {
+    for expected in
+        ["user_created", "personal_access_token_created", "group_created", "member_created", "project_created"]
+    {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
     let member_event = events.body.as_array().unwrap().iter().find(|e| e["event_name"] == "member_created").unwrap();
@@ -151,4 +184,9 @@ async fn administrative_actions_are_audited(backend: Backend) {
     assert!(group_log.body.as_array().unwrap().iter().any(|e| e["event_name"] == "project_created"));
 }
 
-on_both_backends!(users_and_validation, tokens_scopes_and_revocation, groups_projects_and_members, administrative_actions_are_audited);
+on_both_backends!(
+    users_and_validation,
+    tokens_scopes_and_revocation,
+    groups_projects_and_members,
+    administrative_actions_are_audited
+);

@@ -16,7 +16,9 @@ const EVENTS_PER_REQUEST: usize = 20;
 async fn follower_never_skips_an_event(backend: Backend) {
     let first = crate::server(backend).await;
     let second = match backend {
-        Backend::Postgres => Some(crate::builder(backend).database_url(first.database_url.as_deref().unwrap()).start().await),
+        Backend::Postgres => {
+            Some(crate::builder(backend).database_url(first.database_url.as_deref().unwrap()).start().await)
+        }
         Backend::Sqlite => None,
     };
     let mut targets = vec![first.root()];

@@ -10,11 +10,15 @@ fn at(event_type: &str, entity_type: &str, path: &str, created_at: &str) -> Valu
 async fn filters_and_offset_pagination(backend: Backend) {
     let server = crate::server(backend).await;
     let root = server.root();
-    let batch: Vec<Value> = (1..=25).map(|day| at("daily", "Group", "acme", &format!("2024-01-{day:02}T12:00:00Z"))).collect();
+    let batch: Vec<Value> =
+        (1..=25).map(|day| at("daily", "Group", "acme", &format!("2024-01-{day:02}T12:00:00Z"))).collect();
     root.post("/api/v4/audit_events", &Value::Array(batch)).await.expect(201);
     root.post("/api/v4/audit_events", &at("proj", "Project", "acme/web", "2024-01-10T00:00:00Z")).await.expect(201);
 
-    let window = root.get("/api/v4/audit_events?created_after=2024-01-05&created_before=2024-01-09T23:59:59Z&entity_type=Group").await.expect(200);
+    let window = root
+        .get("/api/v4/audit_events?created_after=2024-01-05&created_before=2024-01-09T23:59:59Z&entity_type=Group")
+        .await
+        .expect(200);
     let days: Vec<&str> = window.body.as_array().unwrap().iter().map(|e| e["created_at"].as_str().unwrap()).collect();
     assert_eq!(days.len(), 5, "{days:?}");
     assert!(days.iter().all(|d| *d >= "2024-01-05" && *d < "2024-01-10"));
@@ -51,7 +55,9 @@ async fn filters_and_offset_pagination(backend: Backend) {
 async fn keyset_pagination_walks_every_event_once(backend: Backend) {
     let server = crate::server(backend).await;
     let root = server.root();
-    let batch: Vec<Value> = (0..45).map(|i| json!({"id": format!("k{i}"), "event_type": "x", "entity_type": "Group", "entity_path": "acme"})).collect();
+    let batch: Vec<Value> = (0..45)
+        .map(|i| json!({"id": format!("k{i}"), "event_type": "x", "entity_type": "Group", "entity_path": "acme"}))
+        .collect();
     root.post("/api/v4/audit_events", &Value::Array(batch)).await.expect(201);
     let mut url = "/api/v4/audit_events?pagination=keyset&per_page=20&order_by=id&sort=desc".to_owned();
     let mut seen = Vec::new();
@@ -81,7 +87,10 @@ async fn group_and_project_scopes_and_roles(backend: Backend) {
     let (dev_id, dev) = user_with_token(&root, "dev", &["api"]).await;
     let (_, stranger) = user_with_token(&root, "stranger", &["api"]).await;
     let acme = create_group(&owner, "acme", None).await;
-    owner.post(&format!("/api/v4/groups/{acme}/members"), &json!({"user_id": dev_id, "access_level": 30})).await.expect(201);
+    owner
+        .post(&format!("/api/v4/groups/{acme}/members"), &json!({"user_id": dev_id, "access_level": 30}))
+        .await
+        .expect(201);
     root.post(
         "/api/v4/audit_events",
         &json!([
@@ -122,4 +131,8 @@ async fn group_and_project_scopes_and_roles(backend: Backend) {
     root.get("/api/v4/audit_events/nope").await.expect(404);
 }
 
-on_both_backends!(filters_and_offset_pagination, keyset_pagination_walks_every_event_once, group_and_project_scopes_and_roles);
+on_both_backends!(
+    filters_and_offset_pagination,
+    keyset_pagination_walks_every_event_once,
+    group_and_project_scopes_and_roles
+);

@@ -16,7 +16,12 @@ use crate::error::ServiceResult;
 use crate::service::Caller;
 use crate::service::events::{EventPage, EventQuery, Page};
 
-pub async fn ingest(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Body) -> ServiceResult<impl IntoResponse> {
+pub async fn ingest(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> ServiceResult<impl IntoResponse> {
     let bytes = read_limited(body, s.service.ingest_limits.max_body_bytes).await?;
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ndjson = content_type.starts_with("application/x-ndjson") || content_type.starts_with("application/jsonl");
@@ -44,32 +49,64 @@ fn page_response(result: EventPage, page: Page, headers: &HeaderMap, uri: &Uri) 
     (headers, Json(Value::Array(body)))
 }
 
-pub async fn list_instance(State(s): State<AppState>, caller: Caller, headers: HeaderMap, OriginalUri(uri): OriginalUri, params: Params) -> ServiceResult<impl IntoResponse> {
+pub async fn list_instance(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ServiceResult<impl IntoResponse> {
     let page = page_from(&params)?;
     let result = s.service.instance_events(&caller, &query_from(&params)?, page).await?;
     Ok(page_response(result, page, &headers, &uri))
 }
 
-pub async fn list_group(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, headers: HeaderMap, OriginalUri(uri): OriginalUri, params: Params) -> ServiceResult<impl IntoResponse> {
+pub async fn list_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ServiceResult<impl IntoResponse> {
     let page = page_from(&params)?;
     let result = s.service.group_events(&caller, &id, &query_from(&params)?, page).await?;
     Ok(page_response(result, page, &headers, &uri))
 }
 
-pub async fn list_project(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, headers: HeaderMap, OriginalUri(uri): OriginalUri, params: Params) -> ServiceResult<impl IntoResponse> {
+pub async fn list_project(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ServiceResult<impl IntoResponse> {
     let page = page_from(&params)?;
     let result = s.service.project_events(&caller, &id, &query_from(&params)?, page).await?;
     Ok(page_response(result, page, &headers, &uri))
 }
 
-pub async fn show_instance(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ServiceResult<Json<Value>> {
+pub async fn show_instance(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ServiceResult<Json<Value>> {
     Ok(Json(views::audit_event(&s.service.instance_event(&caller, &id).await?)))
 }
 
-pub async fn show_group(State(s): State<AppState>, caller: Caller, Path((id, event)): Path<(String, String)>) -> ServiceResult<Json<Value>> {
+pub async fn show_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, event)): Path<(String, String)>,
+) -> ServiceResult<Json<Value>> {
     Ok(Json(views::audit_event(&s.service.group_event(&caller, &id, &event).await?)))
 }
 
-pub async fn show_project(State(s): State<AppState>, caller: Caller, Path((id, event)): Path<(String, String)>) -> ServiceResult<Json<Value>> {
+pub async fn show_project(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, event)): Path<(String, String)>,
+) -> ServiceResult<Json<Value>> {
     Ok(Json(views::audit_event(&s.service.project_event(&caller, &id, &event).await?)))
 }

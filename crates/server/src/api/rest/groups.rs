@@ -32,7 +32,12 @@ pub async fn show(State(s): State<AppState>, caller: Caller, Path(id): Path<Stri
     Ok(Json(views::group(&s.service.group(&caller, &id).await?)))
 }
 
-pub async fn add_member(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, params: Params) -> ServiceResult<impl IntoResponse> {
+pub async fn add_member(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    params: Params,
+) -> ServiceResult<impl IntoResponse> {
     let user_id = params.required_int("user_id")?;
     let access_level = params.required_int("access_level")?;
     let member = s.service.add_member(&caller, &id, user_id, access_level).await?;
@@ -44,19 +49,31 @@ pub async fn members(State(s): State<AppState>, caller: Caller, Path(id): Path<S
     Ok(Json(members.iter().map(views::member).collect()))
 }
 
-pub async fn member(State(s): State<AppState>, caller: Caller, Path((id, user_id)): Path<(String, String)>) -> ServiceResult<Json<Value>> {
+pub async fn member(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, user_id)): Path<(String, String)>,
+) -> ServiceResult<Json<Value>> {
     let user_id = user_id.parse().map_err(|_| ServiceError::NotFound("Member"))?;
     Ok(Json(views::member(&s.service.member(&caller, &id, user_id).await?)))
 }
 
-pub async fn create_project(State(s): State<AppState>, caller: Caller, params: Params) -> ServiceResult<impl IntoResponse> {
+pub async fn create_project(
+    State(s): State<AppState>,
+    caller: Caller,
+    params: Params,
+) -> ServiceResult<impl IntoResponse> {
     let name = params.string("name")?;
     let path = params.string("path")?;
     let (name, path) = match (name, path) {
         (Some(name), Some(path)) => (name, path),
         (Some(name), None) => (name.clone(), name.to_lowercase().replace(' ', "-")),
         (None, Some(path)) => (path.clone(), path),
-        (None, None) => return Err(ServiceError::BadParam("name, path are missing, at least one parameter must be provided".into())),
+        (None, None) => {
+            return Err(ServiceError::BadParam(
+                "name, path are missing, at least one parameter must be provided".into(),
+            ));
+        }
     };
     let input = CreateProject { name, path, namespace_id: params.required_int("namespace_id")? };
     let (project, namespace) = s.service.create_project(&caller, input).await?;

@@ -40,7 +40,12 @@ pub async fn show(State(s): State<AppState>, caller: Caller, Path(id): Path<Stri
     Ok(Json(views::user(&s.service.user(&caller, id).await?)))
 }
 
-pub async fn create_token(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, params: Params) -> ServiceResult<impl IntoResponse> {
+pub async fn create_token(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    params: Params,
+) -> ServiceResult<impl IntoResponse> {
     let user_id = id.parse().map_err(|_| ServiceError::NotFound("User"))?;
     let expires_at = match params.string("expires_at")? {
         None => None,
@@ -62,7 +67,11 @@ pub async fn list_tokens(State(s): State<AppState>, caller: Caller, params: Para
     Ok(Json(tokens.iter().map(|t| views::token(t, None)).collect()))
 }
 
-pub async fn revoke_token(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ServiceResult<StatusCode> {
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ServiceResult<StatusCode> {
     let id = id.parse().map_err(|_| ServiceError::NotFound("Token"))?;
     s.service.revoke_token(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, unit tests, and the integration suite on the embedded store
+# and on a real PostgreSQL. Starts what it needs; fails (never skips) when a service cannot run.
+#
+#   AUDITRELAY_TEST_POSTGRES_URL  server and admin database for fresh test databases
+#                                 (default postgres://postgres@127.0.0.1:5432/test)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export AUDITRELAY_TEST_POSTGRES_URL="${AUDITRELAY_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+log() { printf '== %s\n' "$*" >&2; }
+
+postgres_ready() {
+    if command -v pg_isready >/dev/null; then
+        pg_isready -q -d "$AUDITRELAY_TEST_POSTGRES_URL"
+    else
+        (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null
+    fi
+}
+
+ensure_postgres() {
+    postgres_ready && return 0
+    if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+        log "starting PostgreSQL"
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+        for _ in $(seq 1 30); do postgres_ready && return 0; sleep 1; done
+    fi
+    echo "PostgreSQL is not reachable at $AUDITRELAY_TEST_POSTGRES_URL; the PostgreSQL suite cannot run" >&2
+    exit 1
+}
+
+# Test databases are named ar_test_*; drop the ones earlier runs left behind.
+drop_old_test_databases() {
+    command -v psql >/dev/null || return 0
+    psql -qAt -d "$AUDITRELAY_TEST_POSTGRES_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'ar\_test\_%'" 2>/dev/null |
+        while read -r db; do
+            psql -q -d "$AUDITRELAY_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+        done
+}
+
+log "checking formatting"
+cargo fmt --all -- --check
+
+ensure_postgres
+drop_old_test_databases
+
+log "running the test suite (SQLite and PostgreSQL)"
+cargo test --workspace --locked -- --include-ignored
+drop_old_test_databases
