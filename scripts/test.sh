@@ -46,5 +46,15 @@ ensure_postgres
 drop_old_test_databases
 
 log "running the test suite (SQLite and PostgreSQL)"
-cargo test --workspace --locked -- --include-ignored
+output="$(mktemp)"
+trap 'rm -f "$output"' EXIT
+set +e
+cargo test --workspace --locked -- --include-ignored 2>&1 | tee "$output"
+status=${PIPESTATUS[0]}
+set -e
 drop_old_test_databases
+
+# One closing line for the whole run, summed over every test binary.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
+     END { printf "summary: %d passed, %d failed, %d skipped\n", p, f, s }' "$output"
+exit "$status"

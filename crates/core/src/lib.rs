@@ -3,7 +3,9 @@
 //! Every rule that more than one interface needs (REST, GraphQL, UI, CLI) lives here once.
 
 pub mod access;
+pub mod destination;
 pub mod event;
+pub mod event_catalogue;
 pub mod event_types;
 pub mod ingest;
 pub mod names;

@@ -14,6 +14,7 @@ use crate::api::{AppState, router};
 use crate::bootstrap;
 use crate::cli::ServeArgs;
 use crate::service::Service;
+use crate::service::secret_box::SecretBox;
 
 /// `auditrelay serve`: runs until SIGINT or SIGTERM.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -42,7 +43,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let store = open_store(&args).await?;
     let (log, writer) = LogWriter::start(store.clone()).await?;
-    let service = Arc::new(Service::new(store.clone(), log));
+    let secrets = SecretBox::load(args.secret_key.as_deref(), &args.data_dir)?;
+    let service = Arc::new(Service::new(store.clone(), log, secrets));
     bootstrap::ensure_root(&service, &args).await?;
     if args.clickhouse_url.is_some() {
         tracing::warn!(

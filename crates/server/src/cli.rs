@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// Token of `root` on first start (environment only; generated when absent).
     #[arg(long = "root-token", env = "AUDITRELAY_ROOT_TOKEN", hide = true, hide_env_values = true)]
     pub root_token: Option<String>,
+    /// Key for secrets at rest: 32 bytes as base64 or hex (environment only; a key file in the
+    /// data dir is generated when absent). Nodes sharing a database must share it.
+    #[arg(long = "secret-key", env = "AUDITRELAY_SECRET_KEY", hide = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
 }
 
 impl ServeArgs {
@@ -50,6 +54,7 @@ impl ServeArgs {
             clickhouse_url: None,
             root_password: None,
             root_token: None,
+            secret_key: None,
         }
     }
 }

@@ -27,6 +27,9 @@ pub enum ServiceError {
     /// A model validation failure, per attribute (GitLab: `{"message": {"attr": ["…"]}}`).
     #[error("{attribute} {message}")]
     Invalid { attribute: String, message: String },
+    /// A model failed validation: GitLab's full messages (`"Name is too long (…)"`).
+    #[error("{}", .0.join(", "))]
+    Validation(Vec<String>),
     /// Bad input whose message is the whole story (ingest bodies).
     #[error("{0}")]
     BadInput(String),
@@ -67,11 +70,43 @@ impl ServiceError {
             NotFound(what) => (StatusCode::NOT_FOUND, json!({"message": format!("404 {what} Not Found")})),
             BadParam(message) => (StatusCode::BAD_REQUEST, json!({"error": message})),
             Invalid { attribute, message } => (StatusCode::BAD_REQUEST, json!({"message": {attribute: [message]}})),
+            Validation(messages) => (StatusCode::BAD_REQUEST, json!({"message": messages})),
             BadInput(message) => (StatusCode::BAD_REQUEST, json!({"message": message})),
             Conflict(message) => (StatusCode::CONFLICT, json!({"message": message})),
             TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, json!({"message": message})),
             Unavailable(message) => (StatusCode::SERVICE_UNAVAILABLE, json!({"message": message})),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, json!({"message": "500 Internal Server Error"})),
+        }
+    }
+}
+
+/// GitLab's answer to a caller who may not see or change a resource.
+pub const RESOURCE_ACCESS_ERROR: &str =
+    "The resource that you are attempting to access does not exist or you don't have permission to perform this action";
+
+/// How a GraphQL mutation reports an error: raised as a top-level `errors` entry, or returned in
+/// the payload's `errors: [String!]!`, as GitLab does for that kind of failure.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GraphqlError {
+    TopLevel(String),
+    Payload(Vec<String>),
+}
+
+impl ServiceError {
+    /// The GraphQL side of the one mapping table.
+    pub fn graphql(&self) -> GraphqlError {
+        use ServiceError::*;
+        match self {
+            Unauthorized | InsufficientScope(_) | Forbidden | Denied(_) | NotFound(_) => {
+                GraphqlError::TopLevel(RESOURCE_ACCESS_ERROR.into())
+            }
+            Validation(messages) => GraphqlError::Payload(messages.clone()),
+            Conflict(message) => GraphqlError::Payload(vec![message.clone()]),
+            BadParam(message) | BadInput(message) | TooLarge(message) | Unavailable(message) => {
+                GraphqlError::TopLevel(message.clone())
+            }
+            Invalid { attribute, message } => GraphqlError::Payload(vec![format!("{attribute} {message}")]),
+            Internal(_) => GraphqlError::TopLevel("Internal server error".into()),
         }
     }
 }

@@ -8,7 +8,8 @@ use sqlx::Acquire;
 use crate::connect::{Dialect, Store};
 use crate::{Result, StoreError};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_destinations.sql"))];
 
 /// Serialises migrations of several processes sharing one PostgreSQL database.
 const PG_MIGRATION_LOCK: i64 = 0x6175_6469_746d_6967;

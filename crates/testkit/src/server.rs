@@ -16,6 +16,8 @@ pub enum Backend {
 /// The token `root` gets in every test server.
 pub const ROOT_TOKEN: &str = "glpat-testroottoken0000000001";
 pub const ROOT_PASSWORD: &str = "root-password-for-tests";
+/// Every test server shares one secret key, so servers sharing a database can read its secrets.
+pub const SECRET_KEY: &str = "6175646974726c61792d746573742d6b65792d30303030303030303030303030";
 
 pub struct TestServerBuilder {
     binary: PathBuf,
@@ -90,6 +92,7 @@ impl TestServer {
             .arg(&self.data_dir)
             .env("AUDITRELAY_ROOT_TOKEN", ROOT_TOKEN)
             .env("AUDITRELAY_ROOT_PASSWORD", ROOT_PASSWORD)
+            .env("AUDITRELAY_SECRET_KEY", SECRET_KEY)
             .env_remove("AUDITRELAY_DATABASE_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));

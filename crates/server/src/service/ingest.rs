@@ -21,9 +21,31 @@ impl Service {
         for (index, event) in events.into_iter().enumerate() {
             prepared.push(self.prepare(caller, index, event, now).await?);
         }
+        let new_types = self.unobserved_types(&prepared);
         let ids = self.log.append(prepared).await?;
         metrics::counter!("auditrelay_ingested_events_total").increment(ids.len() as u64);
+        if !new_types.is_empty() {
+            self.store.note_event_types(&new_types).await?;
+            if let Ok(mut seen) = self.observed_types.write() {
+                seen.extend(new_types);
+            }
+        }
         Ok(ids)
+    }
+
+    /// Event types of a batch that are neither defined nor seen before: filters may name them
+    /// once they have been ingested.
+    fn unobserved_types(&self, events: &[PreparedEvent]) -> Vec<String> {
+        let Ok(seen) = self.observed_types.read() else { return Vec::new() };
+        let mut new: Vec<String> = events
+            .iter()
+            .map(|e| e.event_type.as_str())
+            .filter(|t| !seen.contains(*t) && !auditrelay_core::event_catalogue::is_defined(t))
+            .map(str::to_owned)
+            .collect();
+        new.sort_unstable();
+        new.dedup();
+        new
     }
 
     async fn prepare(&self, caller: &Caller, index: usize, event: NewEvent, now: i64) -> ServiceResult<PreparedEvent> {

@@ -4,10 +4,12 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod destinations;
 pub mod events;
 pub mod identity;
 pub mod ingest;
 pub mod namespace_cache;
+pub mod secret_box;
 pub mod secrets;
 pub mod settings;
 
@@ -20,12 +22,21 @@ pub use auth::Caller;
 pub struct Service {
     pub store: Store,
     pub log: LogWriter,
+    pub secrets: secret_box::SecretBox,
     pub namespaces: namespace_cache::NamespaceCache,
+    pub observed_types: std::sync::RwLock<std::collections::HashSet<String>>,
     pub ingest_limits: IngestLimits,
 }
 
 impl Service {
-    pub fn new(store: Store, log: LogWriter) -> Service {
-        Service { store, log, namespaces: Default::default(), ingest_limits: IngestLimits::default() }
+    pub fn new(store: Store, log: LogWriter, secrets: secret_box::SecretBox) -> Service {
+        Service {
+            store,
+            log,
+            secrets,
+            namespaces: Default::default(),
+            observed_types: Default::default(),
+            ingest_limits: IngestLimits::default(),
+        }
     }
 }

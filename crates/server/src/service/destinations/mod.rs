@@ -1,0 +1,228 @@
+//! Streaming destinations: one model behind GitLab's legacy and consolidated APIs. A destination
+//! created through one generation is visible and editable through the other; `Api` only picks
+//! GitLab's wording and audit event names for the generation a call came through.
+
+mod audit_names;
+mod filters;
+mod headers;
+mod manage;
+
+pub use manage::{CreateDestination, DestinationUpdate};
+
+use auditrelay_core::access::Need;
+use auditrelay_core::destination::Category;
+use auditrelay_core::destination::config::{DestinationConfig, HeaderSpec, parse_config};
+use auditrelay_core::event::{INSTANCE_SCOPE_ID, INSTANCE_SCOPE_PATH};
+use auditrelay_core::{AccessLevel, EntityType};
+use auditrelay_store::destinations::{DestinationRow, HeaderRow, NamespaceFilterRow};
+use auditrelay_store::namespaces::{Group, Project};
+
+use super::audit::AdminEvent;
+use super::{Caller, Service};
+use crate::error::{ServiceError, ServiceResult};
+
+/// Which API generation a call came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    Legacy,
+    Consolidated,
+}
+
+/// Who owns a destination: a top-level group, or the instance.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Owner {
+    Group(Group),
+    Instance,
+}
+
+impl Owner {
+    pub fn group_id(&self) -> Option<i64> {
+        match self {
+            Owner::Group(g) => Some(g.id),
+            Owner::Instance => None,
+        }
+    }
+
+    pub fn is_instance(&self) -> bool {
+        matches!(self, Owner::Instance)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum FilterTarget {
+    Group(Group),
+    Project(Project),
+}
+
+#[derive(Debug, Clone)]
+pub struct NamespaceFilter {
+    pub row: NamespaceFilterRow,
+    pub target: FilterTarget,
+}
+
+/// A destination with everything hanging off it, secret decrypted.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    pub id: i64,
+    pub owner: Owner,
+    pub category: Category,
+    pub name: String,
+    /// Settings; for HTTP this includes every header (active or not).
+    pub config: DestinationConfig,
+    pub secret: String,
+    pub active: bool,
+    pub headers: Vec<HeaderRow>,
+    pub event_types: Vec<String>,
+    pub namespace_filters: Vec<NamespaceFilter>,
+}
+
+impl Destination {
+    /// The consolidated API's `secretToken`: the real token for HTTP, `""` otherwise (private
+    /// keys and secret access keys are never returned).
+    pub fn secret_token(&self) -> &str {
+        if self.category == Category::Http { &self.secret } else { "" }
+    }
+
+    pub fn url(&self) -> Option<&str> {
+        match &self.config {
+            DestinationConfig::Http { url, .. } => Some(url),
+            _ => None,
+        }
+    }
+}
+
+impl Service {
+    /// Resolves the owner of a group or instance operation and checks the caller may manage its
+    /// destinations: Owner of the group (or admin), or admin for the instance. Anything else is
+    /// "not found" (GitLab's resource access error), never another group's data.
+    pub async fn destination_owner(&self, caller: &Caller, group_path: Option<&str>) -> ServiceResult<Owner> {
+        caller.require(Need::Read)?;
+        match group_path {
+            None if caller.is_admin() => Ok(Owner::Instance),
+            None => Err(ServiceError::Forbidden),
+            Some(path) => {
+                let (group, access) = self.visible_group(caller, path).await?;
+                if access.at_least(AccessLevel::Owner) {
+                    Ok(Owner::Group(group))
+                } else {
+                    Err(ServiceError::NotFound("Group"))
+                }
+            }
+        }
+    }
+
+    /// A destination the caller may manage, owned as `instance` says. Others are "not found".
+    pub async fn managed_destination(&self, caller: &Caller, id: i64, instance: bool) -> ServiceResult<Destination> {
+        let row = self.store.destination(id).await?.ok_or(ServiceError::NotFound("Destination"))?;
+        if row.group_id.is_none() != instance {
+            return Err(ServiceError::NotFound("Destination"));
+        }
+        let owner = match row.group_id {
+            None => self.destination_owner(caller, None).await?,
+            Some(gid) => self.destination_owner(caller, Some(&gid.to_string())).await?,
+        };
+        self.load_destination(row, owner).await
+    }
+
+    /// Every destination of an owner the caller may manage.
+    pub async fn destinations_of(&self, caller: &Caller, owner: &Owner) -> ServiceResult<Vec<Destination>> {
+        caller.require(Need::Read)?;
+        let owner = match owner {
+            Owner::Instance => self.destination_owner(caller, None).await?,
+            Owner::Group(g) => self.destination_owner(caller, Some(&g.id.to_string())).await?,
+        };
+        let mut out = Vec::new();
+        for row in self.store.destinations_of(owner.group_id()).await? {
+            out.push(self.load_destination(row, owner.clone()).await?);
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn load_destination(&self, row: DestinationRow, owner: Owner) -> ServiceResult<Destination> {
+        let category = Category::parse(&row.category)
+            .ok_or_else(|| ServiceError::Internal(format!("unknown category {}", row.category)))?;
+        let headers = self.store.headers_of(row.id).await?;
+        let stored: serde_json::Value = serde_json::from_str(&row.config)
+            .map_err(|e| ServiceError::Internal(format!("destination {} config: {e}", row.id)))?;
+        let config = match parse_config(category, &stored) {
+            Ok(DestinationConfig::Http { url, .. }) => DestinationConfig::Http {
+                url,
+                headers: headers
+                    .iter()
+                    .map(|h| HeaderSpec { key: h.key.clone(), value: h.value.clone(), active: h.active })
+                    .collect(),
+            },
+            Ok(other) => other,
+            Err(e) => return Err(ServiceError::Internal(format!("destination {} config: {e}", row.id))),
+        };
+        let mut namespace_filters = Vec::new();
+        for filter in self.store.namespace_filters_of(row.id).await? {
+            let target = match (filter.group_id, filter.project_id) {
+                (Some(gid), _) => self.store.group_by_id(gid).await?.map(FilterTarget::Group),
+                (None, Some(pid)) => self.store.project_by_id(pid).await?.map(FilterTarget::Project),
+                (None, None) => None,
+            };
+            if let Some(target) = target {
+                namespace_filters.push(NamespaceFilter { row: filter, target });
+            }
+        }
+        Ok(Destination {
+            id: row.id,
+            owner,
+            category,
+            name: row.name,
+            config,
+            secret: self.secrets.open(&row.secret)?,
+            active: row.active,
+            headers,
+            event_types: self.store.event_types_of(row.id).await?,
+            namespace_filters,
+        })
+    }
+
+    /// Records an administrative event about a destination of `owner`.
+    async fn record_destination_event(
+        &self,
+        caller: &Caller,
+        owner: &Owner,
+        event_type: &str,
+        target: (&str, i64, &str),
+        message: String,
+    ) -> ServiceResult<()> {
+        let (target_type, target_id, target_details) = target;
+        let event = match owner {
+            Owner::Group(group) => AdminEvent {
+                event_type,
+                entity_type: EntityType::Group,
+                entity_id: group.id,
+                entity_path: &group.full_path,
+                group_id: Some(group.id),
+                project_id: None,
+                root_group_id: Some(group.root_id),
+                target_type,
+                target_id,
+                target_details,
+                message,
+            },
+            Owner::Instance => AdminEvent {
+                event_type,
+                entity_type: EntityType::InstanceScope,
+                entity_id: INSTANCE_SCOPE_ID,
+                entity_path: INSTANCE_SCOPE_PATH,
+                group_id: None,
+                project_id: None,
+                root_group_id: None,
+                target_type,
+                target_id,
+                target_details,
+                message,
+            },
+        };
+        self.record(caller, event).await
+    }
+}
+
+/// One validation failure with GitLab's full message.
+pub(crate) fn invalid(message: impl Into<String>) -> ServiceError {
+    ServiceError::Validation(vec![message.into()])
+}

@@ -1,0 +1,370 @@
+//! Streaming destinations and their headers, event-type filters and namespace filters.
+
+use auditrelay_core::time::{Micros, now_micros};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::error::conflict_as;
+use crate::{Result, Store};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DestinationRow {
+    pub id: i64,
+    /// `None` for an instance destination.
+    pub group_id: Option<i64>,
+    pub category: String,
+    pub name: String,
+    /// The category's config JSON, without headers.
+    pub config: String,
+    /// Ciphertext of the verification token, private key or secret access key.
+    pub secret: String,
+    pub active: bool,
+    pub created_at: Micros,
+    pub updated_at: Micros,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeaderRow {
+    pub id: i64,
+    pub destination_id: i64,
+    pub key: String,
+    pub value: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamespaceFilterRow {
+    pub id: i64,
+    pub destination_id: i64,
+    pub group_id: Option<i64>,
+    pub project_id: Option<i64>,
+    pub legacy: bool,
+}
+
+pub struct NewDestination<'a> {
+    pub group_id: Option<i64>,
+    pub category: &'a str,
+    pub name: &'a str,
+    pub config: &'a str,
+    pub secret: &'a str,
+    pub active: bool,
+}
+
+/// The changeable columns of a destination; `None` leaves a column as it is.
+#[derive(Default)]
+pub struct DestinationChanges {
+    pub category: Option<String>,
+    pub name: Option<String>,
+    pub config: Option<String>,
+    pub secret: Option<String>,
+    pub active: Option<bool>,
+}
+
+const DESTINATION_COLUMNS: &str = "id, group_id, category, name, config, secret, active, created_at, updated_at";
+const HEADER_COLUMNS: &str = "id, destination_id, header_key, header_value, active";
+const FILTER_COLUMNS: &str = "id, destination_id, group_id, project_id, legacy";
+
+fn destination(row: &AnyRow) -> Result<DestinationRow> {
+    Ok(DestinationRow {
+        id: row.try_get("id")?,
+        group_id: row.try_get("group_id")?,
+        category: row.try_get("category")?,
+        name: row.try_get("name")?,
+        config: row.try_get("config")?,
+        secret: row.try_get("secret")?,
+        active: row.try_get::<i64, _>("active")? != 0,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn header(row: &AnyRow) -> Result<HeaderRow> {
+    Ok(HeaderRow {
+        id: row.try_get("id")?,
+        destination_id: row.try_get("destination_id")?,
+        key: row.try_get("header_key")?,
+        value: row.try_get("header_value")?,
+        active: row.try_get::<i64, _>("active")? != 0,
+    })
+}
+
+fn filter(row: &AnyRow) -> Result<NamespaceFilterRow> {
+    Ok(NamespaceFilterRow {
+        id: row.try_get("id")?,
+        destination_id: row.try_get("destination_id")?,
+        group_id: row.try_get("group_id")?,
+        project_id: row.try_get("project_id")?,
+        legacy: row.try_get::<i64, _>("legacy")? != 0,
+    })
+}
+
+impl Store {
+    /// Creates a destination and its headers in one transaction.
+    pub async fn create_destination(
+        &self,
+        new: &NewDestination<'_>,
+        headers: &[(String, String, bool)],
+    ) -> Result<DestinationRow> {
+        let mut tx = self.write.begin().await?;
+        let now = now_micros();
+        let sql = format!(
+            "INSERT INTO destinations (group_id, category, name, config, secret, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {DESTINATION_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(new.group_id)
+            .bind(new.category)
+            .bind(new.name)
+            .bind(new.config)
+            .bind(new.secret)
+            .bind(i64::from(new.active))
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(conflict_as("Name"))?;
+        let created = destination(&row)?;
+        for (key, value, active) in headers {
+            insert_header(&mut tx, created.id, key, value, *active).await?;
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    pub async fn update_destination(&self, id: i64, changes: &DestinationChanges) -> Result<()> {
+        sqlx::query(
+            "UPDATE destinations SET name = COALESCE($1, name), config = COALESCE($2, config), \
+             secret = COALESCE($3, secret), active = COALESCE($4, active), updated_at = $5, \
+             category = COALESCE($7, category) WHERE id = $6",
+        )
+        .bind(changes.name.as_deref())
+        .bind(changes.config.as_deref())
+        .bind(changes.secret.as_deref())
+        .bind(changes.active.map(i64::from))
+        .bind(now_micros())
+        .bind(id)
+        .bind(changes.category.as_deref())
+        .execute(&self.write)
+        .await
+        .map_err(conflict_as("Name"))?;
+        Ok(())
+    }
+
+    pub async fn delete_destination(&self, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM destinations WHERE id = $1").bind(id).execute(&self.write).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn destination(&self, id: i64) -> Result<Option<DestinationRow>> {
+        let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(destination).transpose()
+    }
+
+    /// Destinations of a group (`Some`) or of the instance (`None`), oldest first.
+    pub async fn destinations_of(&self, group_id: Option<i64>) -> Result<Vec<DestinationRow>> {
+        let rows = match group_id {
+            Some(id) => {
+                let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations WHERE group_id = $1 ORDER BY id");
+                sqlx::query(&sql).bind(id).fetch_all(&self.read).await?
+            }
+            None => {
+                let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations WHERE group_id IS NULL ORDER BY id");
+                sqlx::query(&sql).fetch_all(&self.read).await?
+            }
+        };
+        rows.iter().map(destination).collect()
+    }
+
+    pub async fn all_destinations(&self) -> Result<Vec<DestinationRow>> {
+        let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations ORDER BY id");
+        sqlx::query(&sql).fetch_all(&self.read).await?.iter().map(destination).collect()
+    }
+
+    pub async fn headers_of(&self, destination_id: i64) -> Result<Vec<HeaderRow>> {
+        let sql = format!("SELECT {HEADER_COLUMNS} FROM destination_headers WHERE destination_id = $1 ORDER BY id");
+        sqlx::query(&sql).bind(destination_id).fetch_all(&self.read).await?.iter().map(header).collect()
+    }
+
+    pub async fn header(&self, id: i64) -> Result<Option<HeaderRow>> {
+        let sql = format!("SELECT {HEADER_COLUMNS} FROM destination_headers WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(header).transpose()
+    }
+
+    pub async fn create_header(&self, destination_id: i64, key: &str, value: &str, active: bool) -> Result<HeaderRow> {
+        let mut tx = self.write.begin().await?;
+        let created = insert_header(&mut tx, destination_id, key, value, active).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    pub async fn update_header(&self, id: i64, key: &str, value: &str, active: bool) -> Result<()> {
+        sqlx::query("UPDATE destination_headers SET header_key = $1, header_value = $2, active = $3 WHERE id = $4")
+            .bind(key)
+            .bind(value)
+            .bind(i64::from(active))
+            .bind(id)
+            .execute(&self.write)
+            .await
+            .map_err(conflict_as("Key"))?;
+        Ok(())
+    }
+
+    pub async fn delete_header(&self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM destination_headers WHERE id = $1").bind(id).execute(&self.write).await?;
+        Ok(())
+    }
+
+    /// Replaces a destination's headers with `headers`, keeping the ids of keys that stay.
+    pub async fn replace_headers(&self, destination_id: i64, headers: &[(String, String, bool)]) -> Result<()> {
+        let existing = self.headers_of(destination_id).await?;
+        let mut tx = self.write.begin().await?;
+        for old in existing.iter().filter(|h| !headers.iter().any(|(k, ..)| *k == h.key)) {
+            sqlx::query("DELETE FROM destination_headers WHERE id = $1").bind(old.id).execute(&mut *tx).await?;
+        }
+        for (key, value, active) in headers {
+            match existing.iter().find(|h| h.key == *key) {
+                Some(old) => {
+                    sqlx::query("UPDATE destination_headers SET header_value = $1, active = $2 WHERE id = $3")
+                        .bind(value)
+                        .bind(i64::from(*active))
+                        .bind(old.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                None => {
+                    insert_header(&mut tx, destination_id, key, value, *active).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn event_types_of(&self, destination_id: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT event_type FROM destination_event_types WHERE destination_id = $1 ORDER BY event_type",
+        )
+        .bind(destination_id)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Adds event types (all or nothing); types already present are kept once.
+    pub async fn add_event_types(&self, destination_id: i64, event_types: &[String]) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        for event_type in event_types {
+            sqlx::query(
+                "INSERT INTO destination_event_types (destination_id, event_type) VALUES ($1, $2) \
+                 ON CONFLICT (destination_id, event_type) DO NOTHING",
+            )
+            .bind(destination_id)
+            .bind(event_type)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn remove_event_types(&self, destination_id: i64, event_types: &[String]) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        for event_type in event_types {
+            sqlx::query("DELETE FROM destination_event_types WHERE destination_id = $1 AND event_type = $2")
+                .bind(destination_id)
+                .bind(event_type)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn namespace_filters_of(&self, destination_id: i64) -> Result<Vec<NamespaceFilterRow>> {
+        let sql =
+            format!("SELECT {FILTER_COLUMNS} FROM destination_namespace_filters WHERE destination_id = $1 ORDER BY id");
+        sqlx::query(&sql).bind(destination_id).fetch_all(&self.read).await?.iter().map(filter).collect()
+    }
+
+    pub async fn namespace_filter(&self, id: i64) -> Result<Option<NamespaceFilterRow>> {
+        let sql = format!("SELECT {FILTER_COLUMNS} FROM destination_namespace_filters WHERE id = $1");
+        sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(filter).transpose()
+    }
+
+    /// Legacy filters naming this group or project, on any destination (GitLab: one per namespace).
+    pub async fn legacy_filters_on(&self, group_id: Option<i64>, project_id: Option<i64>) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM destination_namespace_filters WHERE legacy = 1 AND \
+             (group_id = $1 OR project_id = $2)",
+        )
+        .bind(group_id)
+        .bind(project_id)
+        .fetch_one(&self.read)
+        .await?)
+    }
+
+    pub async fn create_namespace_filter(
+        &self,
+        destination_id: i64,
+        group_id: Option<i64>,
+        project_id: Option<i64>,
+        legacy: bool,
+    ) -> Result<NamespaceFilterRow> {
+        let sql = format!(
+            "INSERT INTO destination_namespace_filters (destination_id, group_id, project_id, legacy) \
+             VALUES ($1, $2, $3, $4) RETURNING {FILTER_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(destination_id)
+            .bind(group_id)
+            .bind(project_id)
+            .bind(i64::from(legacy))
+            .fetch_one(&self.write)
+            .await?;
+        filter(&row)
+    }
+
+    pub async fn delete_namespace_filter(&self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM destination_namespace_filters WHERE id = $1").bind(id).execute(&self.write).await?;
+        Ok(())
+    }
+
+    /// Records event types seen at ingest (idempotent).
+    pub async fn note_event_types(&self, names: &[String]) -> Result<()> {
+        let now = now_micros();
+        for name in names {
+            sqlx::query(
+                "INSERT INTO observed_event_types (name, first_seen) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn observed_event_types(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT name FROM observed_event_types ORDER BY name").fetch_all(&self.read).await?)
+    }
+}
+
+async fn insert_header(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    destination_id: i64,
+    key: &str,
+    value: &str,
+    active: bool,
+) -> Result<HeaderRow> {
+    let sql = format!(
+        "INSERT INTO destination_headers (destination_id, header_key, header_value, active) VALUES ($1, $2, $3, $4) \
+         RETURNING {HEADER_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(destination_id)
+        .bind(key)
+        .bind(value)
+        .bind(i64::from(active))
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(conflict_as("Key"))?;
+    header(&row)
+}
