@@ -52,7 +52,7 @@ pub async fn run(
         );
     }
 
-    let state = AppState { service, metrics: metrics_handle() };
+    let state = AppState { service, graphql: crate::api::graphql::schema(), metrics: metrics_handle() };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let address = listener.local_addr()?;
     println!("auditrelay listening on http://{address}");

@@ -16,6 +16,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Measure the service on this machine (see docs/benchmarks.md).
     Bench(crate::bench::BenchArgs),
+    /// Print the GraphQL schema (SDL), as checked in at `schema.graphql`.
+    GraphqlSchema,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -5,6 +5,10 @@ use clap::Parser;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::GraphqlSchema = cli.command {
+        print!("{}", auditrelay_server::api::graphql::schema_sdl());
+        return Ok(());
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
@@ -16,6 +20,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(args) => auditrelay_server::app::serve(args).await,
             Command::Bench(args) => auditrelay_server::bench::run(args).await,
+            Command::GraphqlSchema => Ok(()),
         }
     })
 }

@@ -88,6 +88,11 @@ impl Api {
         self.send(Method::DELETE, path, None, None).await
     }
 
+    /// Runs a GraphQL document at `/api/graphql` with `variables`.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Reply {
+        self.post("/api/graphql", &serde_json::json!({ "query": query, "variables": variables })).await
+    }
+
     pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
         self.send(Method::POST, path, Some(content_type), Some(body.into())).await
     }

@@ -3,6 +3,7 @@
 
 mod body;
 mod caller;
+pub mod graphql;
 mod health;
 mod pagination;
 mod params;
@@ -24,12 +25,14 @@ use crate::service::Service;
 #[derive(Clone)]
 pub struct AppState {
     pub service: Arc<Service>,
+    pub graphql: graphql::AuditSchema,
     pub metrics: Option<PrometheusHandle>,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
+        .merge(graphql::routes())
         .nest("/api/v4", rest::routes())
         .fallback(|| async { ServiceError::NotFound("").into_response() })
         .layer(middleware::from_fn(record_request))

@@ -7,6 +7,7 @@ mod filters;
 mod headers;
 mod manage;
 
+pub use filters::target_path as filter_path;
 pub use manage::{CreateDestination, DestinationUpdate};
 
 use auditrelay_core::access::Need;
