@@ -68,8 +68,9 @@ pub struct AuditEventsStreamingHeadersCreateInput {
     pub destination_id: ExternalDestinationId,
     pub key: String,
     pub value: String,
-    #[graphql(default = true)]
-    pub active: bool,
+    /// Whether the header is sent (default true).
+    #[graphql(default_with = "Some(true)")]
+    pub active: Option<bool>,
 }
 
 #[derive(InputObject)]
@@ -93,8 +94,9 @@ pub struct AuditEventsStreamingInstanceHeadersCreateInput {
     pub destination_id: InstanceExternalDestinationId,
     pub key: String,
     pub value: String,
-    #[graphql(default = true)]
-    pub active: bool,
+    /// Whether the header is sent (default true).
+    #[graphql(default_with = "Some(true)")]
+    pub active: Option<bool>,
 }
 
 #[derive(InputObject)]
@@ -308,8 +310,9 @@ impl LegacyMutation {
         input: AuditEventsStreamingHeadersCreateInput,
     ) -> Result<AuditEventsStreamingHeadersCreatePayload> {
         let d = managed(ctx, input.destination_id.0, false, Category::Http).await?;
-        let (header, errors) =
-            outcome(service(ctx).create_header(caller(ctx)?, &d, &input.key, &input.value, input.active).await)?;
+        let (header, errors) = outcome(
+            service(ctx).create_header(caller(ctx)?, &d, &input.key, &input.value, input.active.unwrap_or(true)).await,
+        )?;
         Ok(AuditEventsStreamingHeadersCreatePayload {
             client_mutation_id: input.client_mutation_id,
             errors,
@@ -350,8 +353,9 @@ impl LegacyMutation {
     ) -> Result<AuditEventsStreamingInstanceHeadersCreatePayload> {
         require_admin(ctx)?;
         let d = managed(ctx, input.destination_id.0, true, Category::Http).await.map_err(valid_destination)?;
-        let (header, errors) =
-            outcome(service(ctx).create_header(caller(ctx)?, &d, &input.key, &input.value, input.active).await)?;
+        let (header, errors) = outcome(
+            service(ctx).create_header(caller(ctx)?, &d, &input.key, &input.value, input.active.unwrap_or(true)).await,
+        )?;
         Ok(AuditEventsStreamingInstanceHeadersCreatePayload {
             client_mutation_id: input.client_mutation_id,
             errors,
