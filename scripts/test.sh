@@ -4,6 +4,8 @@
 #
 #   AUDITRELAY_TEST_POSTGRES_URL  server and admin database for fresh test databases
 #                                 (default postgres://postgres@127.0.0.1:5432/test)
+#   AUDITRELAY_TOOLS_DIR          where test tools (s3s-fs) are installed once
+#                                 (default ~/.cache/auditrelay-tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +46,10 @@ cargo fmt --all -- --check
 
 ensure_postgres
 drop_old_test_databases
+
+log "making sure an S3-compatible server (s3s-fs) is installed"
+AUDITRELAY_S3S_FS_BIN="$(bash scripts/s3-server.sh install)"
+export AUDITRELAY_S3S_FS_BIN
 
 log "running the test suite (SQLite and PostgreSQL)"
 output="$(mktemp)"

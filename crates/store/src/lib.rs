@@ -2,6 +2,7 @@
 //! (embedded, the default) or PostgreSQL, behind one [`Store`] with the same SQL for both.
 
 mod connect;
+pub mod delivery;
 pub mod destinations;
 mod error;
 pub mod identity;

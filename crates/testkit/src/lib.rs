@@ -2,6 +2,7 @@
 //! a fresh PostgreSQL database, talk to it over HTTP, stop it gently or with `kill -9`.
 
 mod client;
+pub mod fake_gcp;
 mod postgres;
 mod server;
 

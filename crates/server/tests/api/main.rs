@@ -4,6 +4,7 @@
 
 mod durability;
 mod graphql_legacy;
+mod graphql_streaming;
 mod health;
 mod identity;
 mod ingest;

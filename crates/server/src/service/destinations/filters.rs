@@ -37,6 +37,9 @@ impl Service {
                 )));
             }
         }
+        if let Some(present) = types.iter().find(|t| destination.event_types.contains(t)) {
+            return Err(invalid(format!("Validation failed: Audit event type {present} has already been taken")));
+        }
         self.store.add_event_types(destination.id, types).await?;
         let message =
             format!("Created audit event type filters {} for destination {}", types.join(", "), destination.name);

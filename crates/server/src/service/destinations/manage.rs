@@ -34,8 +34,11 @@ fn generate_token() -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// A version-4 UUID name, as GitLab's `"Destination_#{SecureRandom.uuid}"`.
 fn default_name() -> String {
-    let b: [u8; 16] = rand::random();
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
     let hex = hex::encode(b);
     format!("Destination_{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
@@ -63,14 +66,14 @@ impl Service {
         let secret = self.checked_secret(api, category, input.secret)?;
         self.check_url(api, &input.config).await?;
 
-        let siblings = self.store.destinations_of(owner.group_id()).await?;
-        let siblings: Vec<_> = siblings.into_iter().filter(|d| d.category == category.as_str()).collect();
+        let all = self.store.destinations_of(owner.group_id()).await?;
+        let siblings: Vec<_> = all.iter().filter(|d| d.category == category.as_str()).cloned().collect();
         if siblings.iter().any(|d| d.name == name) {
             return Err(invalid("Name has already been taken"));
         }
         self.check_config_unique(api, &input.config, None, &siblings)?;
-        if siblings.iter().filter(|d| d.active).count() >= MAX_ACTIVE_DESTINATIONS {
-            return Err(invalid(rules_root::limit_exceeded_message(category)));
+        if active_count(api, category, &all, None) >= MAX_ACTIVE_DESTINATIONS {
+            return Err(invalid(rules_root::limit_exceeded_message(limit_category(api, category))));
         }
 
         let headers: Vec<(String, String, bool)> = match &input.config {
@@ -128,9 +131,9 @@ impl Service {
         };
         self.check_url(api, &config).await?;
 
-        let siblings = self.store.destinations_of(owner.group_id()).await?;
+        let all = self.store.destinations_of(owner.group_id()).await?;
         let siblings: Vec<_> =
-            siblings.into_iter().filter(|d| d.category == category.as_str() && d.id != destination.id).collect();
+            all.iter().filter(|d| d.category == category.as_str() && d.id != destination.id).cloned().collect();
         let name = update.name.clone().unwrap_or_else(|| destination.name.clone());
         if siblings.iter().any(|d| d.name == name) {
             return Err(invalid("Name has already been taken"));
@@ -138,10 +141,9 @@ impl Service {
         self.check_config_unique(api, &config, Some(destination.id), &siblings)?;
         let activating = update.active == Some(true) && (!destination.active || category_changed);
         let stays_active = update.active.unwrap_or(destination.active);
-        if (activating || (category_changed && stays_active))
-            && siblings.iter().filter(|d| d.active).count() >= MAX_ACTIVE_DESTINATIONS
-        {
-            return Err(invalid(rules_root::activation_limit_message(category)));
+        let would_exceed = active_count(api, category, &all, Some(destination.id)) >= MAX_ACTIVE_DESTINATIONS;
+        if (activating || (category_changed && stays_active && api == Api::Legacy)) && would_exceed {
+            return Err(invalid(rules_root::activation_limit_message(limit_category(api, category))));
         }
 
         let mut changed: Vec<&str> = Vec::new();
@@ -269,6 +271,25 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// Active destinations that count against the limit: GitLab's consolidated model counts every
+/// category together; the legacy GCP and S3 models have limits of their own.
+fn active_count(
+    api: Api,
+    category: Category,
+    all: &[auditrelay_store::destinations::DestinationRow],
+    except: Option<i64>,
+) -> usize {
+    all.iter()
+        .filter(|d| d.active && Some(d.id) != except)
+        .filter(|d| api == Api::Consolidated || d.category == category.as_str())
+        .count()
+}
+
+/// Whose wording the limit message uses.
+fn limit_category(api: Api, category: Category) -> Category {
+    if api == Api::Consolidated { Category::Http } else { category }
 }
 
 /// The stored config JSON: the consolidated form without headers (they are rows of their own).

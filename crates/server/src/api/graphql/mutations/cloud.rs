@@ -23,8 +23,8 @@ pub struct GoogleCloudLoggingConfigurationCreateInput {
     pub google_project_id_name: String,
     pub client_email: String,
     pub private_key: String,
-    #[graphql(default = "audit_events")]
-    pub log_id_name: String,
+    #[graphql(default_with = "Some(\"audit_events\".to_owned())")]
+    pub log_id_name: Option<String>,
     pub name: Option<String>,
 }
 
@@ -34,8 +34,8 @@ pub struct InstanceGoogleCloudLoggingConfigurationCreateInput {
     pub google_project_id_name: String,
     pub client_email: String,
     pub private_key: String,
-    #[graphql(default = "audit_events")]
-    pub log_id_name: String,
+    #[graphql(default_with = "Some(\"audit_events\".to_owned())")]
+    pub log_id_name: Option<String>,
     pub name: Option<String>,
 }
 
@@ -246,8 +246,7 @@ impl CloudMutation {
         ctx: &Context<'_>,
         input: GoogleCloudLoggingConfigurationCreateInput,
     ) -> Result<GoogleCloudLoggingConfigurationCreatePayload> {
-        let config =
-            gcp_config(None, Some(input.google_project_id_name), Some(input.client_email), Some(input.log_id_name));
+        let config = gcp_config(None, Some(input.google_project_id_name), Some(input.client_email), input.log_id_name);
         let (d, errors) = create(ctx, Some(&input.group_path), config, input.name, input.private_key).await?;
         Ok(GoogleCloudLoggingConfigurationCreatePayload {
             client_mutation_id: input.client_mutation_id,
@@ -285,8 +284,7 @@ impl CloudMutation {
         ctx: &Context<'_>,
         input: InstanceGoogleCloudLoggingConfigurationCreateInput,
     ) -> Result<InstanceGoogleCloudLoggingConfigurationCreatePayload> {
-        let config =
-            gcp_config(None, Some(input.google_project_id_name), Some(input.client_email), Some(input.log_id_name));
+        let config = gcp_config(None, Some(input.google_project_id_name), Some(input.client_email), input.log_id_name);
         let (d, errors) = create(ctx, None, config, input.name, input.private_key).await?;
         Ok(InstanceGoogleCloudLoggingConfigurationCreatePayload {
             client_mutation_id: input.client_mutation_id,

@@ -1,0 +1,78 @@
+//! What a worker knows about its destination's health, kept in memory and written to the store
+//! (throttled) so the API and UI of any node can show it.
+
+use auditrelay_core::time::now_micros;
+use auditrelay_store::Store;
+use auditrelay_store::delivery::Health;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::failure::DeliveryError;
+
+const FLUSH_EVERY: Duration = Duration::from_millis(500);
+
+pub struct HealthBoard {
+    store: Store,
+    inner: Mutex<(Health, Option<Instant>, bool)>,
+}
+
+impl HealthBoard {
+    pub async fn load(store: Store, destination_id: i64) -> HealthBoard {
+        let health = store.health(destination_id).await.ok().flatten().unwrap_or(Health {
+            destination_id,
+            state: "closed".into(),
+            ..Health::default()
+        });
+        HealthBoard { store, inner: Mutex::new((health, None, true)) }
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Health)) {
+        if let Ok(mut inner) = self.inner.lock() {
+            let before = inner.0.state.clone();
+            change(&mut inner.0);
+            if inner.0.state != before {
+                inner.2 = true;
+            }
+            inner.2 |= inner.1.is_none_or(|at| at.elapsed() >= FLUSH_EVERY);
+        }
+    }
+
+    pub fn delivered(&self, events: usize) {
+        self.update(|h| {
+            h.state = "closed".into();
+            h.consecutive_failures = 0;
+            h.last_success_at = Some(now_micros());
+            h.delivered += events as i64;
+        });
+    }
+
+    pub fn failed(&self, error: &DeliveryError, state: &str, consecutive_failures: u32) {
+        self.update(|h| {
+            h.state = state.to_owned();
+            h.consecutive_failures = consecutive_failures as i64;
+            h.last_error = Some(error.message.clone());
+            h.last_error_status = error.status.map(i64::from);
+            h.last_error_at = Some(now_micros());
+        });
+    }
+
+    pub fn state(&self, state: &str) {
+        self.update(|h| h.state = state.to_owned());
+    }
+
+    /// Writes the health to the store when it changed state or enough time has passed.
+    pub async fn flush(&self, force: bool) {
+        let snapshot = match self.inner.lock() {
+            Ok(mut inner) if inner.2 || force => {
+                inner.2 = false;
+                inner.1 = Some(Instant::now());
+                inner.0.updated_at = now_micros();
+                inner.0.clone()
+            }
+            _ => return,
+        };
+        if let Err(error) = self.store.save_health(&snapshot).await {
+            tracing::warn!(%error, destination = snapshot.destination_id, "could not save delivery health");
+        }
+    }
+}

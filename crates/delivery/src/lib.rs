@@ -1,0 +1,17 @@
+//! Delivery: every accepted event to every destination that should get it, in order, at least
+//! once. One worker per destination follows the event log from its cursor; failures are
+//! classified, retried with backoff and guarded by a circuit breaker; nothing is dropped.
+
+pub mod breaker;
+pub mod engine;
+pub mod failure;
+mod health;
+pub mod outgoing;
+pub mod retry;
+pub mod routing;
+pub mod sinks;
+mod worker;
+
+pub use engine::{DeliverySettings, DestinationSpec, Engine, EngineConfig};
+pub use failure::{DeliveryError, FailureKind};
+pub use outgoing::Outgoing;

@@ -1,0 +1,257 @@
+//! HTTP destinations: one `POST` per event with GitLab's body and headers, over a reused
+//! connection pool, with the SSRF guard applied to every address a name resolves to.
+
+use auditrelay_core::destination::url_guard::blocked_reason;
+use auditrelay_core::destination::{EVENT_TYPE_HEADER, TOKEN_HEADER};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::failure::{DeliveryError, MAX_ERROR_BODY, parse_retry_after};
+use crate::outgoing::Outgoing;
+
+/// GitLab's timeouts for streaming requests.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(8);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What an HTTP destination is: its URL, verification token and active custom headers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpSpec {
+    pub url: String,
+    pub token: String,
+    /// Active custom headers only, in order.
+    pub headers: Vec<(String, String)>,
+}
+
+/// The marker error of a refused address, found again in reqwest's error chain.
+#[derive(Debug)]
+struct Blocked(&'static str);
+
+impl std::fmt::Display for Blocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "is blocked: {}", self.0)
+    }
+}
+
+impl std::error::Error for Blocked {}
+
+/// Resolves names and refuses loopback, private, link-local and metadata addresses, so a
+/// destination cannot be pointed at the inside of the network, even by a DNS answer that
+/// changes after the destination was checked.
+struct GuardedResolver;
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            match public_addresses(found) {
+                Ok(allowed) => Ok(Box::new(allowed.into_iter()) as Addrs),
+                Err(blocked) => Err(Box::new(blocked) as Box<dyn std::error::Error + Send + Sync>),
+            }
+        })
+    }
+}
+
+/// The addresses a connection may use; refused when a name resolves only to local ones.
+fn public_addresses(found: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Blocked> {
+    let allowed: Vec<SocketAddr> = found.iter().copied().filter(|a| blocked_reason(a.ip()).is_none()).collect();
+    if allowed.is_empty() {
+        let reason = found.first().and_then(|a| blocked_reason(a.ip())).unwrap_or("Host cannot be resolved or invalid");
+        return Err(Blocked(reason));
+    }
+    Ok(allowed)
+}
+
+/// A connection pool for one destination. Without `allow_local`, every resolved address is
+/// checked when connecting.
+pub fn client(allow_local: bool) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .pool_max_idle_per_host(64)
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none());
+    if !allow_local {
+        builder = builder.dns_resolver(Arc::new(GuardedResolver));
+    }
+    builder.build().unwrap_or_default()
+}
+
+pub struct HttpSink {
+    url: reqwest::Url,
+    headers: HeaderMap,
+    client: reqwest::Client,
+    allow_local: bool,
+}
+
+impl HttpSink {
+    pub fn new(spec: &HttpSpec, client: reqwest::Client, allow_local: bool) -> Result<HttpSink, DeliveryError> {
+        let url = reqwest::Url::parse(&spec.url)
+            .map_err(|e| DeliveryError::auth(format!("destination URL is invalid: {e}")))?;
+        Ok(HttpSink { url, headers: gitlab_headers(spec)?, client, allow_local })
+    }
+
+    pub async fn send(&self, event: &Outgoing) -> Result<(), DeliveryError> {
+        if !self.allow_local
+            && let Some(reason) = literal_host_blocked(&self.url)
+        {
+            return Err(DeliveryError::auth(format!("destination URL is blocked: {reason}")));
+        }
+        let mut headers = self.headers.clone();
+        if let Ok(value) = HeaderValue::from_str(&event.event_type) {
+            headers.insert(HeaderName::from_static("x-gitlab-audit-event-type"), value);
+        }
+        let response = self
+            .client
+            .post(self.url.clone())
+            .headers(headers)
+            .body(event.body.clone())
+            .send()
+            .await
+            .map_err(request_error)?;
+        let status = response.status();
+        if status.is_success() {
+            // Read the (usually tiny) body so the connection goes back to the pool.
+            let _ = response.bytes().await;
+            return Ok(());
+        }
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+        let body = response.text().await.unwrap_or_default();
+        let body: String = body.chars().take(MAX_ERROR_BODY).collect();
+        Err(DeliveryError::from_status(status.as_u16(), &body, retry_after))
+    }
+}
+
+/// The headers of every request but the per-event type: the verification token, the active
+/// custom headers, and GitLab's default `Content-Type` unless a custom header sets one.
+pub fn gitlab_headers(spec: &HttpSpec) -> Result<HeaderMap, DeliveryError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+    for (key, value) in &spec.headers {
+        let name = HeaderName::from_bytes(key.as_bytes())
+            .map_err(|_| DeliveryError::auth(format!("custom header name '{key}' is invalid")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| DeliveryError::auth(format!("custom header '{key}' has an invalid value")))?;
+        headers.insert(name, value);
+    }
+    // The token goes last so that it always wins.
+    let token = HeaderValue::from_str(&spec.token)
+        .map_err(|_| DeliveryError::auth("the verification token is not a valid header value"))?;
+    headers.insert(HeaderName::from_bytes(TOKEN_HEADER.as_bytes()).expect("static header name"), token);
+    debug_assert!(HeaderName::from_bytes(EVENT_TYPE_HEADER.as_bytes()).is_ok());
+    Ok(headers)
+}
+
+fn literal_host_blocked(url: &reqwest::Url) -> Option<&'static str> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => blocked_reason(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => blocked_reason(IpAddr::V6(ip)),
+        url::Host::Domain(name) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            (name == "localhost" || name.ends_with(".localhost")).then_some("Requests to localhost are not allowed")
+        }
+    }
+}
+
+fn request_error(error: reqwest::Error) -> DeliveryError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(e) = source {
+        if let Some(blocked) = e.downcast_ref::<Blocked>() {
+            return DeliveryError::auth(format!("destination URL {blocked}"));
+        }
+        source = e.source();
+    }
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    DeliveryError::transient(format!("{what}: {}", error_chain(&error)))
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text.chars().take(MAX_ERROR_BODY).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(headers: &[(&str, &str)]) -> HttpSpec {
+        HttpSpec {
+            url: "https://siem.example.com/in".into(),
+            token: "a-verification-token-1".into(),
+            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn default_content_type_is_gitlabs() {
+        let headers = gitlab_headers(&spec(&[])).unwrap();
+        assert_eq!(headers[CONTENT_TYPE], "application/x-www-form-urlencoded");
+        assert_eq!(headers["x-gitlab-event-streaming-token"], "a-verification-token-1");
+    }
+
+    #[test]
+    fn a_custom_content_type_overrides_and_the_token_wins() {
+        let headers = gitlab_headers(&spec(&[
+            ("Content-Type", "application/json"),
+            ("X-Gitlab-Event-Streaming-Token", "forged"),
+            ("X-A", "1"),
+        ]))
+        .unwrap();
+        assert_eq!(headers[CONTENT_TYPE], "application/json");
+        assert_eq!(headers["x-gitlab-event-streaming-token"], "a-verification-token-1");
+        assert_eq!(headers["x-a"], "1");
+    }
+
+    #[test]
+    fn literal_local_hosts_are_caught_before_sending() {
+        for url in ["http://127.0.0.1:9/x", "http://[::1]/", "http://localhost:80", "http://169.254.169.254/"] {
+            assert!(literal_host_blocked(&reqwest::Url::parse(url).unwrap()).is_some(), "{url}");
+        }
+        assert!(literal_host_blocked(&reqwest::Url::parse("https://example.com").unwrap()).is_none());
+    }
+
+    #[test]
+    fn resolved_local_addresses_are_dropped_and_all_local_is_refused() {
+        let addr = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let mixed = public_addresses(vec![addr("10.0.0.1:0"), addr("93.184.216.34:0")]).unwrap();
+        assert_eq!(mixed, [addr("93.184.216.34:0")], "a rebinding answer's private address is never used");
+        let only_local = public_addresses(vec![addr("127.0.0.1:0"), addr("[fd00::1]:0")]).unwrap_err();
+        assert_eq!(only_local.to_string(), "is blocked: Requests to localhost are not allowed");
+        assert!(public_addresses(vec![]).is_err());
+    }
+
+    #[tokio::test]
+    async fn literal_local_urls_are_refused_without_a_request() {
+        let sink =
+            HttpSink::new(&HttpSpec { url: "http://127.0.0.1:9/x".into(), ..spec(&[]) }, client(false), false).unwrap();
+        let event = Outgoing {
+            seq: 1,
+            id: auditrelay_core::EventId::Int(1),
+            event_type: "x".into(),
+            entity_type: "Group".into(),
+            created_at: 0,
+            body: "{}".into(),
+        };
+        let error = sink.send(&event).await.unwrap_err();
+        assert_eq!(error.kind, crate::FailureKind::Auth, "{error}");
+        assert!(error.message.contains("blocked"), "{error}");
+    }
+}

@@ -1,0 +1,357 @@
+//! One destination's worker: holds its lease, follows the log from its cursor, routes, sends in
+//! log order with a window of requests in flight, retries with backoff behind the circuit
+//! breaker, parks events that fail permanently, and moves the cursor only past events that were
+//! acknowledged or parked. Also runs the destination's replays and parked-event re-sends.
+
+use auditrelay_core::time::now_micros;
+use auditrelay_store::{Store, StoredEvent};
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, watch};
+
+use crate::breaker::{Breaker, Permit};
+use crate::engine::{DeliverySettings, DestinationSpec, EngineConfig};
+use crate::failure::{DeliveryError, FailureKind};
+use crate::health::HealthBoard;
+use crate::outgoing::Outgoing;
+use crate::routing::{EventPlace, routes};
+use crate::sinks::Sink;
+
+/// How the supervisor talks to a running worker.
+pub struct WorkerControl {
+    pub(crate) stop: watch::Sender<bool>,
+    pub(crate) wake: Notify,
+}
+
+pub(crate) struct Worker {
+    spec: DestinationSpec,
+    settings: DeliverySettings,
+    store: Store,
+    head: watch::Receiver<i64>,
+    config: Arc<EngineConfig>,
+    control: Arc<WorkerControl>,
+    /// Full paths of groups by id (groups are never moved, so this never goes stale).
+    group_paths: Mutex<HashMap<i64, Option<String>>>,
+}
+
+/// What became of a unit of events.
+enum Outcome {
+    Delivered,
+    Parked,
+}
+
+/// The parts of a worker that concurrent sends share.
+struct Sender<'a> {
+    sink: &'a Sink,
+    breaker: &'a Mutex<Breaker>,
+    health: &'a HealthBoard,
+    config: &'a EngineConfig,
+    store: &'a Store,
+    destination_id: i64,
+    wake: &'a Notify,
+}
+
+impl Worker {
+    pub(crate) fn new(
+        spec: DestinationSpec,
+        settings: DeliverySettings,
+        store: Store,
+        head: watch::Receiver<i64>,
+        config: Arc<EngineConfig>,
+        control: Arc<WorkerControl>,
+    ) -> Worker {
+        Worker { spec, settings, store, head, config, control, group_paths: Mutex::new(HashMap::new()) }
+    }
+
+    pub(crate) async fn run(self) {
+        let mut head = self.head.clone();
+        let id = self.spec.id;
+        let health = HealthBoard::load(self.store.clone(), id).await;
+        let mut stop = self.control.stop.subscribe();
+        let sink = match Sink::build(&self.spec.target, self.settings.allow_local, &self.config.endpoints) {
+            Ok(sink) => sink,
+            Err(error) => {
+                // Cannot even be set up (bad key, bad URL): pause, drop nothing, wait for a change.
+                health.failed(&error, "paused", 1);
+                health.flush(true).await;
+                let _ = stop.wait_for(|s| *s).await;
+                return;
+            }
+        };
+        let breaker = Mutex::new(Breaker::new(self.config.breaker));
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            if !self.hold_lease().await {
+                health.state("standby");
+                health.flush(false).await;
+                self.pause(self.config.lease_ttl / 3, &mut stop).await;
+                continue;
+            }
+            let sender = Sender {
+                sink: &sink,
+                breaker: &breaker,
+                health: &health,
+                config: &self.config,
+                store: &self.store,
+                destination_id: id,
+                wake: &self.control.wake,
+            };
+            let round = self.round(&sender);
+            // Keep the lease alive while a round runs (a destination may be down for long); if
+            // another process took it, abandon the round: its events stay after the cursor.
+            let worked = tokio::select! {
+                result = round => result,
+                () = self.keep_lease() => Ok(false),
+                _ = stop.wait_for(|s| *s) => Ok(false),
+            };
+            health.flush(false).await;
+            match worked {
+                Ok(true) => {}
+                Ok(false) => self.wait_for_work(&mut head, &mut stop).await,
+                Err(error) => {
+                    tracing::warn!(destination = id, %error, "delivery round failed; retrying");
+                    self.pause(Duration::from_secs(1), &mut stop).await;
+                }
+            }
+        }
+        health.flush(true).await;
+        let _ = self.store.release_lease(id, &self.config.node_id).await;
+    }
+
+    /// One round: parked re-sends, a slice of a replay, then live events. `Ok(true)` if there
+    /// may be more to do right away.
+    async fn round(&self, sender: &Sender<'_>) -> Result<bool, auditrelay_store::StoreError> {
+        let id = self.spec.id;
+        let mut busy = self.resend_parked(sender).await?;
+        busy |= self.replay_slice(sender).await?;
+        let head = *self.head.borrow();
+        let cursor = self.store.cursor_or_init(id, head).await?;
+        let events = self.store.events_after(cursor, self.config.batch_size).await?;
+        let Some(last) = events.last().map(|e| e.seq) else { return Ok(busy) };
+        let routed = self.route(&events).await?;
+        deliver(sender, routed).await;
+        self.store.advance_cursor(id, last).await?;
+        Ok(true)
+    }
+
+    async fn resend_parked(&self, sender: &Sender<'_>) -> Result<bool, auditrelay_store::StoreError> {
+        let wanted: Vec<i64> = self
+            .store
+            .parked_of(self.spec.id, 10_000)
+            .await?
+            .into_iter()
+            .filter(|p| p.resend)
+            .map(|p| p.seq)
+            .take(self.config.batch_size as usize)
+            .collect();
+        if wanted.is_empty() {
+            return Ok(false);
+        }
+        let events: Vec<Outgoing> =
+            self.store.events_by_seq(&wanted).await?.iter().map(Outgoing::from_stored).collect();
+        let delivered = deliver(sender, events).await;
+        for seq in delivered {
+            self.store.unpark(self.spec.id, seq).await?;
+        }
+        Ok(true)
+    }
+
+    async fn replay_slice(&self, sender: &Sender<'_>) -> Result<bool, auditrelay_store::StoreError> {
+        let Some(replay) = self.store.open_replay(self.spec.id).await? else { return Ok(false) };
+        let events: Vec<StoredEvent> = self
+            .store
+            .events_after(replay.next_seq - 1, self.config.batch_size)
+            .await?
+            .into_iter()
+            .filter(|e| e.seq <= replay.to_seq)
+            .collect();
+        let Some(last) = events.last().map(|e| e.seq) else {
+            self.store.advance_replay(replay.id, replay.next_seq, 0, true).await?;
+            return Ok(true);
+        };
+        let in_window: Vec<StoredEvent> = events
+            .into_iter()
+            .filter(|e| {
+                replay.created_after.is_none_or(|t| e.created_at >= t)
+                    && replay.created_before.is_none_or(|t| e.created_at <= t)
+            })
+            .collect();
+        let routed = self.route(&in_window).await?;
+        let count = routed.len() as i64;
+        deliver(sender, routed).await;
+        self.store.advance_replay(replay.id, last + 1, count, last >= replay.to_seq).await?;
+        Ok(true)
+    }
+
+    /// The events this destination should get, as they will be sent.
+    async fn route(&self, events: &[StoredEvent]) -> Result<Vec<Outgoing>, auditrelay_store::StoreError> {
+        let mut out = Vec::new();
+        for event in events {
+            let group_path = match event.group_id {
+                Some(gid) => self.group_path(gid).await?,
+                None => None,
+            };
+            let place = EventPlace {
+                event_type: &event.event_type,
+                root_group_id: event.root_group_id,
+                group_path: group_path.as_deref(),
+                project_id: event.project_id,
+            };
+            if routes(&self.spec.route, &place, self.settings.ai_streaming_enabled) {
+                out.push(Outgoing::from_stored(event));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn group_path(&self, group_id: i64) -> Result<Option<String>, auditrelay_store::StoreError> {
+        if let Some(path) = self.group_paths.lock().ok().and_then(|paths| paths.get(&group_id).cloned()) {
+            return Ok(path);
+        }
+        let path = self.store.group_by_id(group_id).await?.map(|g| g.full_path);
+        if let Ok(mut paths) = self.group_paths.lock() {
+            paths.insert(group_id, path.clone());
+        }
+        Ok(path)
+    }
+
+    async fn hold_lease(&self) -> bool {
+        let expires = now_micros() + self.config.lease_ttl.as_micros() as i64;
+        self.store.acquire_lease(self.spec.id, &self.config.node_id, expires).await.unwrap_or(false)
+    }
+
+    /// Renews the lease every third of its life; returns when it is lost.
+    async fn keep_lease(&self) {
+        loop {
+            tokio::time::sleep(self.config.lease_ttl / 3).await;
+            if !self.hold_lease().await {
+                tracing::warn!(destination = self.spec.id, "lost the delivery lease to another process");
+                return;
+            }
+        }
+    }
+
+    /// Waits for new events, a wake-up, the poll interval or a stop.
+    async fn wait_for_work(&self, head: &mut watch::Receiver<i64>, stop: &mut watch::Receiver<bool>) {
+        let seen = *head.borrow_and_update();
+        let control = self.control.clone();
+        tokio::select! {
+            _ = head.wait_for(|h| *h > seen) => {}
+            () = control.wake.notified() => {}
+            () = tokio::time::sleep(self.config.poll_every) => {}
+            _ = stop.wait_for(|s| *s) => {}
+        }
+    }
+
+    async fn pause(&self, wait: Duration, stop: &mut watch::Receiver<bool>) {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = stop.wait_for(|s| *s) => {}
+        }
+    }
+}
+
+/// Sends `events` in log order with a window of requests in flight. Returns the seqs that were
+/// delivered (the others were parked). Returns only when every event has an outcome.
+async fn deliver(sender: &Sender<'_>, events: Vec<Outgoing>) -> Vec<i64> {
+    let units: Vec<Vec<Outgoing>> = events.chunks(sender.sink.unit_size()).map(<[Outgoing]>::to_vec).collect();
+    let outcomes: Vec<(Vec<i64>, Outcome)> = futures_util::stream::iter(units.into_iter().map(|unit| async move {
+        let seqs = unit.iter().map(|e| e.seq).collect();
+        (seqs, send_unit(sender, &unit).await)
+    }))
+    .buffered(sender.config.in_flight.max(1))
+    .collect()
+    .await;
+    outcomes.into_iter().filter(|(_, o)| matches!(o, Outcome::Delivered)).flat_map(|(seqs, _)| seqs).collect()
+}
+
+/// Sends one unit until it is delivered or parked. Transient and auth failures are retried
+/// for as long as it takes (the breaker decides when); permanent ones get a budget.
+async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Outcome {
+    let mut attempts: u32 = 0;
+    loop {
+        let permit = sender.breaker.lock().map(|mut b| b.permit(Instant::now())).unwrap_or(Permit::Send);
+        if let Permit::WaitUntil(at) = permit {
+            let state = sender.breaker.lock().map(|b| b.state().name()).unwrap_or("open");
+            sender.health.state(state);
+            tokio::select! {
+                () = tokio::time::sleep_until(at.into()) => {}
+                () = sender.wake.notified() => {
+                    if let Ok(mut b) = sender.breaker.lock() {
+                        b.resume();
+                    }
+                }
+            }
+            continue;
+        }
+        let started = Instant::now();
+        match sender.sink.send(unit).await {
+            Ok(()) => {
+                if let Ok(mut b) = sender.breaker.lock() {
+                    b.on_success();
+                }
+                sender.health.delivered(unit.len());
+                record_delivered(sender.destination_id, unit, started);
+                return Outcome::Delivered;
+            }
+            Err(error) => {
+                attempts += 1;
+                let (state, failures) = match sender.breaker.lock() {
+                    Ok(mut b) => {
+                        b.on_failure(error.kind, Instant::now());
+                        (b.state().name(), b.consecutive_failures())
+                    }
+                    Err(_) => ("open", attempts),
+                };
+                sender.health.failed(&error, state, failures);
+                metrics::counter!("auditrelay_delivery_failures_total", "destination" => sender.destination_id.to_string(), "kind" => kind_name(error.kind)).increment(1);
+                if error.kind == FailureKind::Permanent && attempts >= sender.config.retry.permanent_attempts {
+                    park(sender, unit, attempts, &error).await;
+                    return Outcome::Parked;
+                }
+                if error.kind != FailureKind::Auth {
+                    let delay = sender.config.retry.delay(attempts, error.retry_after, rand::random::<f64>());
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+    }
+}
+
+async fn park(sender: &Sender<'_>, unit: &[Outgoing], attempts: u32, error: &DeliveryError) {
+    for event in unit {
+        // Parking must not fail silently: keep trying, the cursor waits for it.
+        while let Err(e) = sender
+            .store
+            .park(sender.destination_id, event.seq, i64::from(attempts), &error.message, error.status.map(i64::from))
+            .await
+        {
+            tracing::error!(error = %e, "could not park an event; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+    metrics::counter!("auditrelay_delivery_parked_total", "destination" => sender.destination_id.to_string())
+        .increment(unit.len() as u64);
+}
+
+fn record_delivered(destination_id: i64, unit: &[Outgoing], started: Instant) {
+    metrics::counter!("auditrelay_delivery_events_total", "destination" => destination_id.to_string())
+        .increment(unit.len() as u64);
+    metrics::histogram!("auditrelay_delivery_request_seconds").record(started.elapsed().as_secs_f64());
+    if let Some(newest) = unit.last() {
+        let lag = (now_micros() - newest.created_at).max(0) as f64 / 1e6;
+        metrics::histogram!("auditrelay_delivery_lag_seconds").record(lag);
+    }
+}
+
+fn kind_name(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::Transient => "transient",
+        FailureKind::Auth => "auth",
+        FailureKind::Permanent => "permanent",
+    }
+}
