@@ -2,6 +2,7 @@
 //! HTTP until shutdown, then let in-flight commits finish.
 
 use anyhow::Context;
+use auditrelay_delivery::Engine;
 use auditrelay_store::{LogWriter, Store};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
@@ -44,7 +45,10 @@ pub async fn run(
     let store = open_store(&args).await?;
     let (log, writer) = LogWriter::start(store.clone()).await?;
     let secrets = SecretBox::load(args.secret_key.as_deref(), &args.data_dir)?;
-    let service = Arc::new(Service::new(store.clone(), log, secrets));
+    let engine = Engine::new(store.clone(), log.head(), args.delivery.engine_config());
+    let mut service = Service::new(store.clone(), log, secrets);
+    service.engine = Some(engine.clone());
+    let service = Arc::new(service);
     bootstrap::ensure_root(&service, &args).await?;
     if args.clickhouse_url.is_some() {
         tracing::warn!(
@@ -52,11 +56,17 @@ pub async fn run(
         );
     }
 
+    service.refresh_delivery().await;
+    let refresher = tokio::spawn(refresh_periodically(Arc::downgrade(&service)));
+
     let state = AppState { service, graphql: crate::api::graphql::schema(), metrics: metrics_handle() };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let address = listener.local_addr()?;
     println!("auditrelay listening on http://{address}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    refresher.abort();
+    // Workers stop; what they had in flight stays after their cursors and is sent again later.
+    engine.shutdown().await;
 
     // The router (and with it every handle to the log writer) is gone: the writer drains its
     // queue, commits, and stops.
@@ -66,6 +76,15 @@ pub async fn run(
     store.close().await;
     tracing::info!("auditrelay stopped");
     Ok(())
+}
+
+/// Picks up destination changes made by other nodes sharing the database.
+async fn refresh_periodically(service: std::sync::Weak<Service>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let Some(service) = service.upgrade() else { return };
+        service.refresh_delivery().await;
+    }
 }
 
 /// The process-wide Prometheus recorder (installed once; later servers in the process share it).

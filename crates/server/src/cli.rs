@@ -44,6 +44,89 @@ pub struct ServeArgs {
     /// data dir is generated when absent). Nodes sharing a database must share it.
     #[arg(long = "secret-key", env = "AUDITRELAY_SECRET_KEY", hide = true, hide_env_values = true)]
     pub secret_key: Option<String>,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+/// Delivery tunables (each also an environment variable). The defaults suit production.
+#[derive(Args, Debug, Clone)]
+pub struct DeliveryArgs {
+    /// This process's name in delivery leases (default: a random name).
+    #[arg(long, env = "AUDITRELAY_NODE_ID")]
+    pub node_id: Option<String>,
+    /// Requests in flight per destination.
+    #[arg(long, env = "AUDITRELAY_DELIVERY_IN_FLIGHT", default_value_t = 8)]
+    pub delivery_in_flight: usize,
+    /// Seconds a destination's lease lasts without renewal (several nodes on PostgreSQL).
+    #[arg(long, env = "AUDITRELAY_DELIVERY_LEASE_SECONDS", default_value_t = 60)]
+    pub delivery_lease_seconds: u64,
+    /// Consecutive failures that open a destination's circuit breaker.
+    #[arg(long, env = "AUDITRELAY_BREAKER_FAILURES", default_value_t = 5)]
+    pub breaker_failures: u32,
+    /// Seconds an open breaker rests before probing.
+    #[arg(long, env = "AUDITRELAY_BREAKER_OPEN_SECONDS", default_value_t = 30)]
+    pub breaker_open_seconds: u64,
+    /// First retry delay in milliseconds (doubles per attempt, with jitter).
+    #[arg(long, env = "AUDITRELAY_RETRY_BASE_MS", default_value_t = 250)]
+    pub retry_base_ms: u64,
+    /// Longest retry delay in seconds.
+    #[arg(long, env = "AUDITRELAY_RETRY_MAX_SECONDS", default_value_t = 300)]
+    pub retry_max_seconds: u64,
+    /// Attempts before an event that fails permanently (4xx) is parked.
+    #[arg(long, env = "AUDITRELAY_PERMANENT_ATTEMPTS", default_value_t = 3)]
+    pub permanent_attempts: u32,
+    /// Google OAuth token endpoint.
+    #[arg(long, env = "AUDITRELAY_GCP_TOKEN_URL", default_value = "https://oauth2.googleapis.com/token")]
+    pub gcp_token_url: String,
+    /// Google Cloud Logging `entries:write` endpoint.
+    #[arg(long, env = "AUDITRELAY_GCP_LOGGING_URL", default_value = "https://logging.googleapis.com/v2/entries:write")]
+    pub gcp_logging_url: String,
+    /// An S3-compatible endpoint instead of AWS.
+    #[arg(long, env = "AUDITRELAY_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+}
+
+impl DeliveryArgs {
+    pub fn engine_config(&self) -> auditrelay_delivery::EngineConfig {
+        use auditrelay_delivery::EngineConfig;
+        use std::time::Duration;
+        let defaults = EngineConfig::default();
+        EngineConfig {
+            node_id: self.node_id.clone().unwrap_or(defaults.node_id),
+            lease_ttl: Duration::from_secs(self.delivery_lease_seconds.max(1)),
+            in_flight: self.delivery_in_flight.max(1),
+            retry: auditrelay_delivery::retry::RetryPolicy {
+                base: Duration::from_millis(self.retry_base_ms.max(1)),
+                max: Duration::from_secs(self.retry_max_seconds.max(1)),
+                permanent_attempts: self.permanent_attempts.max(1),
+            },
+            breaker: auditrelay_delivery::breaker::BreakerConfig {
+                failure_threshold: self.breaker_failures.max(1),
+                open_for: Duration::from_secs(self.breaker_open_seconds),
+                ..defaults.breaker
+            },
+            endpoints: auditrelay_delivery::sinks::CloudEndpoints {
+                gcp: auditrelay_delivery::sinks::gcp::GcpEndpoints {
+                    token_url: self.gcp_token_url.clone(),
+                    logging_url: self.gcp_logging_url.clone(),
+                },
+                s3: self.s3_endpoint.clone(),
+            },
+            ..defaults
+        }
+    }
+}
+
+impl Default for DeliveryArgs {
+    /// The defaults (and any environment variables), as `serve` without flags would use.
+    fn default() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            delivery: DeliveryArgs,
+        }
+        Only::parse_from(["auditrelay"]).delivery
+    }
 }
 
 impl ServeArgs {
@@ -57,6 +140,7 @@ impl ServeArgs {
             root_password: None,
             root_token: None,
             secret_key: None,
+            delivery: DeliveryArgs::default(),
         }
     }
 }

@@ -8,8 +8,11 @@ use sqlx::Acquire;
 use crate::connect::{Dialect, Store};
 use crate::{Result, StoreError};
 
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_destinations.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_destinations.sql")),
+    (3, include_str!("../migrations/0003_delivery.sql")), // keep one per line
+];
 
 /// Serialises migrations of several processes sharing one PostgreSQL database.
 const PG_MIGRATION_LOCK: i64 = 0x6175_6469_746d_6967;

@@ -4,10 +4,12 @@
 mod client;
 pub mod fake_gcp;
 mod postgres;
+pub mod receiver;
 mod server;
 
 pub use client::{Api, Reply};
 pub use postgres::{fresh_postgres_database, postgres_admin_url};
+pub use receiver::{Answer, Receiver};
 pub use server::{Backend, ROOT_PASSWORD, ROOT_TOKEN, TestServer, TestServerBuilder};
 
 /// A fresh, empty directory under the system temp dir.

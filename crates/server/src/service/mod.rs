@@ -4,6 +4,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod delivery;
 pub mod destinations;
 pub mod events;
 pub mod identity;
@@ -23,6 +24,8 @@ pub struct Service {
     pub store: Store,
     pub log: LogWriter,
     pub secrets: secret_box::SecretBox,
+    /// The delivery engine (absent in tools that only read or write the store).
+    pub engine: Option<auditrelay_delivery::Engine>,
     pub namespaces: namespace_cache::NamespaceCache,
     pub observed_types: std::sync::RwLock<std::collections::HashSet<String>>,
     pub ingest_limits: IngestLimits,
@@ -34,6 +37,7 @@ impl Service {
             store,
             log,
             secrets,
+            engine: None,
             namespaces: Default::default(),
             observed_types: Default::default(),
             ingest_limits: IngestLimits::default(),

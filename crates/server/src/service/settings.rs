@@ -60,6 +60,9 @@ impl Service {
             let from = current.get(name).cloned().unwrap_or(Value::Null);
             self.record(caller, setting_event(name, format!("Changed {name} from {from} to {value}"))).await?;
         }
+        if !updates.is_empty() {
+            self.refresh_delivery().await;
+        }
         self.current_settings().await
     }
 

@@ -12,6 +12,42 @@ use super::gid::*;
 use super::{caller, service, top_level};
 use crate::service::destinations::{Destination, FilterTarget, NamespaceFilter, Owner};
 
+/// How a destination's delivery is going (auditrelay's addition to GitLab's types).
+#[derive(SimpleObject, Clone)]
+pub struct DestinationDeliveryHealth {
+    /// closed (delivering), open (resting after failures), half_open (probing), paused
+    /// (credentials or configuration refused), standby (another node delivers), inactive.
+    pub state: String,
+    pub consecutive_failures: i64,
+    pub last_delivered_at: Option<String>,
+    pub last_error: Option<String>,
+    pub last_error_status: Option<i64>,
+    pub last_error_at: Option<String>,
+    pub delivered: i64,
+    /// Log positions behind the destination's cursor.
+    pub backlog: i64,
+    pub lag_seconds: f64,
+    /// Events parked after failing permanently.
+    pub parked: i64,
+}
+
+pub async fn delivery_health(ctx: &Context<'_>, d: &Destination) -> Result<DestinationDeliveryHealth> {
+    use auditrelay_core::time::format_micros;
+    let h = service(ctx).destination_health(caller(ctx)?, d).await.map_err(top_level)?;
+    Ok(DestinationDeliveryHealth {
+        state: h.state,
+        consecutive_failures: h.consecutive_failures,
+        last_delivered_at: h.last_success_at.map(format_micros),
+        last_error: h.last_error,
+        last_error_status: h.last_error_status,
+        last_error_at: h.last_error_at.map(format_micros),
+        delivered: h.delivered,
+        backlog: h.backlog,
+        lag_seconds: h.lag_seconds,
+        parked: h.parked,
+    })
+}
+
 #[derive(SimpleObject, Clone, Default)]
 pub struct PageInfo {
     pub has_next_page: bool,
@@ -220,6 +256,9 @@ impl LegacyHttp {
     async fn verification_token(&self) -> &str {
         &self.0.secret
     }
+    async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
+        delivery_health(ctx, &self.0).await
+    }
     async fn active(&self) -> bool {
         self.0.active
     }
@@ -253,6 +292,9 @@ impl InstanceLegacyHttp {
     }
     async fn verification_token(&self) -> &str {
         &self.0.secret
+    }
+    async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
+        delivery_health(ctx, &self.0).await
     }
     async fn active(&self) -> bool {
         self.0.active
@@ -318,6 +360,9 @@ macro_rules! gcp_type {
             async fn active(&self) -> bool {
                 self.0.active
             }
+            async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
+                delivery_health(ctx, &self.0).await
+            }
             async fn google_project_id_name(&self) -> String {
                 gcp_field(&self.0, |p, _, _| p.to_owned())
             }
@@ -352,6 +397,9 @@ macro_rules! s3_type {
             }
             async fn active(&self) -> bool {
                 self.0.active
+            }
+            async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
+                delivery_health(ctx, &self.0).await
             }
             async fn access_key_xid(&self) -> String {
                 aws_field(&self.0, |k, _, _| k.to_owned())
@@ -396,6 +444,9 @@ macro_rules! streaming_type {
             }
             async fn active(&self) -> bool {
                 self.0.active
+            }
+            async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
+                delivery_health(ctx, &self.0).await
             }
             /// The HTTP verification token; `""` for GCP and AWS, whose keys are never shown.
             async fn secret_token(&self) -> &str {

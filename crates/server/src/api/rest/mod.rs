@@ -3,6 +3,7 @@
 mod audit_events;
 mod groups;
 mod settings;
+pub(crate) mod streaming;
 mod users;
 
 use axum::Router;
@@ -32,6 +33,11 @@ pub fn routes() -> Router<AppState> {
         .route("/groups/{id}/audit_events/{event_id}", get(audit_events::show_group))
         .route("/projects/{id}/audit_events", get(audit_events::list_project))
         .route("/projects/{id}/audit_events/{event_id}", get(audit_events::show_project))
+        .route("/streaming_destinations/{id}", get(streaming::show))
+        .route("/streaming_destinations/{id}/parked", get(streaming::parked))
+        .route("/streaming_destinations/{id}/resend_parked", post(streaming::resend_parked))
+        .route("/streaming_destinations/{id}/replays", post(streaming::replay))
+        .route("/streaming_destinations/{id}/replays/{replay_id}", get(streaming::replay_status))
 }
 
 /// `http://host` of the request as the client addressed it, for absolute `Link` URLs.

@@ -96,6 +96,8 @@ impl Service {
             auditrelay_store::StoreError::Conflict(_) => invalid("Name has already been taken"),
             other => other.into(),
         })?;
+        // A new destination streams from now on; earlier events are a replay away.
+        self.store.cursor_or_init(row.id, self.store.head_seq().await?).await?;
         let destination = self.load_destination(row, owner.clone()).await?;
         let event = destination_event(api, owner, category, Change::Created);
         let target = (target_type(api, owner, category), destination.id, destination.name.as_str());

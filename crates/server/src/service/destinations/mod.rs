@@ -219,7 +219,9 @@ impl Service {
                 message,
             },
         };
-        self.record(caller, event).await
+        self.record(caller, event).await?;
+        self.refresh_delivery().await;
+        Ok(())
     }
 }
 

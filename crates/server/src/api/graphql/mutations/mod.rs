@@ -1,6 +1,7 @@
 //! Mutation root: GitLab's legacy (per-category) and consolidated destination mutations.
 
 mod cloud;
+mod delivery;
 mod legacy;
 mod streaming;
 
@@ -12,7 +13,12 @@ use crate::error::ServiceError;
 use crate::service::destinations::Destination;
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(legacy::LegacyMutation, cloud::CloudMutation, streaming::StreamingMutation);
+pub struct Mutation(
+    legacy::LegacyMutation,
+    cloud::CloudMutation,
+    streaming::StreamingMutation,
+    delivery::DeliveryMutation,
+);
 
 /// Declares a mutation payload: `clientMutationId`, `errors` and the given fields.
 macro_rules! payload {

@@ -1,0 +1,210 @@
+//! The service side of delivery: turns destinations into the engine's specs (after every change,
+//! and periodically for changes made by other nodes), and answers health, replay and re-send.
+
+use auditrelay_core::access::Need;
+use auditrelay_core::destination::config::DestinationConfig;
+use auditrelay_core::time::{Micros, now_micros};
+use auditrelay_delivery::routing::{NamespaceMatch, RouteSpec};
+use auditrelay_delivery::sinks::{Target, gcp::GcpSpec, http::HttpSpec, s3::S3Spec};
+use auditrelay_delivery::{DeliverySettings, DestinationSpec};
+use auditrelay_store::delivery::{Parked, Replay};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use super::destinations::{Destination, FilterTarget, Owner};
+use super::{Caller, Service};
+use crate::error::{ServiceError, ServiceResult};
+
+/// A destination's delivery health as the API shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthView {
+    /// `closed` (delivering), `open` (resting after failures), `half_open` (probing),
+    /// `paused` (credentials or configuration refused), `standby` (another node holds it),
+    /// `inactive`.
+    pub state: String,
+    pub consecutive_failures: i64,
+    pub last_success_at: Option<Micros>,
+    pub last_error: Option<String>,
+    pub last_error_status: Option<i64>,
+    pub last_error_at: Option<Micros>,
+    pub delivered: i64,
+    /// Log positions behind the destination's cursor.
+    pub backlog: i64,
+    /// Age of the oldest event not yet handled, in seconds (0 when caught up).
+    pub lag_seconds: f64,
+    pub parked: i64,
+    pub cursor: i64,
+}
+
+/// What to replay: a `seq` range, a time range, or both.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReplayRange {
+    pub from_seq: Option<i64>,
+    pub to_seq: Option<i64>,
+    pub created_after: Option<Micros>,
+    pub created_before: Option<Micros>,
+}
+
+impl Service {
+    /// Hands the engine every active destination and the current settings.
+    pub async fn refresh_delivery(&self) {
+        let Some(engine) = &self.engine else { return };
+        match self.delivery_specs().await {
+            Ok((specs, settings)) => engine.apply(specs, settings).await,
+            Err(error) => tracing::warn!(%error, "could not refresh delivery workers"),
+        }
+    }
+
+    async fn delivery_specs(&self) -> ServiceResult<(Vec<DestinationSpec>, DeliverySettings)> {
+        let settings = DeliverySettings {
+            allow_local: self.setting_enabled("allow_local_requests_from_web_hooks_and_services").await?,
+            ai_streaming_enabled: self.setting_enabled("ai_audit_event_streaming_enabled").await?,
+        };
+        let mut specs = Vec::new();
+        for row in self.store.all_destinations().await?.into_iter().filter(|d| d.active) {
+            let owner = match row.group_id {
+                None => Owner::Instance,
+                Some(gid) => match self.store.group_by_id(gid).await? {
+                    Some(group) => Owner::Group(group),
+                    None => continue,
+                },
+            };
+            specs.push(spec(&self.load_destination(row, owner).await?));
+        }
+        Ok((specs, settings))
+    }
+
+    /// A destination of any kind (group or instance) that the caller may manage.
+    pub async fn managed_destination_any(&self, caller: &Caller, id: i64) -> ServiceResult<Destination> {
+        let row = self.store.destination(id).await?.ok_or(ServiceError::NotFound("Destination"))?;
+        self.managed_destination(caller, id, row.group_id.is_none()).await
+    }
+
+    pub async fn destination_health(&self, caller: &Caller, destination: &Destination) -> ServiceResult<HealthView> {
+        caller.require(Need::Read)?;
+        let stored = self.store.health(destination.id).await?.unwrap_or_default();
+        let cursor = self.store.cursor(destination.id).await?.unwrap_or_default();
+        let head = self.store.head_seq().await?;
+        let lag_seconds = match self.store.first_created_after_seq(cursor).await? {
+            Some(created) if cursor < head => ((now_micros() - created).max(0) as f64) / 1e6,
+            _ => 0.0,
+        };
+        let state = if !destination.active {
+            "inactive".to_owned()
+        } else if stored.state.is_empty() {
+            "closed".to_owned()
+        } else {
+            stored.state
+        };
+        Ok(HealthView {
+            state,
+            consecutive_failures: stored.consecutive_failures,
+            last_success_at: stored.last_success_at,
+            last_error: stored.last_error,
+            last_error_status: stored.last_error_status,
+            last_error_at: stored.last_error_at,
+            delivered: stored.delivered,
+            backlog: (head - cursor).max(0),
+            lag_seconds,
+            parked: self.store.count_parked(destination.id).await?,
+            cursor,
+        })
+    }
+
+    /// Re-sends a destination's events in a `seq` and/or time range (routing and filters apply).
+    pub async fn replay(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+        range: ReplayRange,
+    ) -> ServiceResult<Replay> {
+        caller.require(Need::Write)?;
+        let (first, last) = self.store.seq_range_for_time(range.created_after, range.created_before).await?;
+        let from = range.from_seq.unwrap_or(first).max(first).max(1);
+        let to = range.to_seq.unwrap_or(last).min(last);
+        if let (Some(a), Some(b)) = (range.created_after, range.created_before)
+            && a > b
+        {
+            return Err(ServiceError::BadParam("created_after must not be later than created_before".into()));
+        }
+        let replay = self
+            .store
+            .create_replay(destination.id, from, to.max(from - 1), range.created_after, range.created_before)
+            .await?;
+        self.wake_delivery(destination.id).await;
+        Ok(replay)
+    }
+
+    pub async fn replay_status(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+        replay_id: i64,
+    ) -> ServiceResult<Replay> {
+        caller.require(Need::Read)?;
+        self.store
+            .replay(replay_id)
+            .await?
+            .filter(|r| r.destination_id == destination.id)
+            .ok_or(ServiceError::NotFound("Replay"))
+    }
+
+    pub async fn parked_events(&self, caller: &Caller, destination: &Destination) -> ServiceResult<Vec<Parked>> {
+        caller.require(Need::Read)?;
+        Ok(self.store.parked_of(destination.id, 1000).await?)
+    }
+
+    /// Flags every parked event of a destination to be sent again. Returns how many.
+    pub async fn resend_parked(&self, caller: &Caller, destination: &Destination) -> ServiceResult<u64> {
+        caller.require(Need::Write)?;
+        let count = self.store.request_resend(destination.id).await?;
+        self.wake_delivery(destination.id).await;
+        Ok(count)
+    }
+
+    async fn wake_delivery(&self, destination_id: i64) {
+        if let Some(engine) = &self.engine {
+            engine.wake(destination_id).await;
+        }
+    }
+}
+
+/// The engine's view of a destination.
+fn spec(d: &Destination) -> DestinationSpec {
+    let route = RouteSpec {
+        group_id: d.owner.group_id(),
+        active: d.active,
+        event_types: d.event_types.clone(),
+        namespace_filters: d
+            .namespace_filters
+            .iter()
+            .map(|f| match &f.target {
+                FilterTarget::Group(g) => NamespaceMatch::Group { full_path: g.full_path.clone() },
+                FilterTarget::Project(p) => NamespaceMatch::Project { id: p.id },
+            })
+            .collect(),
+    };
+    let target = match &d.config {
+        DestinationConfig::Http { url, headers } => Target::Http(HttpSpec {
+            url: url.clone(),
+            token: d.secret.clone(),
+            headers: headers.iter().filter(|h| h.active).map(|h| (h.key.clone(), h.value.clone())).collect(),
+        }),
+        DestinationConfig::Gcp { google_project_id_name, client_email, log_id_name } => Target::Gcp(GcpSpec {
+            google_project_id_name: google_project_id_name.clone(),
+            client_email: client_email.clone(),
+            log_id_name: log_id_name.clone(),
+            private_key: d.secret.clone(),
+        }),
+        DestinationConfig::Aws { access_key_xid, bucket_name, aws_region } => Target::S3(S3Spec {
+            access_key_xid: access_key_xid.clone(),
+            secret_access_key: d.secret.clone(),
+            bucket_name: bucket_name.clone(),
+            aws_region: aws_region.clone(),
+        }),
+    };
+    let mut hasher = DefaultHasher::new();
+    (d.id, &d.name, d.category.as_str(), d.config.to_json().to_string(), &d.secret, d.active, &d.event_types)
+        .hash(&mut hasher);
+    format!("{:?}", route.namespace_filters).hash(&mut hasher);
+    DestinationSpec { id: d.id, name: d.name.clone(), route, target, fingerprint: hasher.finish() }
+}

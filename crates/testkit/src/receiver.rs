@@ -1,0 +1,157 @@
+//! A real HTTP receiver on loopback for delivery tests: records what arrives, answers as told
+//! (success, a status, `Retry-After`, or a hang), and counts requests in flight at once.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How the receiver answers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Answer {
+    Ok,
+    Status(u16),
+    /// A status with `Retry-After: <seconds>`.
+    RetryAfter(u16, u64),
+    /// Waits this long, then answers 200 (a client with a shorter timeout gives up first).
+    Hang(Duration),
+}
+
+/// One request that was answered with success.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: String,
+    pub at: Instant,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    received: Mutex<Vec<Received>>,
+    attempts: AtomicUsize,
+    answer: Mutex<Option<Answer>>,
+    once: Mutex<VecDeque<Answer>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+#[derive(Clone)]
+pub struct Receiver {
+    base: String,
+    inner: Arc<Inner>,
+}
+
+impl Receiver {
+    /// Starts listening on 127.0.0.1 with a free port.
+    pub async fn start() -> Receiver {
+        let inner = Arc::new(Inner::default());
+        let app = Router::new().fallback(handle).with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Receiver { base, inner }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Answer every following request this way.
+    pub fn answer(&self, answer: Answer) {
+        *self.inner.answer.lock().unwrap() = Some(answer);
+    }
+
+    /// Answer the next `n` requests this way, then as before.
+    pub fn answer_next(&self, n: usize, answer: Answer) {
+        self.inner.once.lock().unwrap().extend(std::iter::repeat_n(answer, n));
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inner.received.lock().unwrap().clone()
+    }
+
+    /// Requests of any outcome.
+    pub fn attempts(&self) -> usize {
+        self.inner.attempts.load(Ordering::SeqCst)
+    }
+
+    /// The most requests that were in flight at one moment.
+    pub fn max_in_flight(&self) -> usize {
+        self.inner.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The `id`s of the received payloads, in arrival order.
+    pub fn ids(&self) -> Vec<Value> {
+        self.received().iter().map(|r| r.json()["id"].clone()).collect()
+    }
+
+    /// Waits until at least `count` requests were received (panics after `within`).
+    pub async fn wait_for(&self, count: usize, within: Duration) -> Vec<Received> {
+        let deadline = Instant::now() + within;
+        loop {
+            let received = self.received();
+            if received.len() >= count {
+                return received;
+            }
+            assert!(Instant::now() < deadline, "only {} of {count} requests arrived within {within:?}", received.len());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn handle(State(inner): State<Arc<Inner>>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> Response {
+    inner.attempts.fetch_add(1, Ordering::SeqCst);
+    let now = inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    inner.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let answer = inner.once.lock().unwrap().pop_front().or(*inner.answer.lock().unwrap()).unwrap_or(Answer::Ok);
+    let response = match answer {
+        Answer::Ok => {
+            record(&inner, uri.path(), headers, &body);
+            StatusCode::OK.into_response()
+        }
+        Answer::Hang(wait) => {
+            tokio::time::sleep(wait).await;
+            record(&inner, uri.path(), headers, &body);
+            StatusCode::OK.into_response()
+        }
+        Answer::Status(code) => {
+            (StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), "refused by the test receiver")
+                .into_response()
+        }
+        Answer::RetryAfter(code, seconds) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+            (status, [("retry-after", seconds.to_string())], "slow down").into_response()
+        }
+    };
+    inner.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
+}
+
+fn record(inner: &Inner, path: &str, headers: HeaderMap, body: &Bytes) {
+    let received = Received {
+        path: path.to_owned(),
+        headers,
+        body: String::from_utf8_lossy(body).into_owned(),
+        at: Instant::now(),
+    };
+    inner.received.lock().unwrap().push(received);
+}
