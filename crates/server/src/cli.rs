@@ -13,7 +13,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the service.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Measure the service on this machine (see docs/benchmarks.md).
     Bench(crate::bench::BenchArgs),
     /// Print the GraphQL schema (SDL), as checked in at `schema.graphql`.
@@ -163,6 +163,7 @@ mod tests {
         ])
         .unwrap();
         let Command::Serve(args) = cli.command else { panic!("serve expected") };
+        let args = *args;
         assert_eq!(args.listen, "0.0.0.0:9");
         assert_eq!(args.data_dir, PathBuf::from("/d"));
         assert_eq!(args.database_url.as_deref(), Some("postgres://x"));

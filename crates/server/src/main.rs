@@ -18,7 +18,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => auditrelay_server::app::serve(args).await,
+            Command::Serve(args) => auditrelay_server::app::serve(*args).await,
             Command::Bench(args) => auditrelay_server::bench::run(args).await,
             Command::GraphqlSchema => Ok(()),
         }
