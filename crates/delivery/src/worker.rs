@@ -106,6 +106,7 @@ impl Worker {
             let worked = tokio::select! {
                 result = round => result,
                 () = self.keep_lease() => Ok(false),
+                () = flush_periodically(&health) => Ok(false),
                 _ = stop.wait_for(|s| *s) => Ok(false),
             };
             health.flush(false).await;
@@ -252,6 +253,14 @@ impl Worker {
             () = tokio::time::sleep(wait) => {}
             _ = stop.wait_for(|s| *s) => {}
         }
+    }
+}
+
+/// Writes the health while a round runs: a destination that is failing shows it at once.
+async fn flush_periodically(health: &HealthBoard) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        health.flush(false).await;
     }
 }
 

@@ -45,7 +45,7 @@ pub async fn run(
     let store = open_store(&args).await?;
     let (log, writer) = LogWriter::start(store.clone()).await?;
     let secrets = SecretBox::load(args.secret_key.as_deref(), &args.data_dir)?;
-    let engine = Engine::new(store.clone(), log.head(), args.delivery.engine_config());
+    let engine = Engine::new(store.clone(), log.head(), args.delivery.engine_config(&args.data_dir));
     let mut service = Service::new(store.clone(), log, secrets);
     service.engine = Some(engine.clone());
     let service = Arc::new(service);

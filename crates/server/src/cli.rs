@@ -51,7 +51,8 @@ pub struct ServeArgs {
 /// Delivery tunables (each also an environment variable). The defaults suit production.
 #[derive(Args, Debug, Clone)]
 pub struct DeliveryArgs {
-    /// This process's name in delivery leases (default: a random name).
+    /// This process's name in delivery leases (default: the host name and data dir, so a
+    /// restarted process takes its own leases back at once).
     #[arg(long, env = "AUDITRELAY_NODE_ID")]
     pub node_id: Option<String>,
     /// Requests in flight per destination.
@@ -87,12 +88,12 @@ pub struct DeliveryArgs {
 }
 
 impl DeliveryArgs {
-    pub fn engine_config(&self) -> auditrelay_delivery::EngineConfig {
+    pub fn engine_config(&self, data_dir: &std::path::Path) -> auditrelay_delivery::EngineConfig {
         use auditrelay_delivery::EngineConfig;
         use std::time::Duration;
         let defaults = EngineConfig::default();
         EngineConfig {
-            node_id: self.node_id.clone().unwrap_or(defaults.node_id),
+            node_id: self.node_id.clone().unwrap_or_else(|| default_node_id(data_dir)),
             lease_ttl: Duration::from_secs(self.delivery_lease_seconds.max(1)),
             in_flight: self.delivery_in_flight.max(1),
             retry: auditrelay_delivery::retry::RetryPolicy {
@@ -143,6 +144,14 @@ impl ServeArgs {
             delivery: DeliveryArgs::default(),
         }
     }
+}
+
+/// `<host>:<data dir>`: stable across restarts, distinct for processes with their own data dirs.
+fn default_node_id(data_dir: &std::path::Path) -> String {
+    let host =
+        std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "localhost".into());
+    let dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_owned());
+    format!("{host}:{}", dir.display())
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub fn health_json(h: &HealthView) -> Value {
     json!({
         "state": h.state,
         "consecutive_failures": h.consecutive_failures,
-        "last_success_at": h.last_success_at.map(format_micros),
+        "last_delivered_at": h.last_success_at.map(format_micros),
         "last_error": h.last_error,
         "last_error_status": h.last_error_status,
         "last_error_at": h.last_error_at.map(format_micros),
