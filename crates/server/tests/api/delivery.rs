@@ -88,10 +88,6 @@ pub async fn wait_for_ids(receiver: &Receiver, ours: &[Value]) -> Vec<Value> {
     }
 }
 
-fn event(event_type: &str, entity_type: &str, path: &str) -> Value {
-    json!({"event_type": event_type, "entity_type": entity_type, "entity_path": path})
-}
-
 async fn gitlab_wire_format(backend: Backend) {
     let server = fast_server(backend, &[]).await;
     let root = server.root();
