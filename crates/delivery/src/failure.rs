@@ -58,6 +58,27 @@ pub fn classify_status(status: u16) -> FailureKind {
     }
 }
 
+/// A request that got no answer (connect failure, timeout, broken connection): transient.
+/// `context` names what was attempted.
+pub fn transport_failure(context: &str, error: &reqwest::Error) -> DeliveryError {
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut detail = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    let detail: String = detail.chars().take(MAX_ERROR_BODY).collect();
+    DeliveryError::transient(format!("{context}{what}: {detail}"))
+}
+
 /// Parses `Retry-After`: delta-seconds, or an HTTP date relative to `now`.
 pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let value = value.trim();

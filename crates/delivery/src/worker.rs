@@ -36,12 +36,6 @@ pub(crate) struct Worker {
     group_paths: Mutex<HashMap<i64, Option<String>>>,
 }
 
-/// What became of a unit of events.
-enum Outcome {
-    Delivered,
-    Parked,
-}
-
 /// The parts of a worker that concurrent sends share.
 struct Sender<'a> {
     sink: &'a Sink,
@@ -268,19 +262,19 @@ async fn flush_periodically(health: &HealthBoard) {
 /// delivered (the others were parked). Returns only when every event has an outcome.
 async fn deliver(sender: &Sender<'_>, events: Vec<Outgoing>) -> Vec<i64> {
     let units: Vec<Vec<Outgoing>> = events.chunks(sender.sink.unit_size()).map(<[Outgoing]>::to_vec).collect();
-    let outcomes: Vec<(Vec<i64>, Outcome)> = futures_util::stream::iter(units.into_iter().map(|unit| async move {
-        let seqs = unit.iter().map(|e| e.seq).collect();
-        (seqs, send_unit(sender, &unit).await)
-    }))
-    .buffered(sender.config.in_flight.max(1))
-    .collect()
-    .await;
-    outcomes.into_iter().filter(|(_, o)| matches!(o, Outcome::Delivered)).flat_map(|(seqs, _)| seqs).collect()
+    let delivered: Vec<Vec<i64>> =
+        futures_util::stream::iter(units.into_iter().map(|unit| async move { send_unit(sender, &unit).await }))
+            .buffered(sender.config.in_flight.max(1))
+            .collect()
+            .await;
+    delivered.into_iter().flatten().collect()
 }
 
-/// Sends one unit until it is delivered or parked. Transient and auth failures are retried
-/// for as long as it takes (the breaker decides when); permanent ones get a budget.
-async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Outcome {
+/// Sends one unit until it is delivered or parked; returns the seqs delivered. Transient and
+/// auth failures are retried for as long as it takes (the breaker decides when); permanent ones
+/// get a budget. A unit of several events that fails permanently is sent one event at a time,
+/// so one bad event does not take its neighbours down with it.
+async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Vec<i64> {
     let mut attempts: u32 = 0;
     loop {
         let permit = sender.breaker.lock().map(|mut b| b.permit(Instant::now())).unwrap_or(Permit::Send);
@@ -305,7 +299,7 @@ async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Outcome {
                 }
                 sender.health.delivered(unit.len());
                 record_delivered(sender.destination_id, unit, started);
-                return Outcome::Delivered;
+                return unit.iter().map(|e| e.seq).collect();
             }
             Err(error) => {
                 attempts += 1;
@@ -318,9 +312,16 @@ async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Outcome {
                 };
                 sender.health.failed(&error, state, failures);
                 metrics::counter!("auditrelay_delivery_failures_total", "destination" => sender.destination_id.to_string(), "kind" => kind_name(error.kind)).increment(1);
+                if error.kind == FailureKind::Permanent && unit.len() > 1 {
+                    let mut delivered = Vec::new();
+                    for event in unit {
+                        delivered.extend(Box::pin(send_unit(sender, std::slice::from_ref(event))).await);
+                    }
+                    return delivered;
+                }
                 if error.kind == FailureKind::Permanent && attempts >= sender.config.retry.permanent_attempts {
                     park(sender, unit, attempts, &error).await;
-                    return Outcome::Parked;
+                    return Vec::new();
                 }
                 if error.kind != FailureKind::Auth {
                     let delay = sender.config.retry.delay(attempts, error.retry_after, rand::random::<f64>());

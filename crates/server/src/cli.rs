@@ -16,6 +16,9 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Measure the service on this machine (see docs/benchmarks.md).
     Bench(crate::bench::BenchArgs),
+    /// Re-send a destination's events (a range of the log, or its parked events) through a
+    /// running service, with progress.
+    Replay(crate::replay_cli::ReplayArgs),
     /// Print the GraphQL schema (SDL), as checked in at `schema.graphql`.
     GraphqlSchema,
 }
@@ -85,6 +88,9 @@ pub struct DeliveryArgs {
     /// An S3-compatible endpoint instead of AWS.
     #[arg(long, env = "AUDITRELAY_S3_ENDPOINT")]
     pub s3_endpoint: Option<String>,
+    /// Seconds an HTTP destination may take to answer before the attempt counts as failed.
+    #[arg(long, env = "AUDITRELAY_HTTP_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub http_timeout_seconds: u64,
 }
 
 impl DeliveryArgs {
@@ -112,6 +118,7 @@ impl DeliveryArgs {
                     logging_url: self.gcp_logging_url.clone(),
                 },
                 s3: self.s3_endpoint.clone(),
+                http_timeout: Some(Duration::from_secs(self.http_timeout_seconds.max(1))),
             },
             ..defaults
         }

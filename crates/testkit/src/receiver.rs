@@ -61,9 +61,21 @@ pub struct Receiver {
 impl Receiver {
     /// Starts listening on 127.0.0.1 with a free port.
     pub async fn start() -> Receiver {
+        Receiver::start_on(0).await
+    }
+
+    /// A loopback port where nothing listens (connections are refused), for
+    /// [`Receiver::start_on`] to bring up later.
+    pub fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    }
+
+    /// Starts listening on 127.0.0.1:`port` (0: a free port).
+    pub async fn start_on(port: u16) -> Receiver {
         let inner = Arc::new(Inner::default());
         let app = Router::new().fallback(handle).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind receiver");
         let base = format!("http://{}", listener.local_addr().expect("address"));
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;

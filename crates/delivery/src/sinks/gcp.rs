@@ -302,8 +302,11 @@ pub fn entries_body(spec_project: &str, log_id: &str, events: &[Outgoing]) -> Va
 }
 
 /// `projects/<project>/logs/<log id>`, not URL-encoded.
+/// `projects/<p>/logs/<l>`. Google wants a `/` inside the log id written as `%2F`; GitLab
+/// sends it raw (and Google refuses it), so only that character is encoded: every log id that
+/// works with GitLab is sent exactly as GitLab sends it.
 fn log_name(project: &str, log_id: &str) -> String {
-    format!("projects/{project}/logs/{log_id}")
+    format!("projects/{project}/logs/{}", log_id.replace('/', "%2F"))
 }
 
 /// One entry, or why the event's body cannot be one.
@@ -439,10 +442,10 @@ mod tests {
     }
 
     #[test]
-    fn log_name_is_not_url_encoded() {
+    fn log_name_is_not_url_encoded_but_for_slashes() {
         let events = [outgoing(1, EventId::Int(1), "{}")];
         let body = entries_body("proj:legacy", "audit events/ü", &events);
-        assert_eq!(body["entries"][0]["logName"], "projects/proj:legacy/logs/audit events/ü");
+        assert_eq!(body["entries"][0]["logName"], "projects/proj:legacy/logs/audit events%2Fü");
         assert_eq!(body["entries"][0]["jsonPayload"], serde_json::json!({"id": 1}));
     }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::failure::{DeliveryError, MAX_ERROR_BODY, parse_retry_after};
 use crate::outgoing::Outgoing;
 
-/// GitLab's timeouts for streaming requests.
+/// GitLab's timeouts for streaming requests (the whole request's is configurable).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(8);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -66,10 +66,10 @@ fn public_addresses(found: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Blocked> 
 
 /// A connection pool for one destination. Without `allow_local`, every resolved address is
 /// checked when connecting.
-pub fn client(allow_local: bool) -> reqwest::Client {
+pub fn client(allow_local: bool, timeout: std::time::Duration) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+        .timeout(timeout)
         .pool_max_idle_per_host(64)
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none());
@@ -167,25 +167,7 @@ fn request_error(error: reqwest::Error) -> DeliveryError {
         }
         source = e.source();
     }
-    let what = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else {
-        "request failed"
-    };
-    DeliveryError::transient(format!("{what}: {}", error_chain(&error)))
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text.chars().take(MAX_ERROR_BODY).collect()
+    crate::failure::transport_failure("", &error)
 }
 
 #[cfg(test)]
@@ -240,8 +222,12 @@ mod tests {
 
     #[tokio::test]
     async fn literal_local_urls_are_refused_without_a_request() {
-        let sink =
-            HttpSink::new(&HttpSpec { url: "http://127.0.0.1:9/x".into(), ..spec(&[]) }, client(false), false).unwrap();
+        let sink = HttpSink::new(
+            &HttpSpec { url: "http://127.0.0.1:9/x".into(), ..spec(&[]) },
+            client(false, REQUEST_TIMEOUT),
+            false,
+        )
+        .unwrap();
         let event = Outgoing {
             seq: 1,
             id: auditrelay_core::EventId::Int(1),

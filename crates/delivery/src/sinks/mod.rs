@@ -21,6 +21,8 @@ pub struct CloudEndpoints {
     pub gcp: gcp::GcpEndpoints,
     /// An S3-compatible server instead of AWS.
     pub s3: Option<String>,
+    /// The longest an HTTP destination may take to answer (`None`: GitLab's 30 s).
+    pub http_timeout: Option<std::time::Duration>,
 }
 
 /// A ready sink. HTTP and S3 take one event per request; Google Cloud Logging takes several
@@ -37,7 +39,10 @@ const GCP_BATCH: usize = 50;
 impl Sink {
     pub fn build(target: &Target, allow_local: bool, endpoints: &CloudEndpoints) -> Result<Sink, DeliveryError> {
         Ok(match target {
-            Target::Http(spec) => Sink::Http(http::HttpSink::new(spec, http::client(allow_local), allow_local)?),
+            Target::Http(spec) => {
+                let timeout = endpoints.http_timeout.unwrap_or(http::REQUEST_TIMEOUT);
+                Sink::Http(http::HttpSink::new(spec, http::client(allow_local, timeout), allow_local)?)
+            }
             Target::Gcp(spec) => {
                 let client = gcp::http_client_builder().build().map_err(|e| DeliveryError::transient(e.to_string()))?;
                 Sink::Gcp(gcp::GcpSink::new(spec.clone(), endpoints.gcp.clone(), client)?)

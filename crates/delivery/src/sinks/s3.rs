@@ -185,21 +185,7 @@ impl S3Sink {
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> DeliveryError {
-        let what = if error.is_timeout() {
-            "timed out"
-        } else if error.is_connect() {
-            "could not connect"
-        } else {
-            "request failed"
-        };
-        let mut detail = error.to_string();
-        let mut source = std::error::Error::source(error);
-        while let Some(cause) = source {
-            detail.push_str(": ");
-            detail.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        DeliveryError::transient(format!("S3 PutObject to bucket {:?} {what}: {}", self.bucket, truncate(&detail)))
+        crate::failure::transport_failure(&format!("S3 PutObject to bucket {:?} ", self.bucket), error)
     }
 }
 

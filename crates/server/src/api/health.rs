@@ -34,6 +34,9 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     if let Ok(head) = state.service.store.head_seq().await {
         metrics::gauge!("auditrelay_log_head_seq").set(head as f64);
     }
+    if let Err(error) = state.service.record_delivery_gauges().await {
+        tracing::warn!(%error, "could not compute delivery metrics");
+    }
     let body = state.metrics.as_ref().map(|m| m.render()).unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -1,9 +1,12 @@
 //! The service's own administrative actions, recorded as audit events in the same log.
 
 use auditrelay_core::event::render_payload;
+use auditrelay_core::event::{INSTANCE_SCOPE_ID, INSTANCE_SCOPE_PATH};
 use auditrelay_core::time::now_micros;
 use auditrelay_core::{EntityType, NewEvent};
 use auditrelay_store::PreparedEvent;
+use auditrelay_store::identity::User;
+use auditrelay_store::namespaces::Group;
 use serde_json::{Map, Value};
 
 use super::{Caller, Service};
@@ -23,6 +26,65 @@ pub struct AdminEvent<'a> {
     pub target_id: i64,
     pub target_details: &'a str,
     pub message: String,
+}
+
+/// What an event is about: `(class name, id, description)`.
+pub type Target<'a> = (&'a str, i64, &'a str);
+
+impl<'a> AdminEvent<'a> {
+    /// An event about a group (routed to its top-level group's destinations).
+    pub fn for_group(event_type: &'a str, group: &'a Group, target: Target<'a>, message: String) -> Self {
+        let (target_type, target_id, target_details) = target;
+        AdminEvent {
+            event_type,
+            entity_type: EntityType::Group,
+            entity_id: group.id,
+            entity_path: &group.full_path,
+            group_id: Some(group.id),
+            project_id: None,
+            root_group_id: Some(group.root_id),
+            target_type,
+            target_id,
+            target_details,
+            message,
+        }
+    }
+
+    /// An event about the instance (routed to instance destinations only).
+    pub fn for_instance(event_type: &'a str, target: Target<'a>, message: String) -> Self {
+        let (target_type, target_id, target_details) = target;
+        AdminEvent {
+            event_type,
+            entity_type: EntityType::InstanceScope,
+            entity_id: INSTANCE_SCOPE_ID,
+            entity_path: INSTANCE_SCOPE_PATH,
+            group_id: None,
+            project_id: None,
+            root_group_id: None,
+            target_type,
+            target_id,
+            target_details,
+            message,
+        }
+    }
+
+    /// An event about a user.
+    pub fn for_user(event_type: &'a str, user: &'a User, target: Target<'a>, message: String) -> Self {
+        let (target_type, target_id, target_details) = target;
+        AdminEvent {
+            event_type,
+            entity_type: EntityType::User,
+            entity_id: user.id,
+            entity_path: &user.username,
+            group_id: None,
+            project_id: None,
+            root_group_id: None,
+            target_type,
+            target_id,
+            target_details,
+            message,
+        }
+    }
 }
 
 impl Service {

@@ -161,6 +161,35 @@ impl Service {
         Ok(count)
     }
 
+    /// Per-destination gauges for `/-/metrics`: backlog, breaker state, failures, parked.
+    pub async fn record_delivery_gauges(&self) -> ServiceResult<()> {
+        let head = self.store.head_seq().await?;
+        for destination in self.store.all_destinations().await? {
+            let id = destination.id.to_string();
+            let cursor = self.store.cursor(destination.id).await?.unwrap_or(head);
+            let health = self.store.health(destination.id).await?.unwrap_or_default();
+            let state = if !destination.active {
+                "inactive"
+            } else if health.state.is_empty() {
+                "closed"
+            } else {
+                health.state.as_str()
+            };
+            metrics::gauge!("auditrelay_destination_backlog", "destination" => id.clone())
+                .set((head - cursor).max(0) as f64);
+            metrics::gauge!("auditrelay_destination_consecutive_failures", "destination" => id.clone())
+                .set(health.consecutive_failures as f64);
+            metrics::gauge!("auditrelay_destination_parked", "destination" => id.clone())
+                .set(self.store.count_parked(destination.id).await? as f64);
+            for candidate in ["closed", "open", "half_open", "paused", "standby", "inactive"] {
+                let value = if candidate == state { 1.0 } else { 0.0 };
+                metrics::gauge!("auditrelay_destination_state", "destination" => id.clone(), "state" => candidate)
+                    .set(value);
+            }
+        }
+        Ok(())
+    }
+
     async fn wake_delivery(&self, destination_id: i64) {
         if let Some(engine) = &self.engine {
             engine.wake(destination_id).await;

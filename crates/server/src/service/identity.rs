@@ -342,19 +342,7 @@ impl Service {
 }
 
 fn user_event<'a>(event_type: &'a str, user: &'a User, message: String) -> AdminEvent<'a> {
-    AdminEvent {
-        event_type,
-        entity_type: EntityType::User,
-        entity_id: user.id,
-        entity_path: &user.username,
-        group_id: None,
-        project_id: None,
-        root_group_id: None,
-        target_type: "User",
-        target_id: user.id,
-        target_details: &user.username,
-        message,
-    }
+    AdminEvent::for_user(event_type, user, ("User", user.id, &user.username), message)
 }
 
 fn group_event<'a>(
@@ -365,17 +353,5 @@ fn group_event<'a>(
     target_details: &'a str,
     message: String,
 ) -> AdminEvent<'a> {
-    AdminEvent {
-        event_type,
-        entity_type: EntityType::Group,
-        entity_id: group.id,
-        entity_path: &group.full_path,
-        group_id: Some(group.id),
-        project_id: None,
-        root_group_id: Some(group.root_id),
-        target_type,
-        target_id,
-        target_details,
-        message,
-    }
+    AdminEvent::for_group(event_type, group, (target_type, target_id, target_details), message)
 }

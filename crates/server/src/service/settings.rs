@@ -1,8 +1,7 @@
 //! Instance-wide application settings (admin only), each change audited.
 
-use auditrelay_core::EntityType;
 use auditrelay_core::access::Need;
-use auditrelay_core::event::{INSTANCE_SCOPE_ID, INSTANCE_SCOPE_PATH};
+use auditrelay_core::event::INSTANCE_SCOPE_ID;
 use auditrelay_core::event_types::APPLICATION_SETTING_UPDATED;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -81,17 +80,5 @@ fn as_bool(value: &Value) -> Option<bool> {
 }
 
 fn setting_event(name: &str, message: String) -> AdminEvent<'_> {
-    AdminEvent {
-        event_type: APPLICATION_SETTING_UPDATED,
-        entity_type: EntityType::InstanceScope,
-        entity_id: INSTANCE_SCOPE_ID,
-        entity_path: INSTANCE_SCOPE_PATH,
-        group_id: None,
-        project_id: None,
-        root_group_id: None,
-        target_type: "ApplicationSetting",
-        target_id: INSTANCE_SCOPE_ID,
-        target_details: name,
-        message,
-    }
+    AdminEvent::for_instance(APPLICATION_SETTING_UPDATED, ("ApplicationSetting", INSTANCE_SCOPE_ID, name), message)
 }

@@ -3,6 +3,7 @@
 //! service); `scripts/test.sh` runs them with `--include-ignored` and fails if PostgreSQL is down.
 
 mod delivery;
+mod delivery_cloud;
 mod durability;
 mod graphql_legacy;
 mod graphql_streaming;

@@ -10,11 +10,10 @@ mod manage;
 pub use filters::target_path as filter_path;
 pub use manage::{CreateDestination, DestinationUpdate};
 
+use auditrelay_core::AccessLevel;
 use auditrelay_core::access::Need;
 use auditrelay_core::destination::Category;
 use auditrelay_core::destination::config::{DestinationConfig, HeaderSpec, parse_config};
-use auditrelay_core::event::{INSTANCE_SCOPE_ID, INSTANCE_SCOPE_PATH};
-use auditrelay_core::{AccessLevel, EntityType};
 use auditrelay_store::destinations::{DestinationRow, HeaderRow, NamespaceFilterRow};
 use auditrelay_store::namespaces::{Group, Project};
 
@@ -190,34 +189,9 @@ impl Service {
         target: (&str, i64, &str),
         message: String,
     ) -> ServiceResult<()> {
-        let (target_type, target_id, target_details) = target;
         let event = match owner {
-            Owner::Group(group) => AdminEvent {
-                event_type,
-                entity_type: EntityType::Group,
-                entity_id: group.id,
-                entity_path: &group.full_path,
-                group_id: Some(group.id),
-                project_id: None,
-                root_group_id: Some(group.root_id),
-                target_type,
-                target_id,
-                target_details,
-                message,
-            },
-            Owner::Instance => AdminEvent {
-                event_type,
-                entity_type: EntityType::InstanceScope,
-                entity_id: INSTANCE_SCOPE_ID,
-                entity_path: INSTANCE_SCOPE_PATH,
-                group_id: None,
-                project_id: None,
-                root_group_id: None,
-                target_type,
-                target_id,
-                target_details,
-                message,
-            },
+            Owner::Group(group) => AdminEvent::for_group(event_type, group, target, message),
+            Owner::Instance => AdminEvent::for_instance(event_type, target, message),
         };
         self.record(caller, event).await?;
         self.refresh_delivery().await;
