@@ -134,15 +134,7 @@ impl Worker {
     }
 
     async fn resend_parked(&self, sender: &Sender<'_>) -> Result<bool, auditrelay_store::StoreError> {
-        let wanted: Vec<i64> = self
-            .store
-            .parked_of(self.spec.id, 10_000)
-            .await?
-            .into_iter()
-            .filter(|p| p.resend)
-            .map(|p| p.seq)
-            .take(self.config.batch_size as usize)
-            .collect();
+        let wanted = self.store.parked_for_resend(self.spec.id, self.config.batch_size).await?;
         if wanted.is_empty() {
             return Ok(false);
         }

@@ -95,6 +95,9 @@ fn replay(row: &AnyRow) -> Result<Replay> {
 impl Store {
     /// The destination's cursor; created at `start` the first time.
     pub async fn cursor_or_init(&self, destination_id: i64, start: i64) -> Result<i64> {
+        if let Some(seq) = self.cursor(destination_id).await? {
+            return Ok(seq);
+        }
         sqlx::query("INSERT INTO delivery_cursors (destination_id, seq, updated_at) VALUES ($1, $2, $3) ON CONFLICT (destination_id) DO NOTHING")
             .bind(destination_id)
             .bind(start)
@@ -155,6 +158,14 @@ impl Store {
             "SELECT {PARKED_COLUMNS} FROM delivery_parked WHERE destination_id = $1 ORDER BY seq LIMIT {limit}"
         );
         sqlx::query(&sql).bind(destination_id).fetch_all(&self.read).await?.iter().map(parked).collect()
+    }
+
+    /// Parked events flagged for another attempt, oldest first.
+    pub async fn parked_for_resend(&self, destination_id: i64, limit: i64) -> Result<Vec<i64>> {
+        let sql = format!(
+            "SELECT seq FROM delivery_parked WHERE destination_id = $1 AND resend = 1 ORDER BY seq LIMIT {limit}"
+        );
+        Ok(sqlx::query_scalar(&sql).bind(destination_id).fetch_all(&self.read).await?)
     }
 
     pub async fn count_parked(&self, destination_id: i64) -> Result<i64> {
