@@ -57,7 +57,7 @@ pub async fn health(api: &Api, id: i64) -> Value {
     api.get(&format!("/api/v4/streaming_destinations/{id}")).await.expect(200).body["health"].clone()
 }
 
-async fn wait_for_health(api: &Api, id: i64, check: impl Fn(&Value) -> bool) -> Value {
+pub async fn wait_for_health(api: &Api, id: i64, check: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + WAIT;
     loop {
         let h = health(api, id).await;

@@ -16,7 +16,7 @@ use auditrelay_testkit::fake_gcp::{FakeGcp, TEST_CLIENT_EMAIL, other_private_key
 use auditrelay_testkit::{Api, Backend, Receiver};
 use serde_json::{Value, json};
 
-use crate::delivery::{fast_server, health, http_destination, ingest, wait_for_ids};
+use crate::delivery::{fast_server, health, http_destination, ingest, wait_for_health, wait_for_ids};
 use crate::{create_group, on_both_backends};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -87,18 +87,6 @@ async fn legacy_s3_destination(api: &Api, group: &str, bucket: &str, secret: &st
 fn gid_number(gid: &Value) -> i64 {
     let text = gid.as_str().unwrap_or_else(|| panic!("not a GlobalID: {gid}"));
     text.rsplit('/').next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("not a GlobalID: {text}"))
-}
-
-async fn wait_for_health(api: &Api, id: i64, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let h = health(api, id).await;
-        if check(&h) {
-            return h;
-        }
-        assert!(Instant::now() < deadline, "health of destination {id} never matched: {h}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The entries the fake accepted under `log_name`.
