@@ -5,14 +5,13 @@
 //! instead of answering `NoSuchBucket`; it never throttles) come from a one-shot local stub
 //! that replays S3's documented error answers.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::Ipv4Addr;
+use std::time::Duration;
 
 use auditrelay_core::EventId;
 use auditrelay_delivery::sinks::s3::{S3Sink, S3Spec};
 use auditrelay_delivery::{FailureKind, Outgoing};
+use auditrelay_testkit::s3s::S3sFs;
 use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -21,85 +20,10 @@ const ACCESS_KEY: &str = "AKIAAUDITRELAYTEST01";
 const SECRET: &str = "auditrelay-test-secret-access-key";
 const BUCKET: &str = "audit-events";
 const REGION: &str = "us-east-1";
-const NEEDS_S3S_FS: &str = "AUDITRELAY_S3S_FS_BIN";
 
-/// A running s3s-fs; killed on drop.
-struct S3sFs {
-    child: Option<Child>,
-    port: u16,
-    data_dir: PathBuf,
-}
-
-impl S3sFs {
-    /// Starts s3s-fs with `BUCKET` already created (s3s-fs maps buckets to directories).
-    fn start() -> S3sFs {
-        let bin = std::env::var_os(NEEDS_S3S_FS).map(PathBuf::from).unwrap_or_else(|| {
-            panic!(
-                "{NEEDS_S3S_FS} is not set: point it at an s3s-fs binary (`scripts/s3-server.sh install` prints one)"
-            )
-        });
-        assert!(bin.is_file(), "{NEEDS_S3S_FS}={} is not a file", bin.display());
-
-        let data_dir = auditrelay_testkit::temp_dir("auditrelay-s3s");
-        std::fs::create_dir_all(data_dir.join(BUCKET)).expect("create the bucket directory");
-        let log = std::fs::File::create(data_dir.with_extension("log")).expect("create the s3s-fs log");
-        let port = free_port();
-        let child = Command::new(&bin)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET])
-            .arg(&data_dir)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clone the log handle"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let mut server = S3sFs { child: Some(child), port, data_dir };
-        server.wait_until_listening();
-        server
-    }
-
-    fn wait_until_listening(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
-        loop {
-            if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
-                return;
-            }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().expect("poll s3s-fs")) {
-                panic!("s3s-fs exited with {status} before listening; log:\n{}", self.log());
-            }
-            assert!(Instant::now() < deadline, "s3s-fs is not listening on {address} after 20 s; log:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.data_dir.with_extension("log")).unwrap_or_default()
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for S3sFs {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-        let _ = std::fs::remove_file(self.data_dir.with_extension("log"));
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a free port");
-    listener.local_addr().expect("local address").port()
+/// s3s-fs with `BUCKET` created, accepting `ACCESS_KEY`/`SECRET`.
+fn start_s3s() -> S3sFs {
+    S3sFs::start(ACCESS_KEY, SECRET, &[BUCKET])
 }
 
 fn spec(secret: &str, bucket: &str) -> S3Spec {
@@ -167,7 +91,7 @@ fn assert_key_layout(key: &str, slug: &str, event: &Outgoing, before_ms: i64, af
 #[tokio::test]
 #[ignore = "needs s3s-fs: scripts/test.sh runs it"]
 async fn events_are_written_at_gitlab_keys_with_exact_bodies() {
-    let server = S3sFs::start();
+    let server = start_s3s();
     let sink = S3Sink::new(spec(SECRET, BUCKET), Some(&server.endpoint())).expect("sink");
     let reader = AmazonS3Builder::new()
         .with_endpoint(server.endpoint())
@@ -197,43 +121,43 @@ async fn events_are_written_at_gitlab_keys_with_exact_bodies() {
         assert_eq!(bytes.as_ref(), event.body.as_bytes(), "body of {key}");
 
         // And on disk, where s3s-fs keeps it: <data dir>/<bucket>/<key>.
-        let on_disk = std::fs::read(server.data_dir.join(BUCKET).join(&key)).expect("object file");
+        let on_disk = std::fs::read(server.bucket(BUCKET).join(&key)).expect("object file");
         assert_eq!(on_disk, event.body.as_bytes(), "file of {key}");
     }
 
-    let listed = list_keys(&server.data_dir.join(BUCKET));
+    let listed = server.keys(BUCKET);
     assert_eq!(listed.len(), 3, "{listed:?}");
 }
 
 #[tokio::test]
 #[ignore = "needs s3s-fs: scripts/test.sh runs it"]
 async fn keys_with_unusual_characters_are_written_as_built() {
-    let server = S3sFs::start();
+    let server = start_s3s();
     let sink = S3Sink::new(spec(SECRET, BUCKET), Some(&server.endpoint())).expect("sink");
     let id = EventId::Str("ext id: 50% #1 (ü)+x=y&z".into());
     let event = event(1, id, "Project", "custom_event", r#"{"id":"ext id: 50% #1 (ü)+x=y&z"}"#);
     let key = sink.send(&event).await.unwrap_or_else(|e| panic!("send: {e:?}\nlog:\n{}", server.log()));
     assert!(key.ends_with(".json") && key.contains("custom_event_ext id: 50% #1 (ü)+x=y&z_"), "{key}");
-    let on_disk = std::fs::read(server.data_dir.join(BUCKET).join(&key)).expect("object file at the exact key");
+    let on_disk = std::fs::read(server.bucket(BUCKET).join(&key)).expect("object file at the exact key");
     assert_eq!(on_disk, event.body.as_bytes());
 }
 
 #[tokio::test]
 #[ignore = "needs s3s-fs: scripts/test.sh runs it"]
 async fn a_wrong_secret_is_an_auth_failure() {
-    let server = S3sFs::start();
+    let server = start_s3s();
     let sink = S3Sink::new(spec("not-the-secret", BUCKET), Some(&server.endpoint())).expect("sink");
     let error = sink.send(&events()[0]).await.expect_err("a wrong secret must fail");
     assert_eq!(error.kind, FailureKind::Auth, "{error:?}");
     assert_eq!(error.status, Some(403), "{error:?}");
     assert!(error.message.contains("SignatureDoesNotMatch"), "{error:?}");
-    assert!(list_keys(&server.data_dir.join(BUCKET)).is_empty());
+    assert!(server.keys(BUCKET).is_empty());
 }
 
 #[tokio::test]
 #[ignore = "needs s3s-fs: scripts/test.sh runs it"]
 async fn an_unknown_access_key_is_an_auth_failure() {
-    let server = S3sFs::start();
+    let server = start_s3s();
     let spec = S3Spec { access_key_xid: "AKIAUNKNOWNKEY000001".into(), ..spec(SECRET, BUCKET) };
     let sink = S3Sink::new(spec, Some(&server.endpoint())).expect("sink");
     let error = sink.send(&events()[0]).await.expect_err("an unknown key must fail");
@@ -244,7 +168,7 @@ async fn an_unknown_access_key_is_an_auth_failure() {
 #[tokio::test]
 #[ignore = "needs s3s-fs: scripts/test.sh runs it"]
 async fn a_stopped_server_is_a_transient_failure() {
-    let mut server = S3sFs::start();
+    let mut server = start_s3s();
     let sink = S3Sink::new(spec(SECRET, BUCKET), Some(&server.endpoint())).expect("sink");
     sink.send(&events()[0]).await.expect("delivered while the server runs");
     server.stop();
@@ -342,22 +266,4 @@ async fn stub_s3(status: &str, headers: &[&str], body: &str) -> (String, tokio::
         StubRequest { head, body: received[body_start..body_start + length].to_vec() }
     });
     (endpoint, handle)
-}
-
-/// The object keys under a bucket directory (s3s-fs keeps objects as plain files there).
-fn list_keys(bucket_dir: &Path) -> Vec<String> {
-    fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).expect("read the bucket directory") {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                walk(&path, root, out);
-            } else {
-                out.push(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(bucket_dir, bucket_dir, &mut out);
-    out.sort();
-    out
 }

@@ -5,6 +5,7 @@ mod client;
 pub mod fake_gcp;
 mod postgres;
 pub mod receiver;
+pub mod s3s;
 mod server;
 
 pub use client::{Api, Reply};

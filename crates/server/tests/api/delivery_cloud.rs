@@ -7,9 +7,6 @@
 //! The S3 tests need s3s-fs: `scripts/s3-server.sh install` prints its path, which they read from
 //! `AUDITRELAY_S3S_FS_BIN`; without it they fail (never skip).
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use auditrelay_testkit::fake_gcp::{FakeGcp, TEST_CLIENT_EMAIL, other_private_key, test_private_key};
@@ -18,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::delivery::{fast_server, health, http_destination, ingest, wait_for_health, wait_for_ids};
 use crate::{create_group, on_both_backends};
+use auditrelay_testkit::s3s::S3sFs;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -317,94 +315,6 @@ const SECRET: &str = "auditrelay-test-secret-access-key";
 const REGION: &str = "us-east-1";
 const BUCKET: &str = "audit-logs";
 const WRONG_BUCKET: &str = "audit-wrong-secret";
-const NEEDS_S3S_FS: &str = "AUDITRELAY_S3S_FS_BIN";
-
-/// A running s3s-fs with its buckets created; killed (and its data removed) on drop.
-struct S3sFs {
-    child: Child,
-    port: u16,
-    data_dir: PathBuf,
-}
-
-impl S3sFs {
-    fn start(buckets: &[&str]) -> S3sFs {
-        let bin = std::env::var_os(NEEDS_S3S_FS).map(PathBuf::from).unwrap_or_else(|| {
-            panic!(
-                "{NEEDS_S3S_FS} is not set: point it at an s3s-fs binary (`scripts/s3-server.sh install` prints one)"
-            )
-        });
-        assert!(bin.is_file(), "{NEEDS_S3S_FS}={} is not a file", bin.display());
-        let data_dir = auditrelay_testkit::temp_dir("auditrelay-e2e-s3s");
-        for bucket in buckets {
-            std::fs::create_dir_all(data_dir.join(bucket)).expect("create a bucket directory");
-        }
-        let log = std::fs::File::create(data_dir.with_extension("log")).expect("create the s3s-fs log");
-        let port = {
-            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a free port");
-            listener.local_addr().expect("local address").port()
-        };
-        let child = Command::new(&bin)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET])
-            .arg(&data_dir)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clone the log handle"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let mut server = S3sFs { child, port, data_dir };
-        let deadline = Instant::now() + WAIT;
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
-            if let Some(status) = server.child.try_wait().expect("poll s3s-fs") {
-                panic!("s3s-fs exited with {status} before listening; log:\n{}", server.log());
-            }
-            assert!(Instant::now() < deadline, "s3s-fs is not listening on {address}; log:\n{}", server.log());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.data_dir.with_extension("log")).unwrap_or_default()
-    }
-
-    fn bucket(&self, bucket: &str) -> PathBuf {
-        self.data_dir.join(bucket)
-    }
-}
-
-impl Drop for S3sFs {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-        let _ = std::fs::remove_file(self.data_dir.with_extension("log"));
-    }
-}
-
-/// The object keys under a bucket directory (s3s-fs keeps objects as plain files there; its
-/// `.` files are its own bookkeeping).
-fn list_keys(bucket_dir: &Path) -> Vec<String> {
-    fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).expect("read the bucket directory") {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                walk(&path, root, out);
-            } else if !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
-                out.push(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(bucket_dir, bucket_dir, &mut out);
-    out.sort();
-    out
-}
 
 /// The key GitLab writes event `id` of `event_type` at: `<slug>/.../<event_type>_<id>_<ms>.json`.
 fn find_key(keys: &[String], slug: &str, event_type: &str, id: &Value) -> Option<String> {
@@ -442,7 +352,7 @@ fn assert_key_layout(key: &str, slug: &str, event_type: &str, id: &Value, before
 async fn wait_for_objects(s3: &S3sFs, bucket: &str, wanted: &[(&str, &str, Value)]) -> Vec<String> {
     let deadline = Instant::now() + WAIT;
     loop {
-        let keys = list_keys(&s3.bucket(bucket));
+        let keys = s3.keys(bucket);
         let found: Vec<Option<String>> =
             wanted.iter().map(|(slug, event_type, id)| find_key(&keys, slug, event_type, id)).collect();
         if found.iter().all(Option::is_some) {
@@ -458,7 +368,7 @@ async fn wait_for_objects(s3: &S3sFs, bucket: &str, wanted: &[(&str, &str, Value
 }
 
 async fn s3_objects_at_gitlab_keys_with_gitlab_bodies(backend: Backend) {
-    let s3 = S3sFs::start(&[BUCKET, WRONG_BUCKET]);
+    let s3 = S3sFs::start(ACCESS_KEY, SECRET, &[BUCKET, WRONG_BUCKET]);
     let server = fast_server(backend, &[("AUDITRELAY_S3_ENDPOINT", &s3.endpoint())]).await;
     let root = server.root();
     let oracle = Receiver::start().await;
@@ -506,7 +416,7 @@ async fn s3_objects_at_gitlab_keys_with_gitlab_bodies(backend: Backend) {
     assert_eq!(project["entity_path"], "acme/web");
     // Each event once (other objects are the service's own admin events).
     for (slug, event_type, id) in &wanted {
-        let all = list_keys(&s3.bucket(BUCKET));
+        let all = s3.keys(BUCKET);
         let id_text = id.as_str().map(str::to_owned).unwrap_or_else(|| id.to_string());
         let count =
             all.iter().filter(|k| k.starts_with(slug) && k.contains(&format!("/{event_type}_{id_text}_"))).count();
@@ -531,7 +441,7 @@ async fn s3_objects_at_gitlab_keys_with_gitlab_bodies(backend: Backend) {
     assert!(h["backlog"].as_i64().unwrap() >= 1, "the event waits for the fix: {h}");
     wait_for_objects(&s3, BUCKET, &[("group", "member_added", later[0].clone())]).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(list_keys(&s3.bucket(WRONG_BUCKET)), Vec::<String>::new(), "nothing written with a wrong secret");
+    assert_eq!(s3.keys(WRONG_BUCKET), Vec::<String>::new(), "nothing written with a wrong secret");
     assert_eq!(health(&root, bad).await["state"], "paused");
     assert_eq!(health(&root, aws).await["state"], "closed");
     assert_eq!(wait_for_ids(&oracle, &later).await, later);
