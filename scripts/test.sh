@@ -32,11 +32,16 @@ ensure_postgres() {
     exit 1
 }
 
-# Test databases are named ar_test_*; drop the ones earlier runs left behind.
+# Test databases are named ar_test_<unix seconds>_<random>; drop the ones earlier runs left behind
+# (older than three hours), never those of a run still going on the same server.
 drop_old_test_databases() {
     command -v psql >/dev/null || return 0
+    local cutoff=$(($(date +%s) - 3 * 3600))
     psql -qAt -d "$AUDITRELAY_TEST_POSTGRES_URL" -c "SELECT datname FROM pg_database WHERE datname LIKE 'ar\_test\_%'" 2>/dev/null |
         while read -r db; do
+            local stamp="${db#ar_test_}"
+            stamp="${stamp%%_*}"
+            if [[ "$stamp" =~ ^[0-9]+$ ]] && [ "$stamp" -gt "$cutoff" ]; then continue; fi
             psql -q -d "$AUDITRELAY_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
         done
 }
