@@ -9,5 +9,6 @@ pub mod cli;
 pub mod error;
 pub mod replay_cli;
 pub mod service;
+pub mod web;
 
 pub use error::ServiceError;

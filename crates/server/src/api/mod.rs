@@ -2,7 +2,7 @@
 //! Handlers only translate HTTP to service calls and results to GitLab's JSON shapes.
 
 mod body;
-mod caller;
+pub(crate) mod caller;
 pub mod graphql;
 mod health;
 mod pagination;
@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(graphql::routes())
         .nest("/api/v4", rest::routes())
+        .merge(crate::web::routes())
         .fallback(|| async { ServiceError::NotFound("").into_response() })
         .layer(middleware::from_fn(record_request))
         .with_state(state)

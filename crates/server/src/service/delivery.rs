@@ -198,7 +198,7 @@ impl Service {
 }
 
 /// The engine's view of a destination.
-fn spec(d: &Destination) -> DestinationSpec {
+pub(super) fn spec(d: &Destination) -> DestinationSpec {
     let route = RouteSpec {
         group_id: d.owner.group_id(),
         active: d.active,

@@ -32,6 +32,8 @@ pub struct EventQuery {
     pub created_before: Option<i64>,
     pub entity_type: Option<String>,
     pub entity_id: Option<i64>,
+    /// Only events by this author (the web UI's filter; GitLab's REST API has none).
+    pub author_id: Option<i64>,
 }
 
 pub struct EventPage {
@@ -154,8 +156,13 @@ impl Service {
             created_before: query.created_before,
             entity_type: query.entity_type.clone(),
             entity_id: query.entity_id,
-            author_id: author,
+            author_id: author.or(query.author_id),
         };
+        // A reader limited to their own events who asks for someone else's gets none.
+        if author.is_some() && query.author_id.is_some_and(|a| Some(a) != author) {
+            let total = matches!(page, Page::Offset { .. }).then_some(0);
+            return Ok(EventPage { events: Vec::new(), total, next_seq: None });
+        }
         match page {
             Page::Offset { page, per_page } => {
                 let newest_first = SeqOrder::NewestFirst { before: None };

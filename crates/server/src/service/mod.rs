@@ -12,7 +12,9 @@ pub mod ingest;
 pub mod namespace_cache;
 pub mod secret_box;
 pub mod secrets;
+pub mod sessions;
 pub mod settings;
+pub mod test_event;
 
 use auditrelay_core::IngestLimits;
 use auditrelay_store::{LogWriter, Store};

@@ -49,16 +49,15 @@ async fn execute(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: axum::body::Body,
 ) -> Response {
-    let token = super::caller::token_from(&headers);
-    let caller = match token {
-        None => None,
-        Some(token) => match state.service.authenticate(token, Some(peer.ip())).await {
-            Ok(caller) => Some(caller),
-            Err(_) => {
-                return (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"errors": [{"message": "Invalid token"}]})))
-                    .into_response();
-            }
-        },
+    let caller = match super::caller::resolve(&state, &headers, Some(peer.ip())).await {
+        Ok(caller) => caller,
+        Err(ServiceError::Denied(why)) => {
+            return (StatusCode::FORBIDDEN, Json(serde_json::json!({"errors": [{"message": why}]}))).into_response();
+        }
+        Err(_) => {
+            return (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"errors": [{"message": "Invalid token"}]})))
+                .into_response();
+        }
     };
     let body = match super::body::read_limited(body, MAX_GRAPHQL_BODY).await {
         Ok(body) => body,

@@ -36,6 +36,7 @@ fn query_from(params: &Params) -> ServiceResult<EventQuery> {
         created_before: params.timestamp("created_before")?,
         entity_type: params.string("entity_type")?,
         entity_id: params.int("entity_id")?,
+        author_id: None,
     })
 }
 

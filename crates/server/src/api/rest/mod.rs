@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/streaming_destinations/{id}/parked", get(streaming::parked))
         .route("/streaming_destinations/{id}/resend_parked", post(streaming::resend_parked))
         .route("/streaming_destinations/{id}/replays", post(streaming::replay))
+        .route("/streaming_destinations/{id}/test_event", post(streaming::test_event))
         .route("/streaming_destinations/{id}/replays/{replay_id}", get(streaming::replay_status))
 }
 

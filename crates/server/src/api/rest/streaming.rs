@@ -116,3 +116,14 @@ pub async fn replay_status(
     let replay_id = replay.parse().map_err(|_| ServiceError::NotFound("Replay"))?;
     Ok(Json(replay_json(&s.service.replay_status(&caller, &d, replay_id).await?)))
 }
+
+/// Sends one sample event straight to the destination (not through the log) and reports its answer.
+pub async fn test_event(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(destination): Path<String>,
+) -> ServiceResult<Json<Value>> {
+    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
+    let outcome = s.service.send_test_event(&caller, &d).await?;
+    Ok(Json(json!({ "delivered": outcome.delivered, "message": outcome.message })))
+}
