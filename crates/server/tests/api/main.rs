@@ -13,6 +13,7 @@ mod ingest;
 mod log_order;
 mod read;
 mod settings;
+mod ui;
 
 use auditrelay_testkit::{Api, Backend, TestServer};
 use serde_json::{Value, json};
