@@ -13,6 +13,8 @@ use crate::delivery::{allow_local, ingest, wait_for_ids};
 use crate::{create_group, on_both_backends};
 
 const PASSWORD: &str = "password-123";
+/// The W3C key of an element reference passed to a script.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 async fn browser() -> Browser {
     Browser::start().await.expect("headless Chromium and chromedriver are needed (scripts/test.sh installs them)")
@@ -189,6 +191,59 @@ async fn group_owner_manages_only_their_groups_streams() {
         .then(r => r.json()).then(done, e => done(String(e)));"#;
     let reply = browser.execute_async(script).await.unwrap();
     assert_eq!(reply["data"]["group"], Value::Null, "{reply}");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn secrets_are_never_shown_back_and_headers_stop_at_twenty() {
+    let server = crate::builder(Backend::Sqlite).start().await;
+    let browser = browser().await;
+    sign_in(&browser, &server, "root", auditrelay_testkit::ROOT_PASSWORD).await;
+    browser.goto(&format!("{}/admin/audit_logs?tab=streams", server.base)).await.unwrap();
+
+    // AWS S3: the secret access key is sent once and never shown again.
+    browser.click("#add-destination").await.unwrap();
+    browser.click("#add-menu button[data-category=aws]").await.unwrap();
+    let form = "#new-destination form.destination-form";
+    browser.fill(&format!("{form} input[name=name]"), "archive").await.unwrap();
+    browser.fill(&format!("{form} input[name=accessKeyXid]"), "AKIAIOSFODNN7EXAMPLE").await.unwrap();
+    browser.fill(&format!("{form} input[name=bucketName]"), "audit-archive").await.unwrap();
+    browser.fill(&format!("{form} input[name=awsRegion]"), "eu-west-1").await.unwrap();
+    browser.fill(&format!("{form} input[name=secret]"), "very-secret-access-key").await.unwrap();
+    browser.click(&format!("{form} button[type=submit]")).await.unwrap();
+    let item = "li.destination[data-name=archive]";
+    browser.wait_for_text(&format!("{item} .where"), "s3://audit-archive (eu-west-1)").await.unwrap();
+    assert!(browser.find_all(&format!("{item} .verification-token")).await.unwrap().is_empty());
+    browser.click(&format!("{item} button.edit")).await.unwrap();
+    let editor = format!("{item} .editor form");
+    browser.wait_for_text(&format!("{editor} .replace-secret"), "Add a new secret access key").await.unwrap();
+    assert!(browser.find_all(&format!("{editor} [name=secret]")).await.unwrap().is_empty());
+    let html = browser.execute("return document.documentElement.outerHTML", json!([])).await.unwrap();
+    assert!(!html.as_str().unwrap().contains("very-secret-access-key"), "the secret is in the page");
+    browser.click(&format!("{editor} .replace-secret")).await.unwrap();
+    let secret = browser.wait_for(&format!("{editor} [name=secret]")).await.unwrap();
+    assert_eq!(browser.element_text(&secret).await.unwrap(), "");
+    shot(&browser, "admin-streams-edit-s3").await;
+    browser.click(&format!("{editor} button.cancel")).await.unwrap();
+
+    // Google Cloud Logging offers a new private key the same way.
+    browser.click("#add-destination").await.unwrap();
+    browser.click("#add-menu button[data-category=gcp]").await.unwrap();
+    browser.wait_for(&format!("{form} input[name=googleProjectIdName]")).await.unwrap();
+    assert!(browser.find_all(&format!("{form} textarea[name=secret]")).await.unwrap().len() == 1);
+    browser.click(&format!("{form} button.cancel")).await.unwrap();
+
+    // HTTP: "Add header" stops at twenty.
+    browser.click("#add-destination").await.unwrap();
+    browser.click("#add-menu button[data-category=http]").await.unwrap();
+    for _ in 0..20 {
+        browser.click(&format!("{form} .add-header")).await.unwrap();
+    }
+    assert_eq!(browser.find_all(&format!("{form} tr.header-row")).await.unwrap().len(), 20);
+    let add = browser.find(&format!("{form} .add-header")).await.unwrap();
+    let disabled = browser.execute("return arguments[0].disabled", json!([{ (ELEMENT): add }])).await.unwrap();
+    assert_eq!(disabled, true);
+    browser.wait_for_text(&format!("{form} .header-limit"), "Maximum of 20 HTTP headers").await.unwrap();
     browser.close().await;
 }
 
