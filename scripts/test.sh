@@ -6,6 +6,8 @@
 #                                 (default postgres://postgres@127.0.0.1:5432/test)
 #   AUDITRELAY_TOOLS_DIR          where test tools (s3s-fs) are installed once
 #                                 (default ~/.cache/auditrelay-tools)
+#   AUDITRELAY_ARTIFACTS_DIR      where the web UI tests save screenshots
+#                                 (default target/test-artifacts/ui)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +48,21 @@ drop_old_test_databases() {
         done
 }
 
+# Headless Chromium and chromedriver for the web UI tests (Debian's packages).
+ensure_browser() {
+    if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+        log "installing chromium and chromium-driver"
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq && $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    fi
+    AUDITRELAY_CHROMIUM="$(command -v chromium)" && AUDITRELAY_CHROMEDRIVER="$(command -v chromedriver)" || {
+        echo "chromium and chromedriver are needed for the web UI tests and could not be installed" >&2
+        exit 1
+    }
+    export AUDITRELAY_CHROMIUM AUDITRELAY_CHROMEDRIVER
+}
+
 log "checking formatting"
 cargo fmt --all -- --check
 
@@ -55,6 +72,9 @@ drop_old_test_databases
 log "making sure an S3-compatible server (s3s-fs) is installed"
 AUDITRELAY_S3S_FS_BIN="$(bash scripts/s3-server.sh install)"
 export AUDITRELAY_S3S_FS_BIN
+
+log "making sure headless Chromium is installed"
+ensure_browser
 
 log "running the test suite (SQLite and PostgreSQL)"
 output="$(mktemp)"
