@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::authorize::admin_page_visible;
 use super::html::{escape, not_found, page};
-use super::session::{SignedIn, form_value, parse_form};
+use super::session::{SignedIn, csrf_refused, form_value, parse_form};
 use crate::api::AppState;
 
 #[derive(Deserialize)]
@@ -69,8 +69,8 @@ pub async fn save(State(state): State<AppState>, session: SignedIn, body: Bytes)
         return not_found(Some(&session));
     }
     let form = parse_form(&body);
-    if let Err(refused) = session.check_csrf(&form) {
-        return refused;
+    if !session.csrf_ok(&form) {
+        return csrf_refused();
     }
     let current = match state.service.settings(&session.caller).await {
         Ok(s) => s,

@@ -37,15 +37,15 @@ impl FromRequestParts<AppState> for SignedIn {
 }
 
 impl SignedIn {
-    /// Refuses a form post whose `authenticity_token` is not this session's CSRF token.
-    pub fn check_csrf(&self, form: &[(String, String)]) -> Result<(), Response> {
-        let given = form_value(form, "authenticity_token").unwrap_or("");
-        if csrf_matches(&self.csrf, given) {
-            Ok(())
-        } else {
-            Err((StatusCode::FORBIDDEN, "403 Forbidden - invalid CSRF token").into_response())
-        }
+    /// True when a form post carries this session's CSRF token as `authenticity_token`.
+    pub fn csrf_ok(&self, form: &[(String, String)]) -> bool {
+        csrf_matches(&self.csrf, form_value(form, "authenticity_token").unwrap_or(""))
     }
+}
+
+/// The answer to a form post without the session's CSRF token.
+pub fn csrf_refused() -> Response {
+    (StatusCode::FORBIDDEN, "403 Forbidden - invalid CSRF token").into_response()
 }
 
 pub fn form_value<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 
 use super::authorize::safe_redirect;
 use super::html::{escape, page};
-use super::session::{SignedIn, clear_cookie, form_value, parse_form, set_cookie};
+use super::session::{SignedIn, clear_cookie, csrf_refused, form_value, parse_form, set_cookie};
 use crate::api::AppState;
 
 #[derive(Deserialize)]
@@ -68,8 +68,8 @@ pub async fn submit(
 }
 
 pub async fn sign_out(State(state): State<AppState>, signed_in: SignedIn, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&parse_form(&body)) {
-        return refused;
+    if !signed_in.csrf_ok(&parse_form(&body)) {
+        return csrf_refused();
     }
     if let Err(error) = state.service.sign_out(&signed_in.cookie).await {
         return error.into_response();
