@@ -112,6 +112,18 @@ async fn admin_manages_an_http_destination_in_the_browser() {
     browser.wait_for_text(&format!("{item} .operation-result"), "Test event delivered").await.unwrap();
     assert!(receiver.received().iter().any(|r| r.json()["event_type"] == "audit_events_streaming_test_event"));
 
+    // Replay a time range: the matching event is sent again, with the same id.
+    let from = browser.find(&format!("{item} form.replay input[name=from]")).await.unwrap();
+    browser.execute("arguments[0].value = '2000-01-01T00:00'", json!([{ (ELEMENT): from }])).await.unwrap();
+    browser.click(&format!("{item} .replay-submit")).await.unwrap();
+    browser.wait_for_text(&format!("{item} .operation-result"), "Replay").await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while receiver.ids().iter().filter(|id| **id == ours[0]).count() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the replay did not resend the event");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!receiver.ids().contains(&other[0]), "a replay ignored the event-type filter");
+
     // Edit: change the active header's value and delete the inactive header.
     browser.click(&format!("{item} button.edit")).await.unwrap();
     let editor = format!("{item} .editor form");
@@ -151,6 +163,7 @@ async fn group_owner_manages_only_their_groups_streams() {
     let root = server.root();
     allow_local(&root).await;
     let acme = create_group(&root, "acme", None).await;
+    create_group(&root, "sub", Some(acme)).await;
     create_group(&root, "other", None).await;
     let alice = user(&root, "alice").await;
     owner_of(&root, acme, alice).await;
@@ -164,11 +177,23 @@ async fn group_owner_manages_only_their_groups_streams() {
     let form = "#new-destination form.destination-form";
     browser.fill(&format!("{form} input[name=name]"), "acme-siem").await.unwrap();
     browser.fill(&format!("{form} input[name=url]"), &receiver.url("/acme")).await.unwrap();
+    browser.fill(&format!("{form} input[name=namespace]"), "acme/sub").await.unwrap();
     browser.click(&format!("{form} button[type=submit]")).await.unwrap();
-    browser.wait_for("li.destination[data-name=acme-siem]").await.unwrap();
+    let item = "li.destination[data-name=acme-siem]";
+    browser.wait_for(item).await.unwrap();
+    assert_eq!(browser.text(&format!("{item} .badge.filtered")).await.unwrap(), "filtered");
     shot(&browser, "group-streams-tab").await;
-    let ours = ingest(&root, json!([gitlab_event("ui-acme-1", "repository_git_operation")])).await;
+    // Only the subgroup's events pass the namespace filter.
+    let outside = ingest(&root, json!([gitlab_event("ui-acme-0", "repository_git_operation")])).await;
+    let mut inside = gitlab_event("ui-acme-1", "repository_git_operation");
+    inside["entity_path"] = json!("acme/sub");
+    let ours = ingest(&root, json!([inside])).await;
     wait_for_ids(&receiver, &ours).await;
+    assert!(!receiver.ids().contains(&outside[0]), "an event outside the namespace filter was streamed");
+    browser.click(&format!("{item} button.edit")).await.unwrap();
+    let namespace = browser.find(&format!("{item} .editor input[name=namespace]")).await.unwrap();
+    let shown = browser.execute("return arguments[0].value", json!([{ (ELEMENT): namespace }])).await.unwrap();
+    assert_eq!(shown, "acme/sub");
 
     browser.goto(&format!("{}/groups/acme/-/audit_events", server.base)).await.unwrap();
     browser.wait_for_text("table.events", "repository_git_operation").await.unwrap();
@@ -201,8 +226,14 @@ async fn secrets_are_never_shown_back_and_headers_stop_at_twenty() {
     sign_in(&browser, &server, "root", auditrelay_testkit::ROOT_PASSWORD).await;
     browser.goto(&format!("{}/admin/audit_logs?tab=streams", server.base)).await.unwrap();
 
+    // Keyboard: Enter on "Add streaming destination" opens the menu and focuses its first item.
+    browser.execute("document.getElementById('add-destination').focus()", json!([])).await.unwrap();
+    browser.keys("\u{E007}").await.unwrap();
+    browser.wait_for("#add-menu button[data-category=http]").await.unwrap();
+    let focused = browser.execute("return document.activeElement.dataset.category", json!([])).await.unwrap();
+    assert_eq!(focused, "http");
+
     // AWS S3: the secret access key is sent once and never shown again.
-    browser.click("#add-destination").await.unwrap();
     browser.click("#add-menu button[data-category=aws]").await.unwrap();
     let form = "#new-destination form.destination-form";
     browser.fill(&format!("{form} input[name=name]"), "archive").await.unwrap();
