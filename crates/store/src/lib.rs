@@ -11,6 +11,7 @@ pub mod log_writer;
 mod migrate;
 pub mod namespaces;
 pub mod settings;
+pub mod workflows;
 
 pub use connect::{Dialect, Store};
 pub use error::StoreError;

@@ -81,7 +81,7 @@ const TOOL: [Field; 2] = [req("tool_name", Kind::Short), req("tool_call_id", Kin
 pub fn fields_of(event_type: &str) -> Option<Vec<Field>> {
     let specific: Vec<Field> = match event_type {
         "ai_agent_session_started" => {
-            vec![opt("goal", Kind::Text), opt("workflow_definition", Kind::Short), opt("environment", Kind::Short)]
+            vec![opt("goal", Kind::Content), opt("workflow_definition", Kind::Short), opt("environment", Kind::Short)]
         }
         "ai_agent_session_ended" => vec![req("status", Kind::OneOf(SESSION_STATUS)), opt("duration_ms", Kind::Count)],
         "ai_llm_input_sent" => [&LLM[..], &[req("prompt", Kind::Content), opt("input_tokens", Kind::Count)]].concat(),
