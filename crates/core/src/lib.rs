@@ -3,6 +3,7 @@
 //! Every rule that more than one interface needs (REST, GraphQL, UI, CLI) lives here once.
 
 pub mod access;
+pub mod ai_events;
 pub mod destination;
 pub mod event;
 pub mod event_catalogue;

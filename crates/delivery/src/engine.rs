@@ -55,6 +55,8 @@ impl Default for EngineConfig {
 pub struct DeliverySettings {
     pub allow_local: bool,
     pub ai_streaming_enabled: bool,
+    /// Stream AI events with their content replaced by a hash and length.
+    pub ai_redact_content: bool,
 }
 
 /// Everything a worker needs about its destination, built by the service layer.

@@ -1,6 +1,7 @@
 //! An event on its way to a destination: GitLab's payload and what the wire formats need.
 
 use auditrelay_core::EventId;
+use auditrelay_core::ai_events::redact_streamed_body;
 use auditrelay_core::event::payload_with_id;
 use auditrelay_store::StoredEvent;
 
@@ -28,5 +29,14 @@ impl Outgoing {
             created_at: event.created_at,
             body: payload_with_id(&event.id, &event.payload),
         }
+    }
+
+    /// With `redact` on, an AI event's prompt, response and tool content in the body is replaced
+    /// by its hash and length (the admin setting `ai_audit_event_redact_content`).
+    pub fn redact_ai_content(mut self, redact: bool) -> Outgoing {
+        if redact {
+            self.body = redact_streamed_body(&self.event_type, &self.body);
+        }
+        self
     }
 }

@@ -138,8 +138,14 @@ impl Worker {
         if wanted.is_empty() {
             return Ok(false);
         }
-        let events: Vec<Outgoing> =
-            self.store.events_by_seq(&wanted).await?.iter().map(Outgoing::from_stored).collect();
+        let redact = self.settings.ai_redact_content;
+        let events: Vec<Outgoing> = self
+            .store
+            .events_by_seq(&wanted)
+            .await?
+            .iter()
+            .map(|e| Outgoing::from_stored(e).redact_ai_content(redact))
+            .collect();
         let delivered = deliver(sender, events).await;
         for seq in delivered {
             self.store.unpark(self.spec.id, seq).await?;
@@ -189,7 +195,7 @@ impl Worker {
                 project_id: event.project_id,
             };
             if routes(&self.spec.route, &place, self.settings.ai_streaming_enabled) {
-                out.push(Outgoing::from_stored(event));
+                out.push(Outgoing::from_stored(event).redact_ai_content(self.settings.ai_redact_content));
             }
         }
         Ok(out)

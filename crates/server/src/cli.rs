@@ -1,4 +1,4 @@
-//! The command line: `auditrelay serve` and `auditrelay bench`.
+//! The command line: `auditrelay serve`, `bench`, `replay`, `ai-session`.
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -19,6 +19,8 @@ pub enum Command {
     /// Re-send a destination's events (a range of the log, or its parked events) through a
     /// running service, with progress.
     Replay(crate::replay_cli::ReplayArgs),
+    /// Play a sample AI agent session: its CloudEvents posted to a workflow's audit events.
+    AiSession(crate::ai_session_cli::AiSessionArgs),
     /// Print the GraphQL schema (SDL), as checked in at `schema.graphql`.
     GraphqlSchema,
 }

@@ -1,6 +1,7 @@
 //! The auditrelay service: the service layer every interface calls, the HTTP APIs over it, and
 //! the process around them (configuration, bootstrap, serve, bench).
 
+pub mod ai_session_cli;
 pub mod api;
 pub mod app;
 pub mod bench;

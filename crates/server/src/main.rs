@@ -21,6 +21,7 @@ fn main() -> anyhow::Result<()> {
             Command::Serve(args) => auditrelay_server::app::serve(*args).await,
             Command::Bench(args) => auditrelay_server::bench::run(args).await,
             Command::Replay(args) => auditrelay_server::replay_cli::run(args).await,
+            Command::AiSession(args) => auditrelay_server::ai_session_cli::run(args).await,
             Command::GraphqlSchema => Ok(()),
         }
     })

@@ -12,6 +12,7 @@ mod migrate;
 pub mod namespaces;
 pub mod settings;
 pub mod web_sessions;
+pub mod workflows;
 
 pub use connect::{Dialect, Store};
 pub use error::StoreError;

@@ -2,6 +2,7 @@
 //! alike by the REST API, GraphQL, the web UI and the CLI.
 
 pub mod access;
+pub mod ai;
 pub mod audit;
 pub mod auth;
 pub mod delivery;

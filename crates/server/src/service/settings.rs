@@ -11,8 +11,12 @@ use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
 
 /// Every setting with its default. Only booleans so far.
-pub const SETTINGS: &[(&str, bool)] =
-    &[("allow_local_requests_from_web_hooks_and_services", false), ("ai_audit_event_streaming_enabled", false)];
+pub const SETTINGS: &[(&str, bool)] = &[
+    ("allow_local_requests_from_web_hooks_and_services", false),
+    ("ai_audit_event_streaming_enabled", false),
+    // Streamed AI events carry a hash and length instead of prompt, response and tool content.
+    ("ai_audit_event_redact_content", false),
+];
 
 impl Service {
     /// All settings with their current values (defaults filled in).

@@ -1,5 +1,6 @@
 //! REST endpoints under `/api/v4`, GitLab's paths and shapes.
 
+mod ai;
 mod audit_events;
 mod groups;
 mod settings;
@@ -33,6 +34,9 @@ pub fn routes() -> Router<AppState> {
         .route("/groups/{id}/audit_events/{event_id}", get(audit_events::show_group))
         .route("/projects/{id}/audit_events", get(audit_events::list_project))
         .route("/projects/{id}/audit_events/{event_id}", get(audit_events::show_project))
+        .route("/ai/duo_workflows/workflows", post(ai::create_workflow))
+        .route("/ai/duo_workflows/workflows/{id}", get(ai::show_workflow))
+        .route("/ai/duo_workflows/workflows/{id}/audit_events", post(ai::ingest))
         .route("/streaming_destinations/{id}", get(streaming::show))
         .route("/streaming_destinations/{id}/parked", get(streaming::parked))
         .route("/streaming_destinations/{id}/resend_parked", post(streaming::resend_parked))
