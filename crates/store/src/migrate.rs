@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_destinations.sql")),
     (3, include_str!("../migrations/0003_delivery.sql")), // keep one per line
+    (5, include_str!("../migrations/0005_archive.sql")),
 ];
 
 /// Serialises migrations of several processes sharing one PostgreSQL database.
