@@ -1,6 +1,7 @@
 //! Test helpers: start the real `auditrelay` binary on port 0 against a fresh SQLite data dir or
 //! a fresh PostgreSQL database, talk to it over HTTP, stop it gently or with `kill -9`.
 
+pub mod clickhouse;
 mod client;
 pub mod fake_gcp;
 mod postgres;
@@ -8,6 +9,7 @@ pub mod receiver;
 pub mod s3s;
 mod server;
 
+pub use clickhouse::ClickHouseServer;
 pub use client::{Api, Reply};
 pub use postgres::{fresh_postgres_database, postgres_admin_url};
 pub use receiver::{Answer, Receiver};
