@@ -418,3 +418,17 @@ fn insert_sql(dialect: Dialect, rows: usize) -> String {
     }
     sql
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ai_event_keys;
+
+    #[test]
+    fn ai_keys_come_from_details_of_ai_events_only() {
+        let payload = r#"{"details":{"workflow_id":42,"session_id":"s-1"}}"#;
+        assert_eq!(ai_event_keys("ai_tool_invoked", payload), (Some(42), Some("s-1".into())));
+        assert_eq!(ai_event_keys("user_created", payload), (None, None));
+        assert_eq!(ai_event_keys("ai_tool_invoked", r#"{"details":{"workflow_id":"x"}}"#), (None, None));
+        assert_eq!(ai_event_keys("ai_tool_invoked", "not json"), (None, None));
+    }
+}
