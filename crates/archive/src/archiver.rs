@@ -16,7 +16,7 @@ use auditrelay_core::time::{Micros, now_micros};
 use auditrelay_store::{EventFilter, SeqOrder, Store, StoredEvent};
 use rand::Rng;
 use serde::Serialize;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -29,6 +29,8 @@ pub const FOLLOWER_NAME: &str = "clickhouse_archive";
 const LEASE_ID: i64 = -1;
 /// How often an idle archiver looks for events written by other nodes, and observers poll.
 const IDLE_POLL: Duration = Duration::from_secs(1);
+/// A read waits for this process's archiver only when it is at most this many events behind.
+const CLOSE_ENOUGH: i64 = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct ArchiverConfig {
@@ -73,7 +75,7 @@ pub struct ArchiveStatus {
 #[derive(Clone, Debug)]
 pub struct Archive {
     client: ClickHouse,
-    status: Arc<Mutex<ArchiveStatus>>,
+    status: Arc<watch::Sender<ArchiveStatus>>,
 }
 
 enum Step {
@@ -85,19 +87,34 @@ impl Archive {
     /// `timeout` bounds every request to ClickHouse (a read waits at most this long before it
     /// falls back to the operational store).
     pub fn new(url: &str, timeout: Duration) -> Result<Archive> {
-        Ok(Archive { client: ClickHouse::new(url, timeout)?, status: Default::default() })
+        let (status, _) = watch::channel(ArchiveStatus::default());
+        Ok(Archive { client: ClickHouse::new(url, timeout)?, status: Arc::new(status) })
     }
 
     pub fn status(&self) -> ArchiveStatus {
-        self.status.lock().expect("archive status lock").clone()
+        self.status.borrow().clone()
     }
 
     /// The `seq` up to which the archive can answer a read that must see every event up to
-    /// `head`; None when it is behind or ClickHouse did not answer last time.
-    pub fn answers_up_to(&self, head: i64) -> Option<i64> {
-        let status = self.status();
-        match status.archived_seq {
-            Some(archived) if status.reachable && archived >= head => Some(archived),
+    /// `head`; None when it is behind or ClickHouse did not answer last time. Under steady
+    /// ingest the archive trails the head by one insert, so when this process is the writer and
+    /// close behind, the read waits up to `patience` for it (instead of always falling back).
+    pub async fn answers_up_to(&self, head: i64, patience: Duration) -> Option<i64> {
+        let ready = |s: &ArchiveStatus| s.reachable && s.archived_seq.is_some_and(|a| a >= head);
+        let mut updates = self.status.subscribe();
+        {
+            let now = updates.borrow_and_update();
+            if ready(&now) {
+                return now.archived_seq;
+            }
+            let close = now.writer && now.reachable && now.archived_seq.is_some_and(|a| head - a <= CLOSE_ENOUGH);
+            if !close || patience.is_zero() {
+                return None;
+            }
+        }
+        let waited = tokio::time::timeout(patience, updates.wait_for(|s| ready(s) || !s.reachable)).await;
+        match waited {
+            Ok(Ok(status)) if ready(&status) => status.archived_seq,
             _ => None,
         }
     }
@@ -251,7 +268,7 @@ impl Archive {
     }
 
     fn update(&self, change: impl FnOnce(&mut ArchiveStatus)) {
-        change(&mut self.status.lock().expect("archive status lock"));
+        self.status.send_modify(change);
     }
 }
 
@@ -275,17 +292,43 @@ mod tests {
         assert!(backoff(&config, 40) <= Duration::from_secs(12));
     }
 
-    #[test]
-    fn answers_only_when_reachable_and_caught_up() {
+    #[tokio::test]
+    async fn answers_only_when_reachable_and_caught_up() {
         let archive = Archive::new("http://127.0.0.1:1", Duration::from_secs(1)).unwrap();
-        assert_eq!(archive.answers_up_to(0), None);
+        let patience = Duration::from_millis(50);
+        assert_eq!(archive.answers_up_to(0, patience).await, None);
         archive.update(|s| {
             s.archived_seq = Some(10);
             s.reachable = true;
         });
-        assert_eq!(archive.answers_up_to(10), Some(10));
-        assert_eq!(archive.answers_up_to(11), None);
+        assert_eq!(archive.answers_up_to(10, patience).await, Some(10));
+        // Behind, and not the writer: no waiting.
+        let started = Instant::now();
+        assert_eq!(archive.answers_up_to(11, patience).await, None);
+        assert!(started.elapsed() < patience);
         archive.failed(&ArchiveError::BadRow("x".into()));
-        assert_eq!(archive.answers_up_to(5), None);
+        assert_eq!(archive.answers_up_to(5, patience).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_read_waits_briefly_for_the_writer_to_catch_up() {
+        let archive = Archive::new("http://127.0.0.1:1", Duration::from_secs(1)).unwrap();
+        archive.update(|s| {
+            s.archived_seq = Some(10);
+            s.reachable = true;
+            s.writer = true;
+        });
+        let writer = archive.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            writer.update(|s| s.archived_seq = Some(15));
+        });
+        assert_eq!(archive.answers_up_to(14, Duration::from_secs(5)).await, Some(15));
+        // Never reaching the head: the read gives up after its patience.
+        let started = Instant::now();
+        assert_eq!(archive.answers_up_to(16, Duration::from_millis(50)).await, None);
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        // Far behind: no waiting at all.
+        assert_eq!(archive.answers_up_to(15 + CLOSE_ENOUGH + 1, Duration::from_secs(5)).await, None);
     }
 }

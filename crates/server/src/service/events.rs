@@ -4,7 +4,8 @@
 //! Listings are answered from the ClickHouse archive when it is configured and caught up, and
 //! from the operational store otherwise. "Caught up" means the archive holds every event up to
 //! the log head read at the start of the query (and ClickHouse answered last time); the archive
-//! is then read up to its own position, so an answer never misses an acknowledged event. A
+//! is then read up to its own position, so an answer never misses an acknowledged event. When
+//! this process's archiver is one insert behind, the read waits up to 100 ms for it. A
 //! ClickHouse error during the read falls back to the store for that read. Single events by id
 //! are always read from the store (one indexed lookup).
 
@@ -19,6 +20,8 @@ use crate::error::{ServiceError, ServiceResult};
 
 pub const DEFAULT_PER_PAGE: i64 = 20;
 pub const MAX_PER_PAGE: i64 = 100;
+/// How long a read waits for a close-behind archive before reading the operational store.
+const ARCHIVE_PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Page {
@@ -241,7 +244,7 @@ impl Service {
     async fn archive_source(&self, filter: &EventFilter) -> ServiceResult<Option<Source<'_>>> {
         let Some(archive) = &self.archive else { return Ok(None) };
         let head = self.store.head_seq().await?;
-        let Some(upto) = archive.answers_up_to(head) else { return Ok(None) };
+        let Some(upto) = archive.answers_up_to(head, ARCHIVE_PATIENCE).await else { return Ok(None) };
         let group_ids = match &filter.scope {
             EventScope::GroupTree { group_id, full_path, is_root: false } => {
                 self.store.group_tree_ids(*group_id, full_path).await?
