@@ -130,6 +130,14 @@ impl Archive {
         tokio::spawn(self.clone().run(store, head, config))
     }
 
+    /// Gives the archive's lease up (graceful shutdown), so another node takes over at once.
+    pub async fn release_lease(&self, store: &Store, node_id: &str) -> Result<()> {
+        if self.status().writer {
+            store.release_lease(LEASE_ID, node_id).await?;
+        }
+        Ok(())
+    }
+
     pub async fn list_events(
         &self,
         filter: &EventFilter,
@@ -162,14 +170,16 @@ impl Archive {
         let mut synced = false;
         let mut lease_renewed: Option<Instant> = None;
         let mut failures: u32 = 0;
+        // Wake often enough to renew the lease before it expires.
+        let idle = IDLE_POLL.min(config.lease_ttl / 3);
         loop {
             match self.step(&store, &config, &mut synced, &mut lease_renewed).await {
                 Ok(Step::Worked) => failures = 0,
                 Ok(Step::Idle) => {
                     failures = 0;
                     tokio::select! {
-                        changed = head.changed() => if changed.is_err() { tokio::time::sleep(IDLE_POLL).await },
-                        () = tokio::time::sleep(IDLE_POLL) => {}
+                        changed = head.changed() => if changed.is_err() { tokio::time::sleep(idle).await },
+                        () = tokio::time::sleep(idle) => {}
                     }
                 }
                 Err(error) => {

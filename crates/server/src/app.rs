@@ -46,6 +46,7 @@ pub async fn run(
     let (log, writer) = LogWriter::start(store.clone()).await?;
     let secrets = SecretBox::load(args.secret_key.as_deref(), &args.data_dir)?;
     let engine_config = args.delivery.engine_config(&args.data_dir);
+    let node_id = engine_config.node_id.clone();
     let archive = start_archive(&args, &store, &log, &engine_config)?;
     let engine = Engine::new(store.clone(), log.head(), engine_config);
     let mut service = Service::new(store.clone(), log, secrets);
@@ -63,9 +64,13 @@ pub async fn run(
     println!("auditrelay listening on http://{address}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     refresher.abort();
-    if let Some((_, archiver)) = archive {
+    if let Some((archive, archiver)) = archive {
         // Safe at any point: the archiver resumes from ClickHouse's own position.
         archiver.abort();
+        let _ = archiver.await;
+        if let Err(error) = archive.release_lease(&store, &node_id).await {
+            tracing::warn!(%error, "could not release the archive lease");
+        }
     }
     // Workers stop; what they had in flight stays after their cursors and is sent again later.
     engine.shutdown().await;

@@ -371,3 +371,45 @@ async fn check_ai_queries(root: &Api, source: &str) {
     assert_eq!(details["session_id"], "s-c", "{}", reply.body);
     assert!(details["workflow_id"].is_i64(), "{}", reply.body);
 }
+
+/// Two processes sharing PostgreSQL: one archives (the lease holder), the other only reads; when
+/// the writer dies, the other takes the archive over, and nothing is archived twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs ClickHouse and PostgreSQL: scripts/test.sh runs it"]
+async fn two_nodes_archive_once() {
+    let clickhouse = ClickHouseServer::start();
+    let node = |b: auditrelay_testkit::TestServerBuilder| {
+        b.env("AUDITRELAY_CLICKHOUSE_URL", &clickhouse.url("auditrelay")).env("AUDITRELAY_DELIVERY_LEASE_SECONDS", "2")
+    };
+    let first = node(builder(Backend::Postgres)).start().await;
+    let second = node(builder(Backend::Postgres).database_url(first.database_url.as_deref().unwrap())).start().await;
+    for batch in 0..10 {
+        let target = if batch % 2 == 0 { first.root() } else { second.root() };
+        let events: Vec<Value> = (0..20)
+            .map(|i| json!({"event_type": "user_signed_in", "entity_type": "User", "entity_id": batch * 100 + i}))
+            .collect();
+        target.post("/api/v4/audit_events", &Value::Array(events)).await.expect(201);
+    }
+    let a = wait_archived(&first.root()).await;
+    let b = wait_archived(&second.root()).await;
+    assert_ne!(a["writer"], b["writer"], "exactly one node writes: {a} {b}");
+    let head = b["head_seq"].as_i64().unwrap();
+    assert_eq!(archive_counts(&clickhouse), (head, head, 1, head));
+    // Both nodes read from ClickHouse, and alike.
+    let from_first = first.root().get("/api/v4/audit_events?per_page=100").await.expect(200);
+    let from_second = second.root().get("/api/v4/audit_events?per_page=100").await.expect(200);
+    assert_eq!(from_first.header("x-auditrelay-read-source"), Some("clickhouse"));
+    assert_eq!(from_second.header("x-auditrelay-read-source"), Some("clickhouse"));
+    assert_eq!(from_first.body, from_second.body);
+
+    // The writer dies: after its lease expires the survivor archives what follows.
+    let (mut writer, survivor) = if a["writer"] == true { (first, second) } else { (second, first) };
+    writer.kill9();
+    let events: Vec<Value> =
+        (0..30).map(|i| json!({"event_type": "user_signed_in", "entity_type": "User", "entity_id": i + 1})).collect();
+    survivor.root().post("/api/v4/audit_events", &Value::Array(events)).await.expect(201);
+    let archive = wait_archived(&survivor.root()).await;
+    assert_eq!(archive["writer"], true, "{archive}");
+    let head = archive["head_seq"].as_i64().unwrap();
+    assert_eq!(archive_counts(&clickhouse), (head, head, 1, head));
+}
