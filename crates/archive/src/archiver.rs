@@ -83,6 +83,30 @@ enum Step {
     Idle,
 }
 
+/// The archiver loop's own bookkeeping.
+#[derive(Default)]
+struct Progress {
+    /// The position was read from ClickHouse since the last error.
+    synced: bool,
+    lease_renewed: Option<Instant>,
+    /// When the position was last written to the store: at most once a second, as it is only
+    /// shown (on SQLite every write shares the one write connection with ingest).
+    recorded: Option<Instant>,
+    recorded_seq: Option<i64>,
+}
+
+impl Progress {
+    async fn record(&mut self, store: &Store, seq: i64) -> Result<()> {
+        store.set_follower_seq(FOLLOWER_NAME, seq).await?;
+        self.recorded = Some(Instant::now());
+        self.recorded_seq = Some(seq);
+        Ok(())
+    }
+}
+
+/// How often the archive's position is written to the store while archiving.
+const RECORD_EVERY: Duration = Duration::from_secs(1);
+
 impl Archive {
     /// `timeout` bounds every request to ClickHouse (a read waits at most this long before it
     /// falls back to the operational store).
@@ -167,13 +191,12 @@ impl Archive {
     }
 
     async fn run(self, store: Store, mut head: watch::Receiver<i64>, config: ArchiverConfig) {
-        let mut synced = false;
-        let mut lease_renewed: Option<Instant> = None;
+        let mut progress = Progress::default();
         let mut failures: u32 = 0;
         // Wake often enough to renew the lease before it expires.
         let idle = IDLE_POLL.min(config.lease_ttl / 3);
         loop {
-            match self.step(&store, &config, &mut synced, &mut lease_renewed).await {
+            match self.step(&store, &config, &mut progress).await {
                 Ok(Step::Worked) => failures = 0,
                 Ok(Step::Idle) => {
                     failures = 0;
@@ -185,7 +208,7 @@ impl Archive {
                 Err(error) => {
                     tracing::warn!(%error, "ClickHouse archive: will retry");
                     self.failed(&error);
-                    synced = false;
+                    progress.synced = false;
                     failures = failures.saturating_add(1);
                     tokio::time::sleep(backoff(&config, failures)).await;
                 }
@@ -193,27 +216,32 @@ impl Archive {
         }
     }
 
-    async fn step(
-        &self,
-        store: &Store,
-        config: &ArchiverConfig,
-        synced: &mut bool,
-        lease_renewed: &mut Option<Instant>,
-    ) -> Result<Step> {
-        let writer = self.hold_lease(store, config, lease_renewed).await?;
-        if !*synced || !self.status().reachable {
-            let archived = self.sync(store, writer).await?;
-            tracing::info!(archived, writer, "ClickHouse archive reached");
-            *synced = writer;
+    async fn step(&self, store: &Store, config: &ArchiverConfig, progress: &mut Progress) -> Result<Step> {
+        let writer = self.hold_lease(store, config, &mut progress.lease_renewed).await?;
+        if !progress.synced || !self.status().reachable {
+            let was_reachable = self.status().reachable;
+            let archived = self.sync(writer).await?;
+            if !was_reachable {
+                tracing::info!(archived, writer, "ClickHouse archive reached");
+            }
+            progress.synced = writer;
+            if writer {
+                progress.record(store, archived).await?;
+            }
         }
         if !writer {
             // Observers re-read the archive's position on every tick.
-            *synced = false;
+            progress.synced = false;
             return Ok(Step::Idle);
         }
         let archived = self.status().archived_seq.unwrap_or(0);
         let events = store.events_after(archived, config.batch_size).await?;
-        let Some(last) = events.last().map(|e| e.seq) else { return Ok(Step::Idle) };
+        let Some(last) = events.last().map(|e| e.seq) else {
+            if progress.recorded_seq != Some(archived) {
+                progress.record(store, archived).await?;
+            }
+            return Ok(Step::Idle);
+        };
         let rows: Vec<String> = events.iter().map(table::row).collect();
         self.client.insert_json_rows(table::TABLE, rows.join("\n")).await?;
         self.update(|s| {
@@ -224,12 +252,14 @@ impl Archive {
         });
         metrics::counter!("auditrelay_archive_events_total").increment(events.len() as u64);
         metrics::gauge!("auditrelay_archive_seq").set(last as f64);
-        store.set_follower_seq(FOLLOWER_NAME, last).await?;
+        if progress.recorded.is_none_or(|at| at.elapsed() >= RECORD_EVERY) {
+            progress.record(store, last).await?;
+        }
         Ok(Step::Worked)
     }
 
     /// Creates the table if missing and reads the archive's position from ClickHouse itself.
-    async fn sync(&self, store: &Store, writer: bool) -> Result<i64> {
+    async fn sync(&self, writer: bool) -> Result<i64> {
         if writer {
             let database = self.client.database().to_owned();
             self.client.execute(&format!("CREATE DATABASE IF NOT EXISTS {database}"), false).await?;
@@ -244,9 +274,6 @@ impl Archive {
         });
         metrics::gauge!("auditrelay_archive_up").set(1.0);
         metrics::gauge!("auditrelay_archive_seq").set(archived as f64);
-        if writer {
-            store.set_follower_seq(FOLLOWER_NAME, archived).await?;
-        }
         Ok(archived)
     }
 

@@ -288,6 +288,16 @@ async fn outage_during_ingest_loses_nothing_and_the_archive_catches_up(backend: 
     assert_eq!(ids.len() as i64, head);
     assert_eq!(archive_ids(&clickhouse), ids);
     assert!(ids.iter().filter(|id| id.starts_with('b')).count() == 1000);
+    // The position recorded in the store (what other nodes and operators see) follows.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ready = root.get("/-/readiness").await.expect(200);
+        if ready.body["clickhouse_archive"]["recorded_seq"] == head {
+            break;
+        }
+        assert!(Instant::now() < deadline, "recorded position lags: {}", ready.body);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // A crash of auditrelay itself, then more events: the archiver resumes from ClickHouse's
     // own position and still writes nothing twice.
@@ -412,4 +422,21 @@ async fn two_nodes_archive_once() {
     assert_eq!(archive["writer"], true, "{archive}");
     let head = archive["head_seq"].as_i64().unwrap();
     assert_eq!(archive_counts(&clickhouse), (head, head, 1, head));
+}
+
+/// A `--clickhouse-url` that is not ClickHouse's HTTP interface stops the start with a message
+/// naming the problem (needs no ClickHouse).
+#[test]
+fn a_bad_clickhouse_url_is_refused_at_start() {
+    let dir = auditrelay_testkit::temp_dir("auditrelay-bad-ch");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_auditrelay"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--clickhouse-url", "tcp://127.0.0.1:9000", "--data-dir"])
+        .arg(&dir)
+        .env_remove("AUDITRELAY_DATABASE_URL")
+        .output()
+        .expect("run auditrelay");
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("--clickhouse-url") && stderr.contains("scheme must be http or https"), "{stderr}");
 }
