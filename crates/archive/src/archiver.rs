@@ -75,6 +75,8 @@ pub struct ArchiveStatus {
 #[derive(Clone, Debug)]
 pub struct Archive {
     client: ClickHouse,
+    /// How long a read waits for ClickHouse before it falls back to the operational store.
+    read_timeout: Duration,
     status: Arc<watch::Sender<ArchiveStatus>>,
 }
 
@@ -108,11 +110,11 @@ impl Progress {
 const RECORD_EVERY: Duration = Duration::from_secs(1);
 
 impl Archive {
-    /// `timeout` bounds every request to ClickHouse (a read waits at most this long before it
-    /// falls back to the operational store).
-    pub fn new(url: &str, timeout: Duration) -> Result<Archive> {
+    /// `timeout` bounds the archiver's requests; `read_timeout` the reads, which then fall back
+    /// to the operational store (a hung ClickHouse costs one read that long, not every read).
+    pub fn new(url: &str, timeout: Duration, read_timeout: Duration) -> Result<Archive> {
         let (status, _) = watch::channel(ArchiveStatus::default());
-        Ok(Archive { client: ClickHouse::new(url, timeout)?, status: Arc::new(status) })
+        Ok(Archive { client: ClickHouse::new(url, timeout)?, read_timeout, status: Arc::new(status) })
     }
 
     pub fn status(&self) -> ArchiveStatus {
@@ -172,12 +174,13 @@ impl Archive {
         limit: i64,
     ) -> Result<Vec<StoredEvent>> {
         let sql = query::list_sql(filter, group_ids, upto, order, offset, limit);
-        let rows = self.observe(self.client.select(&sql).await)?;
+        let rows = self.observe(self.client.select(&sql, Some(self.read_timeout)).await)?;
         rows.iter().map(table::stored_event).collect()
     }
 
     pub async fn count_events(&self, filter: &EventFilter, group_ids: &[i64], upto: i64) -> Result<i64> {
-        let rows = self.observe(self.client.select(&query::count_sql(filter, group_ids, upto)).await)?;
+        let sql = query::count_sql(filter, group_ids, upto);
+        let rows = self.observe(self.client.select(&sql, Some(self.read_timeout)).await)?;
         rows.first().and_then(|r| r["n"].as_i64()).ok_or_else(|| ArchiveError::BadRow("count() without a row".into()))
     }
 
@@ -265,7 +268,7 @@ impl Archive {
             self.client.execute(&format!("CREATE DATABASE IF NOT EXISTS {database}"), false).await?;
             self.client.execute(table::CREATE_TABLE, true).await?;
         }
-        let rows = self.client.select(&format!("SELECT max(seq) AS seq FROM {}", table::TABLE)).await?;
+        let rows = self.client.select(&format!("SELECT max(seq) AS seq FROM {}", table::TABLE), None).await?;
         let archived = rows.first().and_then(|r| r["seq"].as_i64()).unwrap_or(0);
         self.update(|s| {
             s.archived_seq = Some(archived);
@@ -331,7 +334,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_only_when_reachable_and_caught_up() {
-        let archive = Archive::new("http://127.0.0.1:1", Duration::from_secs(1)).unwrap();
+        let archive = Archive::new("http://127.0.0.1:1", Duration::from_secs(1), Duration::from_secs(1)).unwrap();
         let patience = Duration::from_millis(50);
         assert_eq!(archive.answers_up_to(0, patience).await, None);
         archive.update(|s| {
@@ -349,7 +352,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_read_waits_briefly_for_the_writer_to_catch_up() {
-        let archive = Archive::new("http://127.0.0.1:1", Duration::from_secs(1)).unwrap();
+        let archive = Archive::new("http://127.0.0.1:1", Duration::from_secs(1), Duration::from_secs(1)).unwrap();
         archive.update(|s| {
             s.archived_seq = Some(10);
             s.reachable = true;

@@ -72,9 +72,11 @@ impl ClickHouse {
     }
 
     /// Runs a SELECT and returns its rows as JSON objects, with 64-bit integers as numbers.
-    pub async fn select(&self, sql: &str) -> Result<Vec<Value>> {
+    /// `timeout` overrides the client's for this query.
+    pub async fn select(&self, sql: &str, timeout: Option<Duration>) -> Result<Vec<Value>> {
         let body = format!("{sql} FORMAT JSONEachRow");
-        let text = self.post(&[("output_format_json_quote_64bit_integers", "0")], body, true).await?;
+        let params = [("output_format_json_quote_64bit_integers", "0")];
+        let text = self.send(&params, body, true, timeout).await?;
         text.lines()
             .filter(|l| !l.trim().is_empty())
             .map(|line| serde_json::from_str(line).map_err(|e| ArchiveError::BadRow(format!("{e}: {line}"))))
@@ -82,6 +84,16 @@ impl ClickHouse {
     }
 
     async fn post(&self, params: &[(&str, &str)], body: String, in_database: bool) -> Result<String> {
+        self.send(params, body, in_database, None).await
+    }
+
+    async fn send(
+        &self,
+        params: &[(&str, &str)],
+        body: String,
+        in_database: bool,
+        timeout: Option<Duration>,
+    ) -> Result<String> {
         let mut url = self.endpoint.clone();
         {
             let mut pairs = url.query_pairs_mut();
@@ -93,6 +105,9 @@ impl ClickHouse {
             }
         }
         let mut request = self.http.post(url).body(body);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
         if let Some(user) = &self.user {
             request = request.header("X-ClickHouse-User", user);
         }

@@ -94,7 +94,8 @@ fn start_archive(
     engine: &auditrelay_delivery::EngineConfig,
 ) -> anyhow::Result<Option<(auditrelay_archive::Archive, tokio::task::JoinHandle<()>)>> {
     let Some(url) = &args.clickhouse_url else { return Ok(None) };
-    let archive = auditrelay_archive::Archive::new(url, Duration::from_secs(5)).context("--clickhouse-url")?;
+    let archive = auditrelay_archive::Archive::new(url, Duration::from_secs(30), Duration::from_secs(2))
+        .context("--clickhouse-url")?;
     let config = auditrelay_archive::ArchiverConfig {
         node_id: engine.node_id.clone(),
         lease_ttl: engine.lease_ttl,

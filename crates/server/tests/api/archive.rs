@@ -36,7 +36,8 @@ macro_rules! with_clickhouse {
 with_clickhouse!(
     reads_from_clickhouse_equal_the_store,
     outage_during_ingest_loses_nothing_and_the_archive_catches_up,
-    ai_queries_on_both_sources
+    ai_queries_on_both_sources,
+    a_hung_clickhouse_costs_one_slow_read
 );
 
 async fn archived_server(backend: Backend, clickhouse: &ClickHouseServer) -> TestServer {
@@ -439,4 +440,36 @@ fn a_bad_clickhouse_url_is_refused_at_start() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(stderr.contains("--clickhouse-url") && stderr.contains("scheme must be http or https"), "{stderr}");
+}
+
+/// A ClickHouse that accepts connections but never answers: ingest is unaffected, one read
+/// waits for the read timeout (2 s) and falls back, and the following reads go straight to the
+/// store until ClickHouse answers again.
+async fn a_hung_clickhouse_costs_one_slow_read(backend: Backend) {
+    let clickhouse = ClickHouseServer::start();
+    let server = archived_server(backend, &clickhouse).await;
+    let root = server.root();
+    fill(&root).await;
+    wait_archived(&root).await;
+
+    clickhouse.pause();
+    let started = Instant::now();
+    let reply = root.get("/api/v4/audit_events").await.expect(200);
+    assert_eq!(reply.header("x-auditrelay-read-source"), Some("store"));
+    assert!(started.elapsed() < Duration::from_secs(4), "the fallback took {:?}", started.elapsed());
+    let started = Instant::now();
+    for i in 0..5 {
+        let e = json!({"id": format!("during-hang-{i}"), "event_type": "user_signed_in", "entity_type": "User", "entity_id": 7});
+        root.post("/api/v4/audit_events", &e).await.expect(201);
+        let reply = root.get("/api/v4/audit_events?per_page=1").await.expect(200);
+        assert_eq!(reply.header("x-auditrelay-read-source"), Some("store"));
+        assert_eq!(reply.body[0]["id"], format!("during-hang-{i}"));
+    }
+    assert!(started.elapsed() < Duration::from_secs(2), "ingest and reads slowed: {:?}", started.elapsed());
+
+    clickhouse.resume();
+    wait_archived(&root).await;
+    let reply = root.get("/api/v4/audit_events?per_page=1").await.expect(200);
+    assert_eq!(reply.header("x-auditrelay-read-source"), Some("clickhouse"));
+    assert_eq!(reply.body[0]["id"], "during-hang-4");
 }
