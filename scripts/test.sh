@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, unit tests, and the integration suite on the embedded store
-# and on a real PostgreSQL. Starts what it needs; fails (never skips) when a service cannot run.
+# and on a real PostgreSQL, with real s3s-fs and ClickHouse servers. Starts (or installs) what it
+# needs; fails (never skips) when a service cannot run.
 #
 #   AUDITRELAY_TEST_POSTGRES_URL  server and admin database for fresh test databases
 #                                 (default postgres://postgres@127.0.0.1:5432/test)
@@ -75,6 +76,10 @@ export AUDITRELAY_S3S_FS_BIN
 
 log "making sure headless Chromium is installed"
 ensure_browser
+
+log "making sure ClickHouse (Debian's clickhouse-server) is installed"
+AUDITRELAY_TEST_CLICKHOUSE_BIN="$(bash scripts/clickhouse-server.sh install)"
+export AUDITRELAY_TEST_CLICKHOUSE_BIN
 
 log "running the test suite (SQLite and PostgreSQL)"
 output="$(mktemp)"

@@ -45,16 +45,15 @@ pub async fn run(
     let store = open_store(&args).await?;
     let (log, writer) = LogWriter::start(store.clone()).await?;
     let secrets = SecretBox::load(args.secret_key.as_deref(), &args.data_dir)?;
-    let engine = Engine::new(store.clone(), log.head(), args.delivery.engine_config(&args.data_dir));
+    let engine_config = args.delivery.engine_config(&args.data_dir);
+    let node_id = engine_config.node_id.clone();
+    let archive = start_archive(&args, &store, &log, &engine_config)?;
+    let engine = Engine::new(store.clone(), log.head(), engine_config);
     let mut service = Service::new(store.clone(), log, secrets);
     service.engine = Some(engine.clone());
+    service.archive = archive.as_ref().map(|(archive, _)| archive.clone());
     let service = Arc::new(service);
     bootstrap::ensure_root(&service, &args).await?;
-    if args.clickhouse_url.is_some() {
-        tracing::warn!(
-            "--clickhouse-url is accepted but the ClickHouse archive is not built yet; reads use the operational store"
-        );
-    }
 
     service.refresh_delivery().await;
     let refresher = tokio::spawn(refresh_periodically(Arc::downgrade(&service)));
@@ -65,6 +64,14 @@ pub async fn run(
     println!("auditrelay listening on http://{address}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     refresher.abort();
+    if let Some((archive, archiver)) = archive {
+        // Safe at any point: the archiver resumes from ClickHouse's own position.
+        archiver.abort();
+        let _ = archiver.await;
+        if let Err(error) = archive.release_lease(&store, &node_id).await {
+            tracing::warn!(%error, "could not release the archive lease");
+        }
+    }
     // Workers stop; what they had in flight stays after their cursors and is sent again later.
     engine.shutdown().await;
 
@@ -76,6 +83,26 @@ pub async fn run(
     store.close().await;
     tracing::info!("auditrelay stopped");
     Ok(())
+}
+
+/// With `--clickhouse-url`: the archive handle and its archiver task. ClickHouse need not be up:
+/// the archiver retries until it is, and reads use the operational store meanwhile.
+fn start_archive(
+    args: &ServeArgs,
+    store: &Store,
+    log: &auditrelay_store::LogWriter,
+    engine: &auditrelay_delivery::EngineConfig,
+) -> anyhow::Result<Option<(auditrelay_archive::Archive, tokio::task::JoinHandle<()>)>> {
+    let Some(url) = &args.clickhouse_url else { return Ok(None) };
+    let archive = auditrelay_archive::Archive::new(url, Duration::from_secs(30), Duration::from_secs(2))
+        .context("--clickhouse-url")?;
+    let config = auditrelay_archive::ArchiverConfig {
+        node_id: engine.node_id.clone(),
+        lease_ttl: engine.lease_ttl,
+        ..Default::default()
+    };
+    let task = archive.spawn(store.clone(), log.head(), config);
+    Ok(Some((archive, task)))
 }
 
 /// Picks up destination changes made by other nodes sharing the database.

@@ -36,7 +36,8 @@ pub struct ServeArgs {
     /// PostgreSQL URL (`postgres://…`); without it the embedded SQLite store in the data dir is used.
     #[arg(long, env = "AUDITRELAY_DATABASE_URL")]
     pub database_url: Option<String>,
-    /// ClickHouse HTTP URL for the event archive.
+    /// ClickHouse HTTP URL for the event archive (`http://[user:password@]host:8123[/database]`):
+    /// every event is archived there, and reads are answered from it when it is caught up.
     #[arg(long, env = "AUDITRELAY_CLICKHOUSE_URL")]
     pub clickhouse_url: Option<String>,
     /// Password of `root` on first start (environment only; generated when absent).

@@ -111,6 +111,12 @@ impl ServiceError {
     }
 }
 
+impl From<auditrelay_archive::ArchiveError> for ServiceError {
+    fn from(error: auditrelay_archive::ArchiveError) -> Self {
+        ServiceError::Unavailable(error.to_string())
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(error: StoreError) -> Self {
         match error {

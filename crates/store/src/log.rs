@@ -101,6 +101,11 @@ pub struct EventFilter {
     pub entity_type: Option<String>,
     pub entity_id: Option<i64>,
     pub author_id: Option<i64>,
+    /// Any of these event types (empty: any type).
+    pub event_types: Vec<String>,
+    /// AI events of one workflow / one agent session (see [`ai_event_keys`]).
+    pub workflow_id: Option<i64>,
+    pub session_id: Option<String>,
 }
 
 impl EventFilter {
@@ -112,8 +117,22 @@ impl EventFilter {
             entity_type: None,
             entity_id: None,
             author_id: None,
+            event_types: Vec::new(),
+            workflow_id: None,
+            session_id: None,
         }
     }
+}
+
+/// The workflow and session an AI (`ai_*`) event belongs to, from `details.workflow_id` and
+/// `details.session_id` of its payload; `(None, None)` for every other event.
+pub fn ai_event_keys(event_type: &str, payload: &str) -> (Option<i64>, Option<String>) {
+    if !event_type.starts_with("ai_") {
+        return (None, None);
+    }
+    let Ok(payload) = serde_json::from_str::<serde_json::Value>(payload) else { return (None, None) };
+    let details = &payload["details"];
+    (details["workflow_id"].as_i64(), details["session_id"].as_str().map(str::to_owned))
 }
 
 /// A WHERE clause with its bound values, numbered `$1…` in order.
@@ -167,6 +186,20 @@ impl Where {
         if let Some(id) = filter.author_id {
             w.push("author_id = ?", Bind::Int(id));
         }
+        if !filter.event_types.is_empty() {
+            let mut list = Vec::with_capacity(filter.event_types.len());
+            for event_type in &filter.event_types {
+                w.binds.push(Bind::Text(event_type.clone()));
+                list.push(format!("${}", w.binds.len()));
+            }
+            w.sql.push_str(&format!(" AND event_type IN ({})", list.join(", ")));
+        }
+        if let Some(id) = filter.workflow_id {
+            w.push("workflow_id = ?", Bind::Int(id));
+        }
+        if let Some(session) = &filter.session_id {
+            w.push("session_id = ?", Bind::Text(session.clone()));
+        }
         w
     }
 
@@ -215,6 +248,7 @@ impl Store {
             let sql = insert_sql(self.dialect, chunk.len());
             let mut query = sqlx::query(&sql);
             for (seq, e, key) in chunk {
+                let (workflow_id, session_id) = ai_event_keys(&e.event_type, &e.payload);
                 query = query
                     .bind(*seq)
                     .bind(key.as_deref())
@@ -226,7 +260,9 @@ impl Store {
                     .bind(e.group_id)
                     .bind(e.project_id)
                     .bind(e.root_group_id)
-                    .bind(e.payload.as_str());
+                    .bind(e.payload.as_str())
+                    .bind(workflow_id)
+                    .bind(session_id);
             }
             query.execute(&mut *tx).await?;
         }
@@ -284,6 +320,36 @@ impl Store {
         Ok(row.try_get(0)?)
     }
 
+    /// Ids of a group and all its subgroups (for stores that do not hold the namespace tree).
+    pub async fn group_tree_ids(&self, group_id: i64, full_path: &str) -> Result<Vec<i64>> {
+        let prefix = format!("{full_path}/");
+        let sql = format!("SELECT id FROM namespaces WHERE id = $1 OR SUBSTR(full_path, 1, {}) = $2", prefix.len());
+        Ok(sqlx::query_scalar(&sql).bind(group_id).bind(prefix).fetch_all(&self.read).await?)
+    }
+
+    /// The position an internal follower of the log (e.g. the ClickHouse archiver) has finished.
+    pub async fn follower_seq(&self, name: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT seq FROM log_followers WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+
+    /// Records a follower's position. It may move back: a follower whose target lost data
+    /// (an emptied archive) starts over.
+    pub async fn set_follower_seq(&self, name: &str, seq: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO log_followers (name, seq, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(seq)
+        .bind(auditrelay_core::time::now_micros())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
     /// Finds an event by its public id as written in a URL: a producer id (integer or string)
     /// first, otherwise the service's numeric id.
     pub async fn find_event(&self, id: &str) -> Result<Option<StoredEvent>> {
@@ -339,8 +405,8 @@ fn placeholder(dialect: Dialect, n: usize) -> String {
 }
 
 fn insert_sql(dialect: Dialect, rows: usize) -> String {
-    const COLUMNS: usize = 11;
-    let mut sql = format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES ");
+    const COLUMNS: usize = 13;
+    let mut sql = format!("INSERT INTO events ({EVENT_COLUMNS}, workflow_id, session_id) VALUES ");
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
@@ -351,4 +417,18 @@ fn insert_sql(dialect: Dialect, rows: usize) -> String {
         sql.push(')');
     }
     sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ai_event_keys;
+
+    #[test]
+    fn ai_keys_come_from_details_of_ai_events_only() {
+        let payload = r#"{"details":{"workflow_id":42,"session_id":"s-1"}}"#;
+        assert_eq!(ai_event_keys("ai_tool_invoked", payload), (Some(42), Some("s-1".into())));
+        assert_eq!(ai_event_keys("user_created", payload), (None, None));
+        assert_eq!(ai_event_keys("ai_tool_invoked", r#"{"details":{"workflow_id":"x"}}"#), (None, None));
+        assert_eq!(ai_event_keys("ai_tool_invoked", "not json"), (None, None));
+    }
 }

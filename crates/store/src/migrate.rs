@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_destinations.sql")),
     (3, include_str!("../migrations/0003_delivery.sql")), // keep one per line
     (4, include_str!("../migrations/0004_ai_workflows.sql")),
+    (5, include_str!("../migrations/0005_archive.sql")),
     (6, include_str!("../migrations/0006_web_sessions.sql")),
 ];
 

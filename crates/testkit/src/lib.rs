@@ -2,6 +2,7 @@
 //! a fresh PostgreSQL database, talk to it over HTTP, stop it gently or with `kill -9`.
 
 pub mod browser;
+pub mod clickhouse;
 mod client;
 pub mod fake_gcp;
 mod postgres;
@@ -10,6 +11,7 @@ pub mod s3s;
 mod server;
 
 pub use browser::Browser;
+pub use clickhouse::ClickHouseServer;
 pub use client::{Api, Reply};
 pub use postgres::{fresh_postgres_database, postgres_admin_url};
 pub use receiver::{Answer, Receiver};

@@ -17,10 +17,17 @@ pub fn routes() -> Router<AppState> {
         .route("/-/metrics", get(metrics))
 }
 
-/// Ready when the database answers.
+/// Ready when the database answers. The ClickHouse archive's state is shown as detail only:
+/// ingest and reads work without it.
 async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
     match state.service.store.ping().await {
-        Ok(()) => (StatusCode::OK, axum::Json(json!({"status": "ok", "master_check": [{"status": "ok"}]}))),
+        Ok(()) => {
+            let mut body = json!({"status": "ok", "master_check": [{"status": "ok"}]});
+            if let Ok(Some(archive)) = state.service.archive_health().await {
+                body["clickhouse_archive"] = json!(archive);
+            }
+            (StatusCode::OK, axum::Json(body))
+        }
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(
@@ -33,6 +40,9 @@ async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     if let Ok(head) = state.service.store.head_seq().await {
         metrics::gauge!("auditrelay_log_head_seq").set(head as f64);
+    }
+    if let Err(error) = state.service.archive_health().await {
+        tracing::warn!(%error, "could not compute archive metrics");
     }
     if let Err(error) = state.service.record_delivery_gauges().await {
         tracing::warn!(%error, "could not compute delivery metrics");

@@ -1,7 +1,16 @@
 //! Reading the audit log: instance, group (with subgroups and projects) and project scopes,
-//! with GitLab's filters and offset or keyset pagination.
+//! with GitLab's filters and offset or keyset pagination, plus the AI-events query.
+//!
+//! Listings are answered from the ClickHouse archive when it is configured and caught up, and
+//! from the operational store otherwise. "Caught up" means the archive holds every event up to
+//! the log head read at the start of the query (and ClickHouse answered last time); the archive
+//! is then read up to its own position, so an answer never misses an acknowledged event. When
+//! this process's archiver is one insert behind, the read waits up to 100 ms for it. A
+//! ClickHouse error during the read falls back to the store for that read. Single events by id
+//! are always read from the store (one indexed lookup).
 
 use auditrelay_core::access::Need;
+use auditrelay_core::event_catalogue::AI_EVENT_TYPES;
 use auditrelay_core::{AccessLevel, EntityType};
 use auditrelay_store::{EventFilter, EventScope, SeqOrder, StoredEvent};
 
@@ -11,6 +20,8 @@ use crate::error::{ServiceError, ServiceResult};
 
 pub const DEFAULT_PER_PAGE: i64 = 20;
 pub const MAX_PER_PAGE: i64 = 100;
+/// How long a read waits for a close-behind archive before reading the operational store.
+const ARCHIVE_PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Page {
@@ -34,6 +45,32 @@ pub struct EventQuery {
     pub entity_id: Option<i64>,
     /// Only events by this author (the web UI's filter; GitLab's REST API has none).
     pub author_id: Option<i64>,
+    /// Extensions for AI (and other) events: one event type, a workflow, an agent session.
+    pub event_type: Option<String>,
+    pub workflow_id: Option<i64>,
+    pub session_id: Option<String>,
+}
+
+/// Which store answered a listing (the REST API shows it in `X-Auditrelay-Read-Source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadSource {
+    Store,
+    ClickHouse,
+}
+
+impl ReadSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadSource::Store => "store",
+            ReadSource::ClickHouse => "clickhouse",
+        }
+    }
+}
+
+/// Where a listing is read from: the operational store, or the archive up to `upto`.
+enum Source<'a> {
+    Store,
+    Archive { archive: &'a auditrelay_archive::Archive, upto: i64, group_ids: Vec<i64> },
 }
 
 pub struct EventPage {
@@ -42,6 +79,7 @@ pub struct EventPage {
     pub total: Option<i64>,
     /// Keyset pagination: the `seq` to continue from, if there is a next page.
     pub next_seq: Option<i64>,
+    pub source: ReadSource,
 }
 
 /// The scope of a read, after authorization.
@@ -56,6 +94,28 @@ impl Service {
         caller.require(Need::Read)?;
         caller.require_admin()?;
         self.read_events(Scoped::All, None, query, page).await
+    }
+
+    /// The AI-events query: AI agent events of the whole instance (admins), by workflow,
+    /// session, type and time range. Group and project AI queries use the ordinary listings
+    /// with the same filters.
+    pub async fn ai_events(&self, caller: &Caller, query: &EventQuery, page: Page) -> ServiceResult<EventPage> {
+        caller.require(Need::Read)?;
+        caller.require_admin()?;
+        if let Some(event_type) = &query.event_type
+            && !AI_EVENT_TYPES.contains(&event_type.as_str())
+        {
+            return Err(ServiceError::BadParam(format!(
+                "event_type must be one of the AI event types ({})",
+                AI_EVENT_TYPES.join(", ")
+            )));
+        }
+        let mut query = query.clone();
+        let types: Vec<String> = match query.event_type.take() {
+            Some(t) => vec![t],
+            None => AI_EVENT_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+        };
+        self.read_events_of(Scoped::All, None, &query, types, page).await
     }
 
     pub async fn group_events(
@@ -136,6 +196,18 @@ impl Service {
         query: &EventQuery,
         page: Page,
     ) -> ServiceResult<EventPage> {
+        let types = query.event_type.iter().cloned().collect();
+        self.read_events_of(scope, author, query, types, page).await
+    }
+
+    async fn read_events_of(
+        &self,
+        scope: Scoped,
+        author: Option<i64>,
+        query: &EventQuery,
+        event_types: Vec<String>,
+        page: Page,
+    ) -> ServiceResult<EventPage> {
         if let Some(entity_type) = &query.entity_type
             && EntityType::parse(entity_type).is_none()
         {
@@ -157,30 +229,84 @@ impl Service {
             entity_type: query.entity_type.clone(),
             entity_id: query.entity_id,
             author_id: author.or(query.author_id),
+            event_types,
+            workflow_id: query.workflow_id,
+            session_id: query.session_id.clone(),
         };
         // A reader limited to their own events who asks for someone else's gets none.
         if author.is_some() && query.author_id.is_some_and(|a| Some(a) != author) {
             let total = matches!(page, Page::Offset { .. }).then_some(0);
-            return Ok(EventPage { events: Vec::new(), total, next_seq: None });
+            return Ok(EventPage { events: Vec::new(), total, next_seq: None, source: ReadSource::Store });
         }
+        if let Some(source) = self.archive_source(&filter).await? {
+            match self.paginate(&source, &filter, page).await {
+                Ok(result) => return Ok(result),
+                Err(error) => tracing::warn!(%error, "ClickHouse read failed; answering from the operational store"),
+            }
+        }
+        self.paginate(&Source::Store, &filter, page).await
+    }
+
+    /// The archive, when it holds every event up to the log head as of now.
+    async fn archive_source(&self, filter: &EventFilter) -> ServiceResult<Option<Source<'_>>> {
+        let Some(archive) = &self.archive else { return Ok(None) };
+        let head = self.store.head_seq().await?;
+        let Some(upto) = archive.answers_up_to(head, ARCHIVE_PATIENCE).await else { return Ok(None) };
+        let group_ids = match &filter.scope {
+            EventScope::GroupTree { group_id, full_path, is_root: false } => {
+                self.store.group_tree_ids(*group_id, full_path).await?
+            }
+            _ => Vec::new(),
+        };
+        Ok(Some(Source::Archive { archive, upto, group_ids }))
+    }
+
+    async fn paginate(&self, source: &Source<'_>, filter: &EventFilter, page: Page) -> ServiceResult<EventPage> {
+        let source_name = match source {
+            Source::Store => ReadSource::Store,
+            Source::Archive { .. } => ReadSource::ClickHouse,
+        };
         match page {
             Page::Offset { page, per_page } => {
                 let newest_first = SeqOrder::NewestFirst { before: None };
-                let events = self.store.list_events(&filter, newest_first, (page - 1) * per_page, per_page).await?;
-                let total = self.store.count_events(&filter).await?;
-                Ok(EventPage { events, total: Some(total), next_seq: None })
+                let events = self.list(source, filter, newest_first, (page - 1) * per_page, per_page).await?;
+                let total = self.count(source, filter).await?;
+                Ok(EventPage { events, total: Some(total), next_seq: None, source: source_name })
             }
             Page::Keyset { order, per_page } => {
-                let mut events = self.store.list_events(&filter, order, 0, per_page + 1).await?;
+                let mut events = self.list(source, filter, order, 0, per_page + 1).await?;
                 let more = events.len() as i64 > per_page;
                 events.truncate(per_page as usize);
                 // Oldest first is how a follower tails the log: every non-empty page links on,
                 // because newer events may arrive; an empty page means "caught up for now".
                 let tailing = matches!(order, SeqOrder::OldestFirst { .. });
                 let next = if more || tailing { events.last().map(|e| e.seq) } else { None };
-                Ok(EventPage { events, total: None, next_seq: next })
+                Ok(EventPage { events, total: None, next_seq: next, source: source_name })
             }
         }
+    }
+
+    async fn list(
+        &self,
+        source: &Source<'_>,
+        filter: &EventFilter,
+        order: SeqOrder,
+        offset: i64,
+        limit: i64,
+    ) -> ServiceResult<Vec<StoredEvent>> {
+        Ok(match source {
+            Source::Store => self.store.list_events(filter, order, offset, limit).await?,
+            Source::Archive { archive, upto, group_ids } => {
+                archive.list_events(filter, group_ids, *upto, order, offset, limit).await?
+            }
+        })
+    }
+
+    async fn count(&self, source: &Source<'_>, filter: &EventFilter) -> ServiceResult<i64> {
+        Ok(match source {
+            Source::Store => self.store.count_events(filter).await?,
+            Source::Archive { archive, upto, group_ids } => archive.count_events(filter, group_ids, *upto).await?,
+        })
     }
 }
 

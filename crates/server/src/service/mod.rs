@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod ai;
+pub mod archive;
 pub mod audit;
 pub mod auth;
 pub mod delivery;
@@ -29,6 +30,8 @@ pub struct Service {
     pub secrets: secret_box::SecretBox,
     /// The delivery engine (absent in tools that only read or write the store).
     pub engine: Option<auditrelay_delivery::Engine>,
+    /// The ClickHouse archive (with `--clickhouse-url`), which answers reads when caught up.
+    pub archive: Option<auditrelay_archive::Archive>,
     pub namespaces: namespace_cache::NamespaceCache,
     pub observed_types: std::sync::RwLock<std::collections::HashSet<String>>,
     pub ingest_limits: IngestLimits,
@@ -41,6 +44,7 @@ impl Service {
             log,
             secrets,
             engine: None,
+            archive: None,
             namespaces: Default::default(),
             observed_types: Default::default(),
             ingest_limits: IngestLimits::default(),

@@ -1,5 +1,5 @@
-//! The Log tab: the events of the instance or a group, filtered by date range, entity type
-//! and author, newest first, a page at a time.
+//! The Log tab: the events of the instance or a group, filtered by date range, event type,
+//! entity type and author, newest first, a page at a time.
 
 use auditrelay_core::time::{format_micros, parse_timestamp};
 use auditrelay_store::StoredEvent;
@@ -19,6 +19,7 @@ pub struct LogParams {
     pub tab: Option<String>,
     pub created_after: Option<String>,
     pub created_before: Option<String>,
+    pub event_type: Option<String>,
     pub entity_type: Option<String>,
     pub author_id: Option<String>,
     pub page: Option<String>,
@@ -49,6 +50,9 @@ pub fn query(params: &LogParams) -> ServiceResult<(EventQuery, Page)> {
         entity_type: given(&params.entity_type).map(str::to_owned),
         entity_id: None,
         author_id,
+        event_type: given(&params.event_type).map(str::to_owned),
+        workflow_id: None,
+        session_id: None,
     };
     Ok((query, Page::Offset { page, per_page: PER_PAGE }))
 }
@@ -81,13 +85,15 @@ fn filter_form(base: &str, p: &LogParams) -> String {
 <input type="hidden" name="tab" value="log">
 <div><label for="created_after">From</label><input id="created_after" name="created_after" type="date" value="{after}"></div>
 <div><label for="created_before">To</label><input id="created_before" name="created_before" type="date" value="{before}"></div>
-<div><label for="entity_type">Type</label><select id="entity_type" name="entity_type">{options}</select></div>
+<div><label for="event_type">Event type</label><input id="event_type" name="event_type" value="{event_type}"></div>
+<div><label for="entity_type">Object type</label><select id="entity_type" name="entity_type">{options}</select></div>
 <div><label for="author_id">Author ID</label><input id="author_id" name="author_id" inputmode="numeric" value="{author}"></div>
 <button type="submit">Search</button>
 </form>"#,
         after = value(&p.created_after),
         before = value(&p.created_before),
         author = value(&p.author_id),
+        event_type = value(&p.event_type),
     )
 }
 
@@ -129,6 +135,7 @@ fn pagination(base: &str, p: &LogParams, page: i64, total: i64) -> String {
             ("tab", "log"),
             ("created_after", given(&p.created_after).unwrap_or("")),
             ("created_before", given(&p.created_before).unwrap_or("")),
+            ("event_type", given(&p.event_type).unwrap_or("")),
             ("entity_type", given(&p.entity_type).unwrap_or("")),
             ("author_id", given(&p.author_id).unwrap_or("")),
             ("page", &number.to_string()),
@@ -164,6 +171,13 @@ mod tests {
         let start = parse_timestamp("2026-11-20").unwrap();
         assert_eq!(q.created_before, Some(start + DAY_MICROS - 1));
         assert_eq!(page, Page::Offset { page: 1, per_page: PER_PAGE });
+    }
+
+    #[test]
+    fn the_event_type_filter_is_passed_on_trimmed() {
+        let with_type = LogParams { event_type: Some(" ai_tool_invoked ".into()), ..Default::default() };
+        assert_eq!(query(&with_type).unwrap().0.event_type.as_deref(), Some("ai_tool_invoked"));
+        assert_eq!(query(&LogParams::default()).unwrap().0.event_type, None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! service); `scripts/test.sh` runs them with `--include-ignored` and fails if PostgreSQL is down.
 
 mod ai;
+mod archive;
 mod delivery;
 mod delivery_cloud;
 mod durability;

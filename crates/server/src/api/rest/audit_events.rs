@@ -30,6 +30,9 @@ pub async fn ingest(
     Ok((CREATED, Json(json!({ "ids": ids }))))
 }
 
+/// Which store answered a listing: `clickhouse` or `store` (the operational store).
+const READ_SOURCE: &str = "x-auditrelay-read-source";
+
 fn query_from(params: &Params) -> ServiceResult<EventQuery> {
     Ok(EventQuery {
         created_after: params.timestamp("created_after")?,
@@ -37,6 +40,9 @@ fn query_from(params: &Params) -> ServiceResult<EventQuery> {
         entity_type: params.string("entity_type")?,
         entity_id: params.int("entity_id")?,
         author_id: None,
+        event_type: params.string("event_type")?,
+        workflow_id: params.int("workflow_id")?,
+        session_id: params.string("session_id")?,
     })
 }
 
@@ -47,7 +53,8 @@ fn page_response(result: EventPage, page: Page, headers: &HeaderMap, uri: &Uri) 
         Page::Keyset { per_page, .. } => keyset_headers(&base, uri, per_page, result.next_seq),
     };
     let body: Vec<Value> = result.events.iter().map(views::audit_event).collect();
-    (headers, Json(Value::Array(body)))
+    let source = [(READ_SOURCE, result.source.as_str())];
+    (headers, source, Json(Value::Array(body)))
 }
 
 pub async fn list_instance(
@@ -59,6 +66,19 @@ pub async fn list_instance(
 ) -> ServiceResult<impl IntoResponse> {
     let page = page_from(&params)?;
     let result = s.service.instance_events(&caller, &query_from(&params)?, page).await?;
+    Ok(page_response(result, page, &headers, &uri))
+}
+
+/// `GET /ai/audit_events`: AI agent events, by `workflow_id`, `session_id`, `event_type` and time.
+pub async fn list_ai(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    params: Params,
+) -> ServiceResult<impl IntoResponse> {
+    let page = page_from(&params)?;
+    let result = s.service.ai_events(&caller, &query_from(&params)?, page).await?;
     Ok(page_response(result, page, &headers, &uri))
 }
 

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/application/settings", get(settings::show).put(settings::update))
         .route("/audit_events", post(audit_events::ingest).get(audit_events::list_instance))
         .route("/audit_events/{id}", get(audit_events::show_instance))
+        .route("/ai/audit_events", get(audit_events::list_ai))
         .route("/groups/{id}/audit_events", get(audit_events::list_group))
         .route("/groups/{id}/audit_events/{event_id}", get(audit_events::show_group))
         .route("/projects/{id}/audit_events", get(audit_events::list_project))
