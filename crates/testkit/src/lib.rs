@@ -2,14 +2,17 @@
 //! a fresh PostgreSQL database, talk to it over HTTP, stop it gently or with `kill -9`.
 
 mod client;
+mod cut_stream;
 pub mod fake_gcp;
 mod postgres;
+pub mod postgres_cluster;
 pub mod receiver;
 pub mod s3s;
 mod server;
 
 pub use client::{Api, Reply};
 pub use postgres::{fresh_postgres_database, postgres_admin_url};
+pub use postgres_cluster::PostgresCluster;
 pub use receiver::{Answer, Receiver};
 pub use server::{Backend, ROOT_PASSWORD, ROOT_TOKEN, TestServer, TestServerBuilder};
 

@@ -5,6 +5,7 @@
 mod delivery;
 mod delivery_cloud;
 mod durability;
+mod faults;
 mod graphql_legacy;
 mod graphql_streaming;
 mod health;
