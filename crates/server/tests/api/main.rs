@@ -2,6 +2,7 @@
 //! PostgreSQL. PostgreSQL variants are `#[ignore]`d for plain `cargo test` (it needs no outside
 //! service); `scripts/test.sh` runs them with `--include-ignored` and fails if PostgreSQL is down.
 
+mod bad_input;
 mod delivery;
 mod delivery_cloud;
 mod durability;
