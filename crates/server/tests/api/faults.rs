@@ -280,7 +280,8 @@ async fn long_outage_leaves_others_fast(backend: Backend) {
     latencies.sort();
     let (p50, max) = (latencies[latencies.len() / 2], latencies[latencies.len() - 1]);
     eprintln!("long outage: healthy destination's ingest-to-arrival latency p50 {p50:?}, max {max:?}");
-    assert!(max < Duration::from_secs(2), "the healthy destination was held up: max {max:?}");
+    // Loose for a busy CI machine; a destination held up by the outage waits for its breaker.
+    assert!(max < Duration::from_secs(3), "the healthy destination was held up: max {max:?}");
 
     let revived = Receiver::start_on(port).await;
     assert_all_arrive("destination back after a long outage", &revived, &acked).await;
