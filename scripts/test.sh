@@ -5,10 +5,11 @@
 #
 #   AUDITRELAY_TEST_POSTGRES_URL  server and admin database for fresh test databases
 #                                 (default postgres://postgres@127.0.0.1:5432/test)
-#   AUDITRELAY_TOOLS_DIR          where test tools (s3s-fs) are installed once
+#   AUDITRELAY_TOOLS_DIR          where test tools (s3s-fs, cargo-fuzz) are installed once
 #                                 (default ~/.cache/auditrelay-tools)
 #   AUDITRELAY_ARTIFACTS_DIR      where the web UI tests save screenshots
 #                                 (default target/test-artifacts/ui)
+#   FUZZ_SECONDS                  seconds per fuzz target at the end (default 20; 0 skips)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -89,6 +90,13 @@ cargo test --workspace --locked -- --include-ignored 2>&1 | tee "$output"
 status=${PIPESTATUS[0]}
 set -e
 drop_old_test_databases
+
+# Bounded fuzzing of the parsers (FUZZ_SECONDS per target; 0 skips it).
+log "fuzzing each target for ${FUZZ_SECONDS:-20} s"
+if ! bash scripts/fuzz.sh; then
+    echo "fuzzing found a crash" >&2
+    status=1
+fi
 
 # One closing line for the whole run, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }

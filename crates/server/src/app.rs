@@ -6,7 +6,6 @@ use auditrelay_delivery::Engine;
 use auditrelay_store::{LogWriter, Store};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -59,10 +58,10 @@ pub async fn run(
     let refresher = tokio::spawn(refresh_periodically(Arc::downgrade(&service)));
 
     let state = AppState { service, graphql: crate::api::graphql::schema(), metrics: metrics_handle() };
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let address = listener.local_addr()?;
     println!("auditrelay listening on http://{address}");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let read_timeout = Duration::from_secs(args.request_read_timeout_seconds.max(1));
+    crate::http_server::serve(listener, router(state), read_timeout, shutdown).await?;
     refresher.abort();
     if let Some((archive, archiver)) = archive {
         // Safe at any point: the archiver resumes from ClickHouse's own position.

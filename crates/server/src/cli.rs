@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// data dir is generated when absent). Nodes sharing a database must share it.
     #[arg(long = "secret-key", env = "AUDITRELAY_SECRET_KEY", hide = true, hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// Seconds a client gets to send a request's headers, and again its body (slow clients are
+    /// disconnected).
+    #[arg(long, env = "AUDITRELAY_REQUEST_READ_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub request_read_timeout_seconds: u64,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
 }
@@ -151,6 +155,7 @@ impl ServeArgs {
             root_password: None,
             root_token: None,
             secret_key: None,
+            request_read_timeout_seconds: 30,
             delivery: DeliveryArgs::default(),
         }
     }

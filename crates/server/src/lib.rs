@@ -8,6 +8,7 @@ pub mod bench;
 pub mod bootstrap;
 pub mod cli;
 pub mod error;
+pub mod http_server;
 pub mod replay_cli;
 pub mod service;
 pub mod web;

@@ -4,8 +4,10 @@
 pub mod browser;
 pub mod clickhouse;
 mod client;
+mod cut_stream;
 pub mod fake_gcp;
 mod postgres;
+pub mod postgres_cluster;
 pub mod receiver;
 pub mod s3s;
 mod server;
@@ -14,6 +16,7 @@ pub use browser::Browser;
 pub use clickhouse::ClickHouseServer;
 pub use client::{Api, Reply};
 pub use postgres::{fresh_postgres_database, postgres_admin_url};
+pub use postgres_cluster::PostgresCluster;
 pub use receiver::{Answer, Receiver};
 pub use server::{Backend, ROOT_PASSWORD, ROOT_TOKEN, TestServer, TestServerBuilder};
 

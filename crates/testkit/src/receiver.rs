@@ -1,9 +1,10 @@
 //! A real HTTP receiver on loopback for delivery tests: records what arrives, answers as told
-//! (success, a status, `Retry-After`, or a hang), and counts requests in flight at once.
+//! (success, a status, `Retry-After`, a hang, or a connection closed mid-response), can stop
+//! listening for a while (connections refused), and counts requests in flight at once.
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -11,6 +12,9 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+use crate::cut_stream::{CutListener, CutSwitch};
 
 /// How the receiver answers.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,6 +25,9 @@ pub enum Answer {
     RetryAfter(u16, u64),
     /// Waits this long, then answers 200 (a client with a shorter timeout gives up first).
     Hang(Duration),
+    /// Reads the request, starts a `200` answer and closes the connection inside its status
+    /// line: the client never hears a complete answer, and the request is not recorded.
+    CloseMidResponse,
 }
 
 /// One request that was answered with success.
@@ -55,7 +62,10 @@ struct Inner {
 #[derive(Clone)]
 pub struct Receiver {
     base: String,
+    port: u16,
     inner: Arc<Inner>,
+    /// Stops the current listener (None while it is stopped).
+    stop: Arc<Mutex<Option<oneshot::Sender<()>>>>,
 }
 
 impl Receiver {
@@ -74,13 +84,35 @@ impl Receiver {
     /// Starts listening on 127.0.0.1:`port` (0: a free port).
     pub async fn start_on(port: u16) -> Receiver {
         let inner = Arc::new(Inner::default());
-        let app = Router::new().fallback(handle).with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind receiver");
-        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let address = listener.local_addr().expect("address");
+        let stop = Arc::new(Mutex::new(Some(serve(listener, inner.clone()))));
+        Receiver { base: format!("http://{address}"), port: address.port(), inner, stop }
+    }
+
+    /// Stops listening (new connections are refused, open ones are closed) for `pause`, then
+    /// listens on the same port again, keeping what was received. Returns at once.
+    pub fn refuse_connections_for(&self, pause: Duration) {
+        let Some(stop) = self.stop.lock().unwrap().take() else { return };
+        let _ = stop.send(());
+        let (port, inner, slot) = (self.port, self.inner.clone(), self.stop.clone());
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            tokio::time::sleep(pause).await;
+            // The port was ours a moment ago; a short retry covers the old socket's teardown.
+            for _ in 0..100 {
+                if let Ok(listener) = tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+                    *slot.lock().unwrap() = Some(serve(listener, inner));
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("the receiver could not listen on port {port} again");
         });
-        Receiver { base, inner }
+    }
+
+    /// Whether the receiver is listening (not inside [`Receiver::refuse_connections_for`]).
+    pub fn is_listening(&self) -> bool {
+        self.stop.lock().unwrap().is_some()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -130,7 +162,28 @@ impl Receiver {
     }
 }
 
-async fn handle(State(inner): State<Arc<Inner>>, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> Response {
+/// Serves `inner` on `listener` until the returned sender fires; then every connection is dropped.
+fn serve(listener: tokio::net::TcpListener, inner: Arc<Inner>) -> oneshot::Sender<()> {
+    let app = Router::new().fallback(handle).with_state(inner).into_make_service_with_connect_info::<CutSwitch>();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        // Dropping the server future closes the listener and, unlike a graceful shutdown, every
+        // open connection too: a stopped receiver is really unreachable.
+        tokio::select! {
+            _ = axum::serve(CutListener::new(listener), app) => {}
+            _ = stopped => {}
+        }
+    });
+    stop
+}
+
+async fn handle(
+    State(inner): State<Arc<Inner>>,
+    ConnectInfo(cut): ConnectInfo<CutSwitch>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     inner.attempts.fetch_add(1, Ordering::SeqCst);
     let now = inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     inner.max_in_flight.fetch_max(now, Ordering::SeqCst);
@@ -148,6 +201,10 @@ async fn handle(State(inner): State<Arc<Inner>>, uri: axum::http::Uri, headers: 
         Answer::Status(code) => {
             (StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), "refused by the test receiver")
                 .into_response()
+        }
+        Answer::CloseMidResponse => {
+            cut.cut();
+            StatusCode::OK.into_response()
         }
         Answer::RetryAfter(code, seconds) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::TOO_MANY_REQUESTS);

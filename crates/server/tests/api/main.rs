@@ -4,9 +4,11 @@
 
 mod ai;
 mod archive;
+mod bad_input;
 mod delivery;
 mod delivery_cloud;
 mod durability;
+mod faults;
 mod graphql_legacy;
 mod graphql_streaming;
 mod health;
