@@ -395,8 +395,8 @@ async fn permanent_failures_are_parked_and_resent(backend: Backend) {
     wait_for_ids(&receiver, &ids[1..]).await;
     assert_eq!(received_of(&receiver, &ids), [json!("fine")], "the rejected event was parked and the stream moved on");
     assert!(receiver.attempts() >= base + 4);
-    let h = wait_for_health(&root, id, |h| h["parked"] == 1).await;
-    assert_eq!(h["backlog"], 0);
+    // Parking and the cursor step are recorded one after the other: wait for both.
+    wait_for_health(&root, id, |h| h["parked"] == 1 && h["backlog"] == 0).await;
     let parked = root.get(&format!("/api/v4/streaming_destinations/{id}/parked")).await.expect(200);
     assert_eq!(parked.body[0]["attempts"], 3);
     assert_eq!(parked.body[0]["last_status"], 400);
