@@ -2,7 +2,9 @@
 //! destinations on the Streams tab, and the events reach a real receiver as configured. Plus
 //! sessions, CSRF and page authorization over plain HTTP on both backends.
 //!
-//! Screenshots of each tab go to `$AUDITRELAY_ARTIFACTS_DIR` (default `target/test-artifacts/ui`).
+//! The browser tests are `#[ignore]`d for plain `cargo test`; `scripts/test.sh` installs Chromium
+//! and runs them. Screenshots of each tab go to `$AUDITRELAY_ARTIFACTS_DIR` (default
+//! `target/test-artifacts/ui`).
 
 use auditrelay_testkit::browser::{Browser, artifacts_dir};
 use auditrelay_testkit::{Api, Backend, Receiver, TestServer};
@@ -49,6 +51,7 @@ fn gitlab_event(id: &str, event_type: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs Chromium and chromedriver: scripts/test.sh runs it"]
 async fn admin_manages_an_http_destination_in_the_browser() {
     let server = crate::builder(Backend::Sqlite).start().await;
     let root = server.root();
@@ -158,6 +161,7 @@ async fn admin_manages_an_http_destination_in_the_browser() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs Chromium and chromedriver: scripts/test.sh runs it"]
 async fn group_owner_manages_only_their_groups_streams() {
     let server = crate::builder(Backend::Sqlite).start().await;
     let root = server.root();
@@ -220,6 +224,7 @@ async fn group_owner_manages_only_their_groups_streams() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs Chromium and chromedriver: scripts/test.sh runs it"]
 async fn secrets_are_never_shown_back_and_headers_stop_at_twenty() {
     let server = crate::builder(Backend::Sqlite).start().await;
     let browser = browser().await;
