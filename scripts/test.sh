@@ -50,14 +50,24 @@ drop_old_test_databases() {
         done
 }
 
-# Headless Chromium and chromedriver for the web UI tests (Debian's packages).
+# Debian packages the suites need: Chromium and chromedriver (web UI tests) and ClickHouse
+# (archive tests). One apt-get run for whatever is missing; RUNLEVEL=1 keeps the ClickHouse
+# package from starting a system-wide server (the tests start their own on free ports).
+install_debian_packages() {
+    local missing=()
+    command -v chromium >/dev/null || missing+=(chromium)
+    command -v chromedriver >/dev/null || missing+=(chromium-driver)
+    [ -x /usr/sbin/clickhouse-server ] && [ -f /etc/clickhouse-server/config.xml ] ||
+        missing+=(clickhouse-server clickhouse-client)
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    log "installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq &&
+        $sudo env RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null
+}
+
 ensure_browser() {
-    if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-        log "installing chromium and chromium-driver"
-        local sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get update -qq && $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-    fi
     AUDITRELAY_CHROMIUM="$(command -v chromium)" && AUDITRELAY_CHROMEDRIVER="$(command -v chromedriver)" || {
         echo "chromium and chromedriver are needed for the web UI tests and could not be installed" >&2
         exit 1
@@ -71,11 +81,23 @@ cargo fmt --all -- --check
 ensure_postgres
 drop_old_test_databases
 
+# apt-get downloads while cargo builds s3s-fs; the two meet below.
+packages_log="$(mktemp)"
+install_debian_packages >"$packages_log" 2>&1 &
+packages_pid=$!
+
 log "making sure an S3-compatible server (s3s-fs) is installed"
 AUDITRELAY_S3S_FS_BIN="$(bash scripts/s3-server.sh install)"
 export AUDITRELAY_S3S_FS_BIN
 
-log "making sure headless Chromium is installed"
+log "waiting for the Debian packages (Chromium, ClickHouse)"
+if ! wait "$packages_pid"; then
+    cat "$packages_log" >&2
+    echo "could not install the Debian packages the UI and archive tests need" >&2
+    exit 1
+fi
+cat "$packages_log" >&2
+rm -f "$packages_log"
 ensure_browser
 
 log "making sure ClickHouse (Debian's clickhouse-server) is installed"
