@@ -173,15 +173,18 @@ impl Archive {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<StoredEvent>> {
-        let sql = query::list_sql(filter, group_ids, upto, order, offset, limit);
-        let rows = self.observe(self.client.select(&sql, Some(self.read_timeout)).await)?;
-        rows.iter().map(table::stored_event).collect()
+        let select = query::list_sql(filter, group_ids, upto, order, offset, limit);
+        let query = select.bind_to(self.client.query(&select.sql));
+        let rows = self.observe(self.client.fetch_all::<table::EventRow>(query, Some(self.read_timeout)).await)?;
+        Ok(rows.into_iter().map(StoredEvent::from).collect())
     }
 
     pub async fn count_events(&self, filter: &EventFilter, group_ids: &[i64], upto: i64) -> Result<i64> {
-        let sql = query::count_sql(filter, group_ids, upto);
-        let rows = self.observe(self.client.select(&sql, Some(self.read_timeout)).await)?;
-        rows.first().and_then(|r| r["n"].as_i64()).ok_or_else(|| ArchiveError::BadRow("count() without a row".into()))
+        let select = query::count_sql(filter, group_ids, upto);
+        let query = select.bind_to(self.client.query(&select.sql));
+        let rows = self.observe(self.client.fetch_all::<u64>(query, Some(self.read_timeout)).await)?;
+        let count = rows.first().ok_or_else(|| ArchiveError::BadRow("count() without a row".into()))?;
+        i64::try_from(*count).map_err(|_| ArchiveError::BadRow(format!("count() of {count}")))
     }
 
     /// Notes a failed read, so the next reads go to the operational store at once until the
@@ -245,8 +248,8 @@ impl Archive {
             }
             return Ok(Step::Idle);
         };
-        let rows: Vec<String> = events.iter().map(table::row).collect();
-        self.client.insert_json_rows(table::TABLE, rows.join("\n")).await?;
+        let rows: Vec<table::ArchiveRow> = events.iter().map(table::row).collect();
+        self.client.insert(table::TABLE, &rows).await?;
         self.update(|s| {
             s.archived_seq = Some(last);
             s.reachable = true;
@@ -264,12 +267,12 @@ impl Archive {
     /// Creates the table if missing and reads the archive's position from ClickHouse itself.
     async fn sync(&self, writer: bool) -> Result<i64> {
         if writer {
-            let database = self.client.database().to_owned();
-            self.client.execute(&format!("CREATE DATABASE IF NOT EXISTS {database}"), false).await?;
-            self.client.execute(table::CREATE_TABLE, true).await?;
+            self.client.create_database().await?;
+            self.client.execute(table::CREATE_TABLE).await?;
         }
-        let rows = self.client.select(&format!("SELECT max(seq) AS seq FROM {}", table::TABLE), None).await?;
-        let archived = rows.first().and_then(|r| r["seq"].as_i64()).unwrap_or(0);
+        // On an empty table `max` is 0 in ClickHouse (not NULL).
+        let query = self.client.query(&format!("SELECT max(seq) FROM {}", table::TABLE));
+        let archived = self.client.fetch_all::<i64>(query, None).await?.first().copied().unwrap_or(0);
         self.update(|s| {
             s.archived_seq = Some(archived);
             s.reachable = true;

@@ -1,8 +1,13 @@
-//! A small ClickHouse client over its HTTP interface: statements, `JSONEachRow` inserts and
-//! selects. Written for the oldest server we meet (Debian's 18.16), which the `clickhouse` crate
-//! only reaches with its type validation switched off; plain HTTP needs no extra dependency.
+//! The archive's connection to ClickHouse: the URL checked and split into endpoint, database and
+//! credentials, and the `clickhouse` crate's client set up for the oldest server we meet
+//! (Debian's 18.16, which lacks `RowBinaryWithNamesAndTypes`, so the crate's schema validation is
+//! off and rows travel as plain `RowBinary`). Every request is bounded by a timeout: a hung
+//! ClickHouse holds a connection open without answering, and the crate sets no limit itself.
 
-use serde_json::Value;
+use clickhouse::query::Query;
+use clickhouse::sql::Identifier;
+use clickhouse::{RowOwned, RowRead, RowWrite};
+use std::future::Future;
 use std::time::Duration;
 use url::Url;
 
@@ -12,11 +17,13 @@ use crate::{ArchiveError, Result};
 /// (the path, or a `database` query parameter, names the database; default `default`).
 #[derive(Clone)]
 pub struct ClickHouse {
-    http: reqwest::Client,
+    /// The server without a database (for `CREATE DATABASE`, which must not name it first).
+    server: clickhouse::Client,
+    /// The same server with the archive's database.
+    db: clickhouse::Client,
     endpoint: Url,
     database: String,
-    user: Option<String>,
-    password: Option<String>,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for ClickHouse {
@@ -28,111 +35,111 @@ impl std::fmt::Debug for ClickHouse {
     }
 }
 
+/// The parts of a ClickHouse URL.
+#[derive(Debug, PartialEq)]
+struct Target {
+    endpoint: Url,
+    database: String,
+    user: Option<String>,
+    password: Option<String>,
+}
+
 impl ClickHouse {
+    /// `timeout` bounds each request unless a call gives its own.
     pub fn new(url: &str, timeout: Duration) -> Result<ClickHouse> {
-        let bad = |reason: &str| ArchiveError::BadUrl { url: redacted(url), reason: reason.to_owned() };
-        let parsed = Url::parse(url).map_err(|e| bad(&e.to_string()))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(bad("the scheme must be http or https (ClickHouse's HTTP interface)"));
+        let target = parse(url)?;
+        let mut server = clickhouse::Client::default().with_url(target.endpoint.as_str()).with_validation(false);
+        if let Some(user) = &target.user {
+            server = server.with_user(user);
         }
-        let from_query = parsed.query_pairs().find(|(k, _)| k == "database").map(|(_, v)| v.into_owned());
-        let from_path = parsed.path().trim_matches('/').to_owned();
-        let database = from_query.or((!from_path.is_empty()).then_some(from_path)).unwrap_or_else(|| "default".into());
-        if !is_identifier(&database) {
-            return Err(bad("the database name may only hold letters, digits and '_'"));
+        if let Some(password) = &target.password {
+            server = server.with_password(password);
         }
-        let user = (!parsed.username().is_empty()).then(|| parsed.username().to_owned());
-        let password = parsed.password().map(str::to_owned);
-        let mut endpoint = parsed.clone();
-        endpoint.set_path("/");
-        endpoint.set_query(None);
-        let _ = endpoint.set_username("");
-        let _ = endpoint.set_password(None);
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(2)))
-            .build()
-            .map_err(ArchiveError::Unreachable)?;
-        Ok(ClickHouse { http, endpoint, database, user, password })
+        let db = server.clone().with_database(&target.database);
+        Ok(ClickHouse { server, db, endpoint: target.endpoint, database: target.database, timeout })
     }
 
     pub fn database(&self) -> &str {
         &self.database
     }
 
-    /// Runs a statement that returns nothing (DDL). `in_database: false` for `CREATE DATABASE`.
-    pub async fn execute(&self, sql: &str, in_database: bool) -> Result<()> {
-        self.post(&[], sql.to_owned(), in_database).await.map(drop)
+    /// Creates the database if it is missing.
+    pub async fn create_database(&self) -> Result<()> {
+        let query = self.server.query("CREATE DATABASE IF NOT EXISTS ?").bind(Identifier(&self.database));
+        self.bounded(None, query.execute()).await
     }
 
-    /// Inserts rows (one JSON object per line) in one request: one block, so all or nothing.
-    pub async fn insert_json_rows(&self, table: &str, rows: String) -> Result<()> {
-        let query = format!("INSERT INTO {table} FORMAT JSONEachRow");
-        self.post(&[("query", &query)], rows, true).await.map(drop)
+    /// Runs a statement of fixed text that returns nothing (DDL) in the database.
+    pub async fn execute(&self, sql: &str) -> Result<()> {
+        self.bounded(None, self.db.query(sql).execute()).await
     }
 
-    /// Runs a SELECT and returns its rows as JSON objects, with 64-bit integers as numbers.
-    /// `timeout` overrides the client's for this query.
-    pub async fn select(&self, sql: &str, timeout: Option<Duration>) -> Result<Vec<Value>> {
-        let body = format!("{sql} FORMAT JSONEachRow");
-        let params = [("output_format_json_quote_64bit_integers", "0")];
-        let text = self.send(&params, body, true, timeout).await?;
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|line| serde_json::from_str(line).map_err(|e| ArchiveError::BadRow(format!("{e}: {line}"))))
-            .collect()
+    /// A query in the database; bind its `?` values, then run it with [`ClickHouse::fetch_all`].
+    pub fn query(&self, sql: &str) -> Query {
+        self.db.query(sql)
     }
 
-    async fn post(&self, params: &[(&str, &str)], body: String, in_database: bool) -> Result<String> {
-        self.send(params, body, in_database, None).await
+    /// Runs a SELECT into rows; `timeout` overrides the client's for this query.
+    pub async fn fetch_all<T>(&self, query: Query, timeout: Option<Duration>) -> Result<Vec<T>>
+    where
+        T: RowOwned + RowRead,
+    {
+        self.bounded(timeout, query.fetch_all::<T>()).await
     }
 
-    async fn send(
+    /// Inserts rows in one `INSERT` request (one block on the server, so all or nothing).
+    pub async fn insert<T>(&self, table: &str, rows: &[T]) -> Result<()>
+    where
+        T: RowOwned + RowWrite,
+    {
+        let work = async {
+            let mut insert = self.db.insert::<T>(table).await?.with_timeouts(Some(self.timeout), Some(self.timeout));
+            for row in rows {
+                insert.write(row).await?;
+            }
+            insert.end().await
+        };
+        self.bounded(None, work).await
+    }
+
+    async fn bounded<T>(
         &self,
-        params: &[(&str, &str)],
-        body: String,
-        in_database: bool,
         timeout: Option<Duration>,
-    ) -> Result<String> {
-        let mut url = self.endpoint.clone();
-        {
-            let mut pairs = url.query_pairs_mut();
-            if in_database {
-                pairs.append_pair("database", &self.database);
-            }
-            for (k, v) in params {
-                pairs.append_pair(k, v);
-            }
-        }
-        let mut request = self.http.post(url).body(body);
-        if let Some(timeout) = timeout {
-            request = request.timeout(timeout);
-        }
-        if let Some(user) = &self.user {
-            request = request.header("X-ClickHouse-User", user);
-        }
-        if let Some(password) = &self.password {
-            request = request.header("X-ClickHouse-Key", password);
-        }
-        let response = request.send().await.map_err(ArchiveError::Unreachable)?;
-        let status = response.status();
-        let text = response.text().await.map_err(ArchiveError::Unreachable)?;
-        if status.is_success() {
-            Ok(text)
-        } else {
-            Err(ArchiveError::Server { status: status.as_u16(), message: first_line(&text) })
+        work: impl Future<Output = clickhouse::error::Result<T>>,
+    ) -> Result<T> {
+        let limit = timeout.unwrap_or(self.timeout);
+        match tokio::time::timeout(limit, work).await {
+            Ok(Err(clickhouse::error::Error::TimedOut)) => Err(ArchiveError::TimedOut(self.timeout)),
+            Ok(result) => result.map_err(ArchiveError::from_clickhouse),
+            Err(_) => Err(ArchiveError::TimedOut(limit)),
         }
     }
+}
+
+fn parse(url: &str) -> Result<Target> {
+    let bad = |reason: &str| ArchiveError::BadUrl { url: redacted(url), reason: reason.to_owned() };
+    let parsed = Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad("the scheme must be http or https (ClickHouse's HTTP interface)"));
+    }
+    let from_query = parsed.query_pairs().find(|(k, _)| k == "database").map(|(_, v)| v.into_owned());
+    let from_path = parsed.path().trim_matches('/').to_owned();
+    let database = from_query.or((!from_path.is_empty()).then_some(from_path)).unwrap_or_else(|| "default".into());
+    if !is_identifier(&database) {
+        return Err(bad("the database name may only hold letters, digits and '_'"));
+    }
+    let user = (!parsed.username().is_empty()).then(|| parsed.username().to_owned());
+    let password = parsed.password().map(str::to_owned);
+    let mut endpoint = parsed;
+    endpoint.set_path("/");
+    endpoint.set_query(None);
+    let _ = endpoint.set_username("");
+    let _ = endpoint.set_password(None);
+    Ok(Target { endpoint, database, user, password })
 }
 
 fn is_identifier(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// ClickHouse errors are long (with a stack trace on old servers); the first line says it.
-fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("").trim();
-    line.chars().take(500).collect()
 }
 
 /// The URL without its password, for messages.
@@ -173,8 +180,9 @@ mod tests {
 
     #[test]
     fn credentials_leave_the_endpoint() {
-        let c = client("http://u:p@127.0.0.1:8123/db").unwrap();
-        assert_eq!(c.endpoint.as_str(), "http://127.0.0.1:8123/");
-        assert_eq!((c.user.as_deref(), c.password.as_deref()), (Some("u"), Some("p")));
+        let target = parse("http://u:p@127.0.0.1:8123/db").unwrap();
+        assert_eq!(target.endpoint.as_str(), "http://127.0.0.1:8123/");
+        assert_eq!((target.user.as_deref(), target.password.as_deref()), (Some("u"), Some("p")));
+        assert_eq!(client("http://u:p@127.0.0.1:8123/db").unwrap().endpoint.as_str(), "http://127.0.0.1:8123/");
     }
 }

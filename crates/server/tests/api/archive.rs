@@ -60,6 +60,12 @@ fn ai_event(n: usize, workflow: i64, session: &str, event_type: &str, minute: us
     })
 }
 
+/// The AI sessions `fill` makes; the third holds a quote, a `?` and a backslash, which must reach
+/// ClickHouse as a value (bound, not spliced into the SQL).
+const SESSIONS: [&str; 3] = ["s-a", "s-b", r"s-c'?\"];
+/// `SESSIONS[2]` in a query string.
+const ODD_SESSION: &str = "s-c%27%3F%5C";
+
 const AI_TYPES: [&str; 4] =
     ["ai_agent_session_started", "ai_llm_input_sent", "ai_tool_invoked", "ai_agent_session_ended"];
 
@@ -86,7 +92,7 @@ async fn fill(root: &Api) {
     }
     for n in 0..24 {
         let workflow = 1 + (n % 2) as i64;
-        let session = ["s-a", "s-b", "s-c"][n % 3];
+        let session = SESSIONS[n % 3];
         events.push(ai_event(n, workflow, session, AI_TYPES[n % 4], n));
     }
     root.post("/api/v4/audit_events", &Value::Array(events)).await.expect(201);
@@ -125,7 +131,7 @@ fn read_urls() -> Vec<String> {
         "/api/v4/projects/acme%2Fweb/audit_events?workflow_id=2&session_id=s-b".into(),
         "/api/v4/ai/audit_events?per_page=50".into(),
         "/api/v4/ai/audit_events?workflow_id=1".into(),
-        "/api/v4/ai/audit_events?session_id=s-c&event_type=ai_tool_invoked".into(),
+        format!("/api/v4/ai/audit_events?session_id={ODD_SESSION}&event_type=ai_tool_invoked"),
         "/api/v4/ai/audit_events?created_after=2026-11-01T10:05:00Z&created_before=2026-11-01T10:12:00Z".into(),
         "/api/v4/ai/audit_events?pagination=keyset&per_page=4&sort=asc&workflow_id=2".into(),
     ];
@@ -344,7 +350,7 @@ async fn ai_queries_on_both_sources(backend: Backend) {
 /// newest first as the API lists them.
 fn expected(matches: impl Fn(usize, i64, &str, &str, usize) -> bool) -> Vec<String> {
     let mut ids: Vec<String> = (0..24)
-        .filter(|&n| matches(n, 1 + (n % 2) as i64, ["s-a", "s-b", "s-c"][n % 3], AI_TYPES[n % 4], n))
+        .filter(|&n| matches(n, 1 + (n % 2) as i64, SESSIONS[n % 3], AI_TYPES[n % 4], n))
         .map(|n| format!("ce-{n}"))
         .collect();
     ids.reverse();
@@ -370,6 +376,8 @@ async fn check_ai_queries(root: &Api, source: &str) {
         ),
         ("/api/v4/ai/audit_events?session_id=nobody'%20OR%20''%3D'", vec![]),
     ];
+    let odd = format!("/api/v4/ai/audit_events?per_page=100&session_id={ODD_SESSION}");
+    let cases = cases.into_iter().chain([(odd.as_str(), expected(|_, _, s, _, _| s == SESSIONS[2]))]);
     for (url, want) in cases {
         let reply = root.get(url).await.expect(200);
         assert_eq!(reply.header("x-auditrelay-read-source"), Some(source), "{url}");
@@ -377,9 +385,9 @@ async fn check_ai_queries(root: &Api, source: &str) {
         assert_eq!(ids, want, "{url} from {source}");
     }
     // The event is GitLab's shape, with the AI keys in details.
-    let reply = root.get("/api/v4/ai/audit_events?session_id=s-c&per_page=1").await.expect(200);
+    let reply = root.get(&format!("/api/v4/ai/audit_events?session_id={ODD_SESSION}&per_page=1")).await.expect(200);
     let details = &reply.body[0]["details"];
-    assert_eq!(details["session_id"], "s-c", "{}", reply.body);
+    assert_eq!(details["session_id"], SESSIONS[2], "{}", reply.body);
     assert!(details["workflow_id"].is_i64(), "{}", reply.body);
 }
 
