@@ -37,6 +37,8 @@ pub enum ServiceError {
     Conflict(String),
     #[error("{0}")]
     TooLarge(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -74,6 +76,7 @@ impl ServiceError {
             BadInput(message) => (StatusCode::BAD_REQUEST, json!({"message": message})),
             Conflict(message) => (StatusCode::CONFLICT, json!({"message": message})),
             TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, json!({"message": message})),
+            TooManyRequests(message) => (StatusCode::TOO_MANY_REQUESTS, json!({"message": message})),
             Unavailable(message) => (StatusCode::SERVICE_UNAVAILABLE, json!({"message": message})),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, json!({"message": "500 Internal Server Error"})),
         }
@@ -102,9 +105,11 @@ impl ServiceError {
             }
             Validation(messages) => GraphqlError::Payload(messages.clone()),
             Conflict(message) => GraphqlError::Payload(vec![message.clone()]),
-            BadParam(message) | BadInput(message) | TooLarge(message) | Unavailable(message) => {
-                GraphqlError::TopLevel(message.clone())
-            }
+            BadParam(message)
+            | BadInput(message)
+            | TooLarge(message)
+            | TooManyRequests(message)
+            | Unavailable(message) => GraphqlError::TopLevel(message.clone()),
             Invalid { attribute, message } => GraphqlError::Payload(vec![format!("{attribute} {message}")]),
             Internal(_) => GraphqlError::TopLevel("Internal server error".into()),
         }

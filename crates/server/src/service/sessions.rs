@@ -10,6 +10,10 @@ use super::secrets::{hash_password, random_string, token_digest, verify_password
 use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
 
+/// Failed sign-ins of one username that lock it, and for how long (GitLab's defaults).
+pub const SIGN_IN_FAILURE_LIMIT: u32 = 10;
+pub const SIGN_IN_LOCK_MICROS: i64 = 10 * 60 * 1_000_000;
+
 /// How long a session lasts after sign-in.
 pub const SESSION_TTL_MICROS: i64 = 12 * 3600 * 1_000_000;
 
@@ -33,17 +37,30 @@ fn decoy_hash() -> &'static str {
 
 impl Service {
     /// Checks a username and password and opens a session. Returns the cookie value (shown
-    /// once, stored only as a digest). Any failure is the same `Unauthorized`.
+    /// once, stored only as a digest). Any failure is the same `Unauthorized`; after too many
+    /// failures the username is refused for a while, whatever the password.
     pub async fn sign_in(&self, username: &str, password: &str, ip: Option<IpAddr>) -> ServiceResult<(String, Caller)> {
         if username.len() > 255 || password.len() > 1024 {
             return Err(ServiceError::Unauthorized);
+        }
+        let key = username.trim().to_lowercase();
+        if self.sign_in_failures.lock().is_ok_and(|t| t.is_blocked(&key, now_micros())) {
+            return Err(ServiceError::TooManyRequests(
+                "Too many failed sign-in attempts. Try again in 10 minutes.".into(),
+            ));
         }
         let user = self.store.user_by_username(username.trim()).await?;
         let hash = user.as_ref().map_or(decoy_hash(), |u| u.password_hash.as_str());
         let valid = verify_password(password, hash);
         let Some(user) = user.filter(|u| valid && u.state == "active") else {
+            if let Ok(mut failures) = self.sign_in_failures.lock() {
+                failures.record_failure(&key, now_micros());
+            }
             return Err(ServiceError::Unauthorized);
         };
+        if let Ok(mut failures) = self.sign_in_failures.lock() {
+            failures.clear(&key);
+        }
         let cookie = random_string(43);
         let csrf = random_string(43);
         let expires_at = now_micros() + SESSION_TTL_MICROS;

@@ -12,6 +12,7 @@ use super::authorize::safe_redirect;
 use super::html::{escape, page};
 use super::session::{SignedIn, clear_cookie, csrf_refused, form_value, parse_form, set_cookie};
 use crate::api::AppState;
+use crate::error::ServiceError;
 
 #[derive(Deserialize)]
 pub struct SignInQuery {
@@ -63,6 +64,9 @@ pub async fn submit(
             ],
         )
             .into_response(),
+        Err(ServiceError::TooManyRequests(message)) => {
+            render(StatusCode::TOO_MANY_REQUESTS, redirect_to, username, Some(&message))
+        }
         Err(_) => render(StatusCode::UNAUTHORIZED, redirect_to, username, Some("Invalid username or password.")),
     }
 }

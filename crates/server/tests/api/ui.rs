@@ -405,4 +405,33 @@ async fn sessions_csrf_and_page_authorization(backend: Backend) {
     assert_eq!(page(&server, &bob_cookie, "/groups/other/-/audit_events").await.0, StatusCode::NOT_FOUND);
 }
 
-on_both_backends!(sessions_csrf_and_page_authorization);
+/// Answers a sign-in form post: the status and the page.
+async fn try_sign_in(server: &TestServer, username: &str, password: &str) -> (StatusCode, String) {
+    let reply = http()
+        .post(format!("{}/users/sign_in", server.base))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    (reply.status(), reply.text().await.unwrap())
+}
+
+async fn repeated_failed_sign_ins_lock_the_username(backend: Backend) {
+    let server = crate::server(backend).await;
+    let root = server.root();
+    user(&root, "bob").await;
+    for _ in 0..10 {
+        assert_eq!(try_sign_in(&server, "bob", "guess").await.0, StatusCode::UNAUTHORIZED);
+    }
+    // Locked now, even with the right password, and whatever the letter case.
+    for name in ["bob", "BOB"] {
+        let (status, page) = try_sign_in(&server, name, PASSWORD).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(page.contains("Too many failed sign-in attempts. Try again in 10 minutes."), "{page}");
+    }
+    // Other users are not affected, and a success clears a user's earlier failures.
+    assert_eq!(try_sign_in(&server, "root", "guess").await.0, StatusCode::UNAUTHORIZED);
+    http_sign_in(&server, "root", auditrelay_testkit::ROOT_PASSWORD).await;
+}
+
+on_both_backends!(sessions_csrf_and_page_authorization, repeated_failed_sign_ins_lock_the_username);
