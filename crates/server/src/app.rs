@@ -21,7 +21,7 @@ use crate::service::secret_box::SecretBox;
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener =
         TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
-    run(args, listener, shutdown_signal()).await
+    run(args, listener, shutdown_signal(), true).await
 }
 
 pub async fn open_store(args: &ServeArgs) -> anyhow::Result<Store> {
@@ -36,11 +36,13 @@ pub async fn open_store(args: &ServeArgs) -> anyhow::Result<Store> {
     })
 }
 
-/// Serves on `listener` until `shutdown` completes.
+/// Serves on `listener` until `shutdown` completes. With `announce`, prints the `listening on`
+/// line (the signal that the service is ready; the bench runs servers in-process without it).
 pub async fn run(
     args: ServeArgs,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    announce: bool,
 ) -> anyhow::Result<()> {
     let store = open_store(&args).await?;
     let (log, writer) = LogWriter::start(store.clone()).await?;
@@ -62,7 +64,9 @@ pub async fn run(
     let state = AppState { service, graphql: crate::api::graphql::schema(), metrics: metrics_handle() };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let address = listener.local_addr()?;
-    println!("auditrelay listening on http://{address}");
+    if announce {
+        println!("auditrelay listening on http://{address}");
+    }
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     refresher.abort();
     // Workers stop; what they had in flight stays after their cursors and is sent again later.
