@@ -58,11 +58,14 @@ impl Worker {
             if reading.is_none() && !caught_up && pending.len() < batch && Instant::now() < read_until {
                 reading = Some(self.read_after(tracker.read_upto()).boxed());
             }
+            // The cursor is written at once when nothing is left to send (what the API shows as
+            // the backlog is then current), else per batch or every `CURSOR_EVERY`.
             let target = tracker.contiguous();
-            let idle = window.is_empty() && pending.is_empty() && reading.is_none();
+            let sent_all = window.is_empty() && pending.is_empty();
+            let idle = sent_all && reading.is_none();
             if writing.is_none()
                 && target > persisted
-                && (idle || target - persisted >= batch as i64 || last_write.elapsed() >= CURSOR_EVERY)
+                && (sent_all || target - persisted >= batch as i64 || last_write.elapsed() >= CURSOR_EVERY)
             {
                 let store = &self.store;
                 writing = Some(async move { store.advance_cursor(id, target).await.map(|()| target) }.boxed());
