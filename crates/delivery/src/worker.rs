@@ -18,6 +18,7 @@ use crate::breaker::{Breaker, Permit};
 use crate::engine::{DeliverySettings, DestinationSpec, EngineConfig};
 use crate::failure::{DeliveryError, FailureKind};
 use crate::health::HealthBoard;
+use crate::log_cache::LogCache;
 use crate::outgoing::Outgoing;
 use crate::routing::{EventPlace, routes};
 use crate::sinks::Sink;
@@ -33,6 +34,7 @@ pub(crate) struct Worker {
     settings: DeliverySettings,
     store: Store,
     head: watch::Receiver<i64>,
+    log: Arc<LogCache>,
     config: Arc<EngineConfig>,
     control: Arc<WorkerControl>,
     /// Full paths of groups by id (groups are never moved, so this never goes stale).
@@ -119,6 +121,7 @@ impl Worker {
         settings: DeliverySettings,
         store: Store,
         head: watch::Receiver<i64>,
+        log: Arc<LogCache>,
         config: Arc<EngineConfig>,
         control: Arc<WorkerControl>,
     ) -> Worker {
@@ -127,6 +130,7 @@ impl Worker {
             settings,
             store,
             head,
+            log,
             config,
             control,
             group_paths: Mutex::new(HashMap::new()),

@@ -102,11 +102,12 @@ impl Worker {
         Ok(!caught_up)
     }
 
-    /// The next batch of the log after `seq`, routed.
+    /// The next stretch of the log after `seq` (shared with the other workers), routed.
     async fn read_after(&self, seq: i64) -> Read {
-        let events = self.store.events_after(seq, self.config.batch_size).await?;
+        let slice = self.log.after(seq).await?;
+        let events = slice.events();
         let Some(last) = events.last().map(|e| e.seq) else { return Ok((None, Vec::new())) };
-        Ok((Some(last), self.route(&events).await?))
+        Ok((Some(last), self.route(events).await?))
     }
 }
 
