@@ -99,7 +99,57 @@ fn block_of(seq: i64, block: i64) -> (i64, i64) {
 
 #[cfg(test)]
 mod tests {
-    use super::block_of;
+    use super::*;
+    use auditrelay_store::PreparedEvent;
+
+    fn event(n: i64) -> PreparedEvent {
+        PreparedEvent {
+            producer_id: None,
+            created_at: 1_700_000_000_000_000 + n,
+            event_type: "member_updated".into(),
+            entity_type: "Group".into(),
+            entity_id: 1,
+            author_id: None,
+            group_id: None,
+            project_id: None,
+            root_group_id: None,
+            payload: format!("{{\"n\":{n}}}"),
+        }
+    }
+
+    fn seqs(slice: &Slice) -> (usize, Option<i64>, Option<i64>) {
+        let events = slice.events();
+        (events.len(), events.first().map(|e| e.seq), events.last().map(|e| e.seq))
+    }
+
+    /// Against a real embedded store: blocks are served whole or from the middle, only complete
+    /// ones are kept, and near the head the store is read directly.
+    #[tokio::test]
+    async fn serves_the_log_in_blocks_and_reads_the_head_directly() {
+        let dir = std::env::temp_dir().join(format!("auditrelay-log-cache-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::open_sqlite(&dir).await.unwrap();
+        let (_, head) = store.append_events(&(0..25).map(event).collect::<Vec<_>>()).await.unwrap();
+        assert_eq!(head, 25);
+        let (head_tx, head_rx) = watch::channel(head);
+        let cache = LogCache::new(store.clone(), head_rx, 10);
+
+        assert_eq!(seqs(&cache.after(0).await.unwrap()), (10, Some(1), Some(10)));
+        assert_eq!(seqs(&cache.after(4).await.unwrap()), (6, Some(5), Some(10)), "from the middle of a block");
+        assert_eq!(seqs(&cache.after(10).await.unwrap()), (10, Some(11), Some(20)));
+        assert_eq!(cache.blocks.lock().unwrap().len(), 2, "the two complete blocks are kept");
+        assert_eq!(seqs(&cache.after(20).await.unwrap()), (5, Some(21), Some(25)), "the head, read directly");
+        assert_eq!(seqs(&cache.after(25).await.unwrap()), (0, None, None));
+        assert_eq!(cache.blocks.lock().unwrap().len(), 2, "an incomplete block is not kept");
+
+        // The third block completes: it is read whole once and kept.
+        let (_, head) = store.append_events(&(25..35).map(event).collect::<Vec<_>>()).await.unwrap();
+        head_tx.send(head).unwrap();
+        assert_eq!(seqs(&cache.after(22).await.unwrap()), (8, Some(23), Some(30)));
+        assert_eq!(cache.blocks.lock().unwrap().len(), 3);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn blocks_hold_the_next_seq() {
