@@ -11,6 +11,7 @@ use tokio::sync::{Mutex, Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::breaker::BreakerConfig;
+use crate::log_cache::LogCache;
 use crate::retry::RetryPolicy;
 use crate::routing::RouteSpec;
 use crate::sinks::{CloudEndpoints, Target};
@@ -82,12 +83,15 @@ pub struct Engine {
     store: Store,
     head: watch::Receiver<i64>,
     config: Arc<EngineConfig>,
+    /// Recent log blocks, read once for all workers.
+    log: Arc<LogCache>,
     running: Arc<Mutex<HashMap<i64, Running>>>,
 }
 
 impl Engine {
     pub fn new(store: Store, head: watch::Receiver<i64>, config: EngineConfig) -> Engine {
-        Engine { store, head, config: Arc::new(config), running: Default::default() }
+        let log = Arc::new(LogCache::new(store.clone(), head.clone(), config.batch_size));
+        Engine { store, head, config: Arc::new(config), log, running: Default::default() }
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -118,6 +122,7 @@ impl Engine {
                 settings,
                 self.store.clone(),
                 self.head.clone(),
+                self.log.clone(),
                 self.config.clone(),
                 control.clone(),
             );

@@ -26,20 +26,21 @@ impl HealthBoard {
         HealthBoard { store, inner: Mutex::new((health, None, true)) }
     }
 
-    fn update(&self, change: impl FnOnce(&mut Health)) {
+    /// Moves to `state` (a change is written at the next flush) and applies `change`. Called for
+    /// every delivered request: the state string is only replaced when it changes.
+    fn update(&self, state: &str, change: impl FnOnce(&mut Health)) {
         if let Ok(mut inner) = self.inner.lock() {
-            let before = inner.0.state.clone();
-            change(&mut inner.0);
-            if inner.0.state != before {
+            if inner.0.state != state {
+                inner.0.state = state.to_owned();
                 inner.2 = true;
             }
+            change(&mut inner.0);
             inner.2 |= inner.1.is_none_or(|at| at.elapsed() >= FLUSH_EVERY);
         }
     }
 
     pub fn delivered(&self, events: usize) {
-        self.update(|h| {
-            h.state = "closed".into();
+        self.update("closed", |h| {
             h.consecutive_failures = 0;
             h.last_success_at = Some(now_micros());
             h.delivered += events as i64;
@@ -47,8 +48,7 @@ impl HealthBoard {
     }
 
     pub fn failed(&self, error: &DeliveryError, state: &str, consecutive_failures: u32) {
-        self.update(|h| {
-            h.state = state.to_owned();
+        self.update(state, |h| {
             h.consecutive_failures = consecutive_failures as i64;
             h.last_error = Some(error.message.clone());
             h.last_error_status = error.status.map(i64::from);
@@ -57,7 +57,7 @@ impl HealthBoard {
     }
 
     pub fn state(&self, state: &str) {
-        self.update(|h| h.state = state.to_owned());
+        self.update(state, |_| {});
     }
 
     /// Writes the health to the store when it changed state or enough time has passed.

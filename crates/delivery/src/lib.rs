@@ -2,10 +2,12 @@
 //! once. One worker per destination follows the event log from its cursor; failures are
 //! classified, retried with backoff and guarded by a circuit breaker; nothing is dropped.
 
+mod ack_tracker;
 pub mod breaker;
 pub mod engine;
 pub mod failure;
 mod health;
+mod log_cache;
 pub mod outgoing;
 pub mod retry;
 pub mod routing;

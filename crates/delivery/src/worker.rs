@@ -3,10 +3,13 @@
 //! breaker, parks events that fail permanently, and moves the cursor only past events that were
 //! acknowledged or parked. Also runs the destination's replays and parked-event re-sends.
 
+mod follow;
+
 use auditrelay_core::time::now_micros;
 use auditrelay_store::{Store, StoredEvent};
 use futures_util::StreamExt;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
@@ -15,6 +18,7 @@ use crate::breaker::{Breaker, Permit};
 use crate::engine::{DeliverySettings, DestinationSpec, EngineConfig};
 use crate::failure::{DeliveryError, FailureKind};
 use crate::health::HealthBoard;
+use crate::log_cache::LogCache;
 use crate::outgoing::Outgoing;
 use crate::routing::{EventPlace, routes};
 use crate::sinks::Sink;
@@ -30,10 +34,13 @@ pub(crate) struct Worker {
     settings: DeliverySettings,
     store: Store,
     head: watch::Receiver<i64>,
+    log: Arc<LogCache>,
     config: Arc<EngineConfig>,
     control: Arc<WorkerControl>,
     /// Full paths of groups by id (groups are never moved, so this never goes stale).
     group_paths: Mutex<HashMap<i64, Option<String>>>,
+    /// The last `seq` read when the live round found nothing new (`i64::MAX`: it did not).
+    caught_up_at: AtomicI64,
 }
 
 /// The parts of a worker that concurrent sends share.
@@ -45,6 +52,67 @@ struct Sender<'a> {
     store: &'a Store,
     destination_id: i64,
     wake: &'a Notify,
+    metrics: &'a SendMetrics,
+    /// Units between a failed attempt and their outcome.
+    failing: &'a AtomicUsize,
+}
+
+/// Counts a unit among the failing ones from its first failure until it has an outcome (or its
+/// send is abandoned).
+struct Failing<'a> {
+    counter: &'a AtomicUsize,
+    counted: bool,
+}
+
+impl Failing<'_> {
+    fn mark(&mut self) {
+        if !self.counted {
+            self.counter.fetch_add(1, Ordering::Relaxed);
+            self.counted = true;
+        }
+    }
+}
+
+impl Drop for Failing<'_> {
+    fn drop(&mut self) {
+        if self.counted {
+            self.counter.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Metric handles, made once per worker rather than looked up (and labelled) per request.
+struct SendMetrics {
+    delivered: metrics::Counter,
+    parked: metrics::Counter,
+    /// Failures by kind: transient, auth, permanent.
+    failures: [metrics::Counter; 3],
+    request_seconds: metrics::Histogram,
+    lag_seconds: metrics::Histogram,
+}
+
+impl SendMetrics {
+    fn new(destination_id: i64) -> SendMetrics {
+        let destination = destination_id.to_string();
+        let failures = [FailureKind::Transient, FailureKind::Auth, FailureKind::Permanent].map(|kind| {
+            metrics::counter!("auditrelay_delivery_failures_total", "destination" => destination.clone(), "kind" => kind_name(kind))
+        });
+        SendMetrics {
+            delivered: metrics::counter!("auditrelay_delivery_events_total", "destination" => destination.clone()),
+            parked: metrics::counter!("auditrelay_delivery_parked_total", "destination" => destination),
+            failures,
+            request_seconds: metrics::histogram!("auditrelay_delivery_request_seconds"),
+            lag_seconds: metrics::histogram!("auditrelay_delivery_lag_seconds"),
+        }
+    }
+
+    fn failure(&self, kind: FailureKind) -> &metrics::Counter {
+        match kind {
+            FailureKind::Transient => &self.failures[0],
+            FailureKind::Auth => &self.failures[1],
+            FailureKind::Permanent => &self.failures[2],
+        }
+    }
 }
 
 impl Worker {
@@ -53,10 +121,21 @@ impl Worker {
         settings: DeliverySettings,
         store: Store,
         head: watch::Receiver<i64>,
+        log: Arc<LogCache>,
         config: Arc<EngineConfig>,
         control: Arc<WorkerControl>,
     ) -> Worker {
-        Worker { spec, settings, store, head, config, control, group_paths: Mutex::new(HashMap::new()) }
+        Worker {
+            spec,
+            settings,
+            store,
+            head,
+            log,
+            config,
+            control,
+            group_paths: Mutex::new(HashMap::new()),
+            caught_up_at: AtomicI64::new(i64::MAX),
+        }
     }
 
     pub(crate) async fn run(self) {
@@ -75,6 +154,8 @@ impl Worker {
             }
         };
         let breaker = Mutex::new(Breaker::new(self.config.breaker));
+        let metrics = SendMetrics::new(id);
+        let failing = AtomicUsize::new(0);
         loop {
             if *stop.borrow() {
                 break;
@@ -93,6 +174,8 @@ impl Worker {
                 store: &self.store,
                 destination_id: id,
                 wake: &self.control.wake,
+                metrics: &metrics,
+                failing: &failing,
             };
             let round = self.round(&sender);
             // Keep the lease alive while a round runs (a destination may be down for long); if
@@ -117,20 +200,13 @@ impl Worker {
         let _ = self.store.release_lease(id, &self.config.node_id).await;
     }
 
-    /// One round: parked re-sends, a slice of a replay, then live events. `Ok(true)` if there
-    /// may be more to do right away.
+    /// One round: parked re-sends, a slice of a replay, then live events (see `follow`).
+    /// `Ok(true)` if there may be more to do right away.
     async fn round(&self, sender: &Sender<'_>) -> Result<bool, auditrelay_store::StoreError> {
-        let id = self.spec.id;
         let mut busy = self.resend_parked(sender).await?;
         busy |= self.replay_slice(sender).await?;
-        let head = *self.head.borrow();
-        let cursor = self.store.cursor_or_init(id, head).await?;
-        let events = self.store.events_after(cursor, self.config.batch_size).await?;
-        let Some(last) = events.last().map(|e| e.seq) else { return Ok(busy) };
-        let routed = self.route(&events).await?;
-        deliver(sender, routed).await;
-        self.store.advance_cursor(id, last).await?;
-        Ok(true)
+        busy |= self.follow(sender).await?;
+        Ok(busy)
     }
 
     async fn resend_parked(&self, sender: &Sender<'_>) -> Result<bool, auditrelay_store::StoreError> {
@@ -230,7 +306,8 @@ impl Worker {
 
     /// Waits for new events, a wake-up, the poll interval or a stop.
     async fn wait_for_work(&self, head: &mut watch::Receiver<i64>, stop: &mut watch::Receiver<bool>) {
-        let seen = *head.borrow_and_update();
+        // Wait from where the last read found nothing: a commit that came in since counts.
+        let seen = (*head.borrow_and_update()).min(self.caught_up_at.load(Ordering::Relaxed));
         let control = self.control.clone();
         tokio::select! {
             _ = head.wait_for(|h| *h > seen) => {}
@@ -274,6 +351,7 @@ async fn deliver(sender: &Sender<'_>, events: Vec<Outgoing>) -> Vec<i64> {
 /// so one bad event does not take its neighbours down with it.
 async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Vec<i64> {
     let mut attempts: u32 = 0;
+    let mut failing = Failing { counter: sender.failing, counted: false };
     loop {
         let permit = sender.breaker.lock().map(|mut b| b.permit(Instant::now())).unwrap_or(Permit::Send);
         if let Permit::WaitUntil(at) = permit {
@@ -296,11 +374,12 @@ async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Vec<i64> {
                     b.on_success();
                 }
                 sender.health.delivered(unit.len());
-                record_delivered(sender.destination_id, unit, started);
+                record_delivered(sender.metrics, unit, started);
                 return unit.iter().map(|e| e.seq).collect();
             }
             Err(error) => {
                 attempts += 1;
+                failing.mark();
                 let (state, failures) = match sender.breaker.lock() {
                     Ok(mut b) => {
                         b.on_failure(error.kind, Instant::now());
@@ -309,7 +388,7 @@ async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Vec<i64> {
                     Err(_) => ("open", attempts),
                 };
                 sender.health.failed(&error, state, failures);
-                metrics::counter!("auditrelay_delivery_failures_total", "destination" => sender.destination_id.to_string(), "kind" => kind_name(error.kind)).increment(1);
+                sender.metrics.failure(error.kind).increment(1);
                 if error.kind == FailureKind::Permanent && unit.len() > 1 {
                     let mut delivered = Vec::new();
                     for event in unit {
@@ -342,17 +421,15 @@ async fn park(sender: &Sender<'_>, unit: &[Outgoing], attempts: u32, error: &Del
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
-    metrics::counter!("auditrelay_delivery_parked_total", "destination" => sender.destination_id.to_string())
-        .increment(unit.len() as u64);
+    sender.metrics.parked.increment(unit.len() as u64);
 }
 
-fn record_delivered(destination_id: i64, unit: &[Outgoing], started: Instant) {
-    metrics::counter!("auditrelay_delivery_events_total", "destination" => destination_id.to_string())
-        .increment(unit.len() as u64);
-    metrics::histogram!("auditrelay_delivery_request_seconds").record(started.elapsed().as_secs_f64());
+fn record_delivered(metrics: &SendMetrics, unit: &[Outgoing], started: Instant) {
+    metrics.delivered.increment(unit.len() as u64);
+    metrics.request_seconds.record(started.elapsed().as_secs_f64());
     if let Some(newest) = unit.last() {
         let lag = (now_micros() - newest.created_at).max(0) as f64 / 1e6;
-        metrics::histogram!("auditrelay_delivery_lag_seconds").record(lag);
+        metrics.lag_seconds.record(lag);
     }
 }
 

@@ -20,7 +20,7 @@ use crate::service::secret_box::SecretBox;
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener =
         TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
-    run(args, listener, shutdown_signal()).await
+    run(args, listener, shutdown_signal(), true).await
 }
 
 pub async fn open_store(args: &ServeArgs) -> anyhow::Result<Store> {
@@ -35,11 +35,13 @@ pub async fn open_store(args: &ServeArgs) -> anyhow::Result<Store> {
     })
 }
 
-/// Serves on `listener` until `shutdown` completes.
+/// Serves on `listener` until `shutdown` completes. With `announce`, prints the `listening on`
+/// line (the signal that the service is ready; the bench runs servers in-process without it).
 pub async fn run(
     args: ServeArgs,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    announce: bool,
 ) -> anyhow::Result<()> {
     let store = open_store(&args).await?;
     let (log, writer) = LogWriter::start(store.clone()).await?;
@@ -59,7 +61,9 @@ pub async fn run(
 
     let state = AppState { service, graphql: crate::api::graphql::schema(), metrics: metrics_handle() };
     let address = listener.local_addr()?;
-    println!("auditrelay listening on http://{address}");
+    if announce {
+        println!("auditrelay listening on http://{address}");
+    }
     let read_timeout = Duration::from_secs(args.request_read_timeout_seconds.max(1));
     crate::http_server::serve(listener, router(state), read_timeout, shutdown).await?;
     refresher.abort();

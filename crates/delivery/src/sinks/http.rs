@@ -25,6 +25,8 @@ pub struct HttpSpec {
     pub headers: Vec<(String, String)>,
 }
 
+const EVENT_TYPE: HeaderName = HeaderName::from_static("x-gitlab-audit-event-type");
+
 /// The marker error of a refused address, found again in reqwest's error chain.
 #[derive(Debug)]
 struct Blocked(&'static str);
@@ -83,25 +85,26 @@ pub struct HttpSink {
     url: reqwest::Url,
     headers: HeaderMap,
     client: reqwest::Client,
-    allow_local: bool,
+    /// Why the URL's literal host is refused (checked once; names are checked when resolved).
+    blocked: Option<&'static str>,
 }
 
 impl HttpSink {
     pub fn new(spec: &HttpSpec, client: reqwest::Client, allow_local: bool) -> Result<HttpSink, DeliveryError> {
         let url = reqwest::Url::parse(&spec.url)
             .map_err(|e| DeliveryError::auth(format!("destination URL is invalid: {e}")))?;
-        Ok(HttpSink { url, headers: gitlab_headers(spec)?, client, allow_local })
+        let blocked = if allow_local { None } else { literal_host_blocked(&url) };
+        Ok(HttpSink { url, headers: gitlab_headers(spec)?, client, blocked })
     }
 
     pub async fn send(&self, event: &Outgoing) -> Result<(), DeliveryError> {
-        if !self.allow_local
-            && let Some(reason) = literal_host_blocked(&self.url)
-        {
+        if let Some(reason) = self.blocked {
             return Err(DeliveryError::auth(format!("destination URL is blocked: {reason}")));
         }
+        // The destination's headers are built once; only the event type is per request.
         let mut headers = self.headers.clone();
         if let Ok(value) = HeaderValue::from_str(&event.event_type) {
-            headers.insert(HeaderName::from_static("x-gitlab-audit-event-type"), value);
+            headers.insert(EVENT_TYPE, value);
         }
         let response = self
             .client

@@ -15,7 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::receiver::{Arrivals, MAX_DESTINATIONS, Receiver};
-use super::{BenchArgs, MIB, Row, Server, bench_serve_args, cpu_seconds, peak_rss_bytes, reset_peak_rss, with_server};
+use super::{
+    BenchArgs, MIB, Row, Scenario, Server, bench_serve_args, cpu_seconds, peak_rss_bytes, reset_peak_rss, store_name,
+    with_bench_server,
+};
 use crate::cli::DeliveryArgs;
 
 /// Ids of the direct load (far above any `seq` the bench servers give out).
@@ -26,7 +29,7 @@ const LATENCY_ID_STRIDE: i64 = 1_000_000_000;
 /// The producer's pace in the latency runs: one batch per tick.
 const TICK: Duration = Duration::from_millis(10);
 /// How long the receiver may see nothing new before a measurement is given up.
-const STALL: Duration = Duration::from_secs(30);
+pub(super) const STALL: Duration = Duration::from_secs(30);
 const EVENT_TYPE: &str = "member_updated";
 
 pub(super) async fn run(args: &BenchArgs) -> anyhow::Result<Vec<Row>> {
@@ -42,11 +45,15 @@ pub(super) async fn run(args: &BenchArgs) -> anyhow::Result<Vec<Row>> {
     // the physical limit is the best the machine did, and a second run guards against a noisy
     // first. (The run after is often lower: the process has been through the delivery runs.)
     let before = measure_direct(args, &receiver).await?;
+    let delivery = matches!(args.scenario, Scenario::Delivery | Scenario::All);
     let mut delivered = Vec::new();
-    for &destinations in &args.destinations {
+    for &destinations in args.destinations.iter().filter(|_| delivery) {
         for &in_flight in &in_flights {
             delivered.push(measure_delivery(args, &receiver, destinations, in_flight).await?);
         }
+    }
+    if matches!(args.scenario, Scenario::CatchUp | Scenario::All) && args.backlog > 0 {
+        delivered.extend(super::catch_up::run(args, &receiver, in_flights[0]).await?);
     }
     let mut rows = vec![before];
     if !delivered.is_empty() {
@@ -60,6 +67,10 @@ pub(super) async fn run(args: &BenchArgs) -> anyhow::Result<Vec<Row>> {
     }
     for mut row in delivered {
         row.ratio = Some(row.rate / direct_rate);
+        if row.scenario != "delivery" {
+            rows.push(row);
+            continue;
+        }
         row.total_ratio = row.total_rate.map(|t| t / direct_rate);
         if let Some(after) = row.extra.as_mut().and_then(|e| e.as_object_mut()) {
             let rate = after.get("events_per_second_after_ingest").and_then(Value::as_f64).unwrap_or(f64::NAN);
@@ -68,7 +79,7 @@ pub(super) async fn run(args: &BenchArgs) -> anyhow::Result<Vec<Row>> {
         }
         rows.push(row);
     }
-    if !args.latency_rates.is_empty() && args.latency_seconds > 0 {
+    if delivery && !args.latency_rates.is_empty() && args.latency_seconds > 0 {
         rows.extend(measure_latency(args, &receiver, in_flights[0]).await?);
     }
     Ok(rows)
@@ -160,7 +171,7 @@ async fn measure_delivery(
     serve.delivery.delivery_in_flight = in_flight;
     let batch = args.batch.max(1);
     let events = args.delivery_events.div_ceil(batch) * batch;
-    let measured = with_server(serve, |server| async move {
+    let measured = with_bench_server(args, serve, |server| async move {
         set_up(&server, receiver, destinations).await?;
         let warm = warm_up(&server, receiver, destinations, batch).await?;
         // A few distinct bodies, posted in turn (the service gives every event its own id): the
@@ -216,7 +227,7 @@ async fn measure_delivery(
     }
     Ok(Row {
         scenario: "delivery",
-        store: "sqlite",
+        store: store_name(args),
         destinations: Some(destinations),
         in_flight: Some(in_flight),
         events,
@@ -278,7 +289,7 @@ fn round2(v: f64) -> f64 {
 async fn measure_latency(args: &BenchArgs, receiver: &Receiver, in_flight: usize) -> anyhow::Result<Vec<Row>> {
     let mut serve = bench_serve_args();
     serve.delivery.delivery_in_flight = in_flight;
-    with_server(serve, |server| async move {
+    with_bench_server(args, serve, |server| async move {
         set_up(&server, receiver, 1).await?;
         warm_up(&server, receiver, 1, args.batch.max(1)).await?;
         let mut rows = Vec::new();
@@ -353,7 +364,7 @@ async fn latency_at(
     }
     Ok(Row {
         scenario: "latency",
-        store: "sqlite",
+        store: store_name(args),
         destinations: Some(1),
         in_flight: Some(in_flight),
         events: total,
@@ -376,7 +387,7 @@ async fn latency_at(
 /// Allows loopback destinations, creates group `bench` and `destinations` HTTP destinations
 /// pointing at the receiver's slots 1..: up to GitLab's limit on the group, the rest on the
 /// instance (every event of the group reaches both).
-async fn set_up(server: &Server, receiver: &Receiver, destinations: usize) -> anyhow::Result<()> {
+pub(super) async fn set_up(server: &Server, receiver: &Receiver, destinations: usize) -> anyhow::Result<()> {
     receiver.reset(i64::MAX, 0..0, 0);
     server
         .call(
@@ -404,7 +415,12 @@ async fn set_up(server: &Server, receiver: &Receiver, destinations: usize) -> an
 
 /// Ingests batches until every destination has got one: the workers run, their connections
 /// are open, and everything before has been delivered. Returns the highest id ingested.
-async fn warm_up(server: &Server, receiver: &Receiver, destinations: usize, batch: usize) -> anyhow::Result<i64> {
+pub(super) async fn warm_up(
+    server: &Server,
+    receiver: &Receiver,
+    destinations: usize,
+    batch: usize,
+) -> anyhow::Result<i64> {
     for _ in 0..20 {
         let ids = server.ingest(batch_body(0, batch, None)).await?;
         let last = ids.iter().filter_map(Value::as_i64).max().context("ingest answered no ids")?;
@@ -440,7 +456,7 @@ fn group_event(n: usize, producer_id: Option<i64>) -> Value {
 }
 
 /// Events `first..first + size`, with producer ids from `producer_base` if given.
-fn batch_body(first: usize, size: usize, producer_base: Option<i64>) -> String {
+pub(super) fn batch_body(first: usize, size: usize, producer_base: Option<i64>) -> String {
     let events: Vec<Value> =
         (0..size).map(|i| group_event(first + i, producer_base.map(|base| base + i as i64))).collect();
     Value::Array(events).to_string()

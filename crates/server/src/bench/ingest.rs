@@ -1,56 +1,51 @@
-//! Ingest throughput: events/s into the embedded store and (given a URL) PostgreSQL, posted in
-//! batches from several connections.
+//! Ingest throughput: events/s into the bench's store, posted in batches of each size of
+//! `--ingest-batches` from several connections.
 
-use anyhow::Context;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{BenchArgs, Row, Server, bench_serve_args, peak_rss_bytes, reset_peak_rss, with_server};
-use crate::service::secrets::random_string;
+use super::{BenchArgs, Row, Server, bench_serve_args, peak_rss_bytes, reset_peak_rss, store_name, with_bench_server};
 
 pub(super) async fn run(args: &BenchArgs) -> anyhow::Result<Vec<Row>> {
-    let mut rows = vec![measure_ingest(args, "sqlite", None).await?];
-    if let Some(url) = &args.postgres_url {
-        let (scratch_url, drop_scratch) = scratch_database(url).await?;
-        let measured = measure_ingest(args, "postgres", Some(scratch_url)).await;
-        drop_scratch.await?;
-        rows.push(measured?);
+    let mut rows = Vec::new();
+    for &batch in &args.ingest_batches {
+        rows.push(measure_ingest(args, batch.max(1)).await?);
     }
     Ok(rows)
 }
 
-/// Starts a server on its own data dir, posts `args.events` events in batches from
-/// `args.clients` connections, and stops it.
-async fn measure_ingest(args: &BenchArgs, store: &'static str, database_url: Option<String>) -> anyhow::Result<Row> {
+/// Starts a server, posts `args.events` events (a tenth of them for tiny batches, which are
+/// slow) in batches of `batch` from `args.clients` connections, and stops it.
+async fn measure_ingest(args: &BenchArgs, batch: usize) -> anyhow::Result<Row> {
     reset_peak_rss();
-    let mut serve = bench_serve_args();
-    serve.database_url = database_url;
-    let seconds = with_server(serve, |server| generate_load(args, server)).await?;
-    let events = args.events.div_ceil(args.batch) * args.batch;
+    let wanted = if batch < 10 { args.events / 10 } else { args.events }.max(1);
+    let batches = wanted.div_ceil(batch);
+    let seconds =
+        with_bench_server(args, bench_serve_args(), |server| generate_load(args, server, batch, batches)).await?;
+    let events = batches * batch;
     Ok(Row {
         scenario: "ingest",
-        store,
+        store: store_name(args),
         events,
         seconds,
         rate: events as f64 / seconds,
         peak_rss_mib: peak_rss_bytes().map(|b| b as f64 / super::MIB),
-        note: format!("{} clients, batch {}", args.clients, args.batch),
-        extra: Some(json!({"clients": args.clients, "batch": args.batch})),
+        note: format!("{} clients, batch {batch}", args.clients),
+        extra: Some(json!({"clients": args.clients, "batch": batch})),
         ..Row::default()
     })
 }
 
-/// Posts the measured batches from `args.clients` connections; returns the seconds taken.
-async fn generate_load(args: &BenchArgs, server: Server) -> anyhow::Result<f64> {
+/// Posts `batches` batches of `batch` events from `args.clients` connections; returns the
+/// seconds taken.
+async fn generate_load(args: &BenchArgs, server: Server, batch: usize, batches: usize) -> anyhow::Result<f64> {
     for client_no in 0..args.clients {
-        server.ingest(batch_body(client_no, 0, args.batch)).await?;
+        server.ingest(batch_body(client_no, 0, batch)).await?;
     }
     // Bodies are made before the clock starts: the load generator shares the cores with the
     // service, and its own JSON encoding is not the service's cost.
-    let batches = args.events.div_ceil(args.batch);
-    let bodies: Arc<Vec<String>> =
-        Arc::new((0..batches).map(|n| batch_body(n % args.clients, n + 1, args.batch)).collect());
+    let bodies: Arc<Vec<String>> = Arc::new((0..batches).map(|n| batch_body(n % args.clients, n + 1, batch)).collect());
     let started = Instant::now();
     server.ingest_all(bodies, batches, args.clients).await?;
     Ok(started.elapsed().as_secs_f64())
@@ -75,23 +70,4 @@ fn batch_body(client_no: usize, batch_no: usize, size: usize) -> String {
         })
         .collect();
     Value::Array(events).to_string()
-}
-
-/// Creates a scratch database next to `url`; returns its URL and a future that drops it.
-async fn scratch_database(
-    url: &str,
-) -> anyhow::Result<(String, impl std::future::Future<Output = anyhow::Result<()>>)> {
-    use sqlx::Connection;
-    let name = format!("auditrelay_bench_{}", random_string(8).to_lowercase());
-    let mut admin = sqlx::PgConnection::connect(url).await.context("cannot connect to the PostgreSQL server")?;
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
-    let (prefix, _) = url.rsplit_once('/').context("the PostgreSQL URL has no database part")?;
-    let scratch = format!("{prefix}/{name}");
-    let url = url.to_owned();
-    let drop = async move {
-        let mut admin = sqlx::PgConnection::connect(&url).await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await?;
-        Ok(())
-    };
-    Ok((scratch, drop))
 }

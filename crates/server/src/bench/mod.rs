@@ -1,9 +1,11 @@
 //! `auditrelay bench`: measures the service on this machine, against in-process servers on
-//! loopback. Scenarios: ingest throughput (embedded store and, given a URL, PostgreSQL), and
-//! delivery: the direct rate of a load generator posting straight to a receiver (the physical
-//! limit of the same run), delivered events/s to 1 and 10 HTTP destinations, and
-//! ingest-to-delivery latency at fixed offered rates. See docs/benchmarks.md.
+//! loopback, on the embedded store or (given a URL) PostgreSQL. Scenarios: ingest throughput at
+//! several batch sizes; delivery: the direct rate of a load generator posting straight to a
+//! receiver (the physical limit of the same run), delivered events/s to 1 and 10 HTTP
+//! destinations, and ingest-to-delivery latency at fixed offered rates; and the catch-up after a
+//! destination outage with a large backlog. See docs/benchmarks.md.
 
+mod catch_up;
 mod delivery;
 mod ingest;
 mod receiver;
@@ -26,6 +28,8 @@ pub enum Scenario {
     Ingest,
     /// Direct rate, delivered events/s and latency.
     Delivery,
+    /// Direct rate and the catch-up after an outage with a backlog (at two backlog sizes).
+    CatchUp,
     /// Everything.
     All,
 }
@@ -35,19 +39,23 @@ pub struct BenchArgs {
     /// What to measure.
     #[arg(long, value_enum, default_value_t = Scenario::All)]
     pub scenario: Scenario,
-    /// Events per ingest request.
+    /// Events per ingest request of the ingest measurements (one measurement each).
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 100, 1_000])]
+    pub ingest_batches: Vec<usize>,
+    /// Events per ingest request when the delivery and catch-up measurements fill the log.
     #[arg(long, default_value_t = 500)]
     pub batch: usize,
     /// Concurrent producer connections.
     #[arg(long, default_value_t = 8)]
     pub clients: usize,
-    /// Events to ingest per store (after a warm-up of one batch per client).
+    /// Events per ingest measurement (after a warm-up of one batch per client); a tenth of it
+    /// with batches of fewer than 10 events.
     #[arg(long, default_value_t = 200_000)]
     pub events: usize,
-    /// Also measure PostgreSQL: a server URL whose user may create databases. A scratch
-    /// database is created there and dropped afterwards.
-    #[arg(long, env = "AUDITRELAY_BENCH_POSTGRES_URL")]
-    pub postgres_url: Option<String>,
+    /// Run auditrelay on PostgreSQL instead of the embedded store: a server URL whose user may
+    /// create databases. Each measurement gets a scratch database, dropped afterwards.
+    #[arg(long, alias = "postgres-url", env = "AUDITRELAY_BENCH_DATABASE_URL")]
+    pub database_url: Option<String>,
     /// Single-event requests the load generator posts straight to the receiver (the direct rate).
     #[arg(long, default_value_t = 200_000)]
     pub direct_requests: usize,
@@ -70,7 +78,11 @@ pub struct BenchArgs {
     /// Seconds each latency rate is offered (0: no latency measurement).
     #[arg(long, default_value_t = 10)]
     pub latency_seconds: u64,
-    /// Print the results as JSON instead of a table.
+    /// Events behind a destination during its outage; the catch-up is also measured with a
+    /// tenth of it, to show the memory does not grow with the backlog (0: no catch-up).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub backlog: usize,
+    /// Print the results as JSON instead of a table (only the JSON goes to stdout).
     #[arg(long)]
     pub json: bool,
 }
@@ -107,11 +119,59 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if matches!(args.scenario, Scenario::Ingest | Scenario::All) {
         rows.extend(ingest::run(&args).await?);
     }
-    if matches!(args.scenario, Scenario::Delivery | Scenario::All) {
+    if matches!(args.scenario, Scenario::Delivery | Scenario::CatchUp | Scenario::All) {
         rows.extend(delivery::run(&args).await?);
+    }
+    // Every rate also as a ratio of the direct rate of this run (the best of its measurements).
+    let direct = rows.iter().filter(|r| r.scenario == "direct").map(|r| r.rate).reduce(f64::max);
+    if let Some(direct) = direct {
+        for row in rows.iter_mut().filter(|r| r.ratio.is_none()) {
+            row.ratio = Some(row.rate / direct);
+        }
     }
     report(&args, &rows);
     Ok(())
+}
+
+/// The store label of the rows.
+fn store_name(args: &BenchArgs) -> &'static str {
+    if args.database_url.is_some() { "postgres" } else { "sqlite" }
+}
+
+/// Like [`with_server`], on the bench's store: the embedded one, or a scratch PostgreSQL
+/// database that is dropped afterwards.
+async fn with_bench_server<T, Fut>(
+    args: &BenchArgs,
+    mut serve: ServeArgs,
+    work: impl FnOnce(Server) -> Fut,
+) -> anyhow::Result<T>
+where
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let Some(url) = &args.database_url else { return with_server(serve, work).await };
+    let (scratch_url, drop_scratch) = scratch_database(url).await?;
+    serve.database_url = Some(scratch_url);
+    let result = with_server(serve, work).await;
+    drop_scratch.await?;
+    result
+}
+
+/// Creates a scratch database next to `url`; returns its URL and a future that drops it.
+async fn scratch_database(url: &str) -> anyhow::Result<(String, impl Future<Output = anyhow::Result<()>>)> {
+    use anyhow::Context;
+    use sqlx::Connection;
+    let name = format!("auditrelay_bench_{}", random_string(8).to_lowercase());
+    let mut admin = sqlx::PgConnection::connect(url).await.context("cannot connect to the PostgreSQL server")?;
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await?;
+    let (prefix, _) = url.rsplit_once('/').context("the PostgreSQL URL has no database part")?;
+    let scratch = format!("{prefix}/{name}");
+    let url = url.to_owned();
+    let drop = async move {
+        let mut admin = sqlx::PgConnection::connect(&url).await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await?;
+        Ok(())
+    };
+    Ok((scratch, drop))
 }
 
 fn report(args: &BenchArgs, rows: &[Row]) {
@@ -251,9 +311,11 @@ where
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = crate::app::run(serve, listener, async {
+    let stopping = async {
         let _ = stopped.await;
-    });
+    };
+    // Quiet: stdout carries only the results (the table, or JSON with `--json`).
+    let server = crate::app::run(serve, listener, stopping, false);
     let load = async {
         let result = async {
             let server = Server::new(base, token)?;

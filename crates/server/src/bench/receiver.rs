@@ -1,13 +1,14 @@
 //! The benchmark's HTTP receiver: axum on loopback, answering 200 to every POST. It counts
 //! requests per slot (`/direct` is slot 0, `/d<N>` is slot N) and records, for each request
-//! whose event `id` is at least the current floor, the id and the arrival time.
+//! whose event `id` is at least the current floor, the id and the arrival time. A slot can be
+//! taken down (it answers 503 and records nothing) to simulate a destination outage.
 
 use anyhow::bail;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -27,6 +28,8 @@ struct Slot {
     max_id: AtomicI64,
     /// (id, arrival) of the counted requests.
     log: Mutex<Vec<(i64, Instant)>>,
+    /// An outage: every request is answered 503.
+    down: AtomicBool,
 }
 
 struct Inner {
@@ -92,6 +95,11 @@ impl Receiver {
         }
     }
 
+    /// Takes slot `n` down (503 to everything) or brings it back.
+    pub fn set_down(&self, slot: usize, down: bool) {
+        self.inner.slots[slot].down.store(down, Ordering::SeqCst);
+    }
+
     /// The highest id slot `n` has seen.
     pub fn max_id(&self, slot: usize) -> i64 {
         self.inner.slots[slot].max_id.load(Ordering::SeqCst)
@@ -155,6 +163,9 @@ async fn receive(State(inner): State<Arc<Inner>>, uri: Uri, body: Bytes) -> Stat
     let at = Instant::now();
     let Some(slot) = slot_of(uri.path()).and_then(|n| inner.slots.get(n)) else { return StatusCode::OK };
     slot.requests.fetch_add(1, Ordering::Relaxed);
+    if slot.down.load(Ordering::Relaxed) {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
     let Some(id) = event_id(&body) else { return StatusCode::OK };
     slot.max_id.fetch_max(id, Ordering::Relaxed);
     if id >= inner.floor.load(Ordering::Relaxed) {

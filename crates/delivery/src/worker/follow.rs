@@ -1,0 +1,127 @@
+//! The live part of a worker's round: follows the log with one continuous window of requests in
+//! flight. The next batch is read (and routed) while the current one is being sent, and the
+//! cursor is written in the background, to the highest `seq` below which every event has an
+//! outcome. So the window never empties at a batch boundary and never waits for a cursor write;
+//! a crash still resumes after the last persisted cursor (at least once, nothing skipped).
+
+use auditrelay_store::StoreError;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesOrdered;
+use futures_util::{FutureExt, StreamExt};
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::{Sender, Worker, send_unit};
+use crate::ack_tracker::AckTracker;
+use crate::outgoing::Outgoing;
+
+/// How long one round keeps reading new events; then the window drains and the round ends, so
+/// parked re-sends and replays get their turn even while a large backlog is being sent.
+const READ_FOR: Duration = Duration::from_secs(1);
+/// The cursor is written at least this often while events are acknowledged (and after every
+/// batch's worth of them): a crash repeats little, and the write connection is not flooded.
+const CURSOR_EVERY: Duration = Duration::from_millis(100);
+
+/// A read of the log after a `seq`: the last `seq` read (`None`: nothing new) and the events
+/// routed to this destination, as they will be sent.
+type Read = Result<(Option<i64>, Vec<Outgoing>), StoreError>;
+
+impl Worker {
+    /// Sends live events until the log is drained (`Ok(false)`) or the round's reading time is
+    /// up (`Ok(true)`: there may be more right away). Returns only once everything it read has
+    /// an outcome and the cursor is persisted past it.
+    pub(super) async fn follow(&self, sender: &Sender<'_>) -> Result<bool, StoreError> {
+        let id = self.spec.id;
+        let start = *self.head.borrow();
+        let cursor = self.store.cursor_or_init(id, start).await?;
+        let mut head = self.head.clone();
+        let mut tracker = AckTracker::new(cursor);
+        let mut persisted = cursor;
+        let mut last_write = Instant::now();
+        let batch = self.config.batch_size.max(1) as usize;
+        let unit_size = sender.sink.unit_size().max(1);
+        let in_flight = self.config.in_flight.max(1);
+        let read_until = Instant::now() + READ_FOR;
+        let mut pending: VecDeque<Outgoing> = VecDeque::new();
+        let mut window: FuturesOrdered<BoxFuture<'_, Vec<i64>>> = FuturesOrdered::new();
+        let mut reading: Option<BoxFuture<'_, Read>> = None;
+        let mut writing: Option<BoxFuture<'_, Result<i64, StoreError>>> = None;
+        let mut caught_up = false;
+        loop {
+            // The window stays full, in log order (it yields in order, like `buffered`).
+            while window.len() < in_flight && may_start(&pending, window.is_empty(), unit_size, sender) {
+                let unit: Vec<Outgoing> = pending.drain(..unit_size.min(pending.len())).collect();
+                window.push_back(send_all(sender, unit).boxed());
+            }
+            // Read ahead while less than a batch waits, so the window never runs dry.
+            if reading.is_none() && !caught_up && pending.len() < batch && Instant::now() < read_until {
+                reading = Some(self.read_after(tracker.read_upto()).boxed());
+            }
+            // The cursor is written at once when nothing is left to send (what the API shows as
+            // the backlog is then current), else per batch or every `CURSOR_EVERY`.
+            let target = tracker.contiguous();
+            let sent_all = window.is_empty() && pending.is_empty();
+            let idle = sent_all && reading.is_none();
+            if writing.is_none()
+                && target > persisted
+                && (sent_all || target - persisted >= batch as i64 || last_write.elapsed() >= CURSOR_EVERY)
+            {
+                let store = &self.store;
+                writing = Some(async move { store.advance_cursor(id, target).await.map(|()| target) }.boxed());
+            }
+            if idle && writing.is_none() {
+                break;
+            }
+            tokio::select! {
+                Some(seqs) = window.next(), if !window.is_empty() => {
+                    for seq in seqs {
+                        tracker.done(seq);
+                    }
+                }
+                read = async { reading.as_mut().expect("guarded").await }, if reading.is_some() => {
+                    reading = None;
+                    match read? {
+                        (Some(last), routed) => {
+                            tracker.read(last, routed.iter().map(|e| e.seq));
+                            pending.extend(routed);
+                        }
+                        (None, _) => caught_up = true,
+                    }
+                }
+                written = async { writing.as_mut().expect("guarded").await }, if writing.is_some() => {
+                    writing = None;
+                    persisted = written?;
+                    last_write = Instant::now();
+                }
+                // Caught up while requests are still in flight: new events join the window.
+                Ok(()) = head.changed(), if caught_up && !window.is_empty() => caught_up = false,
+            }
+        }
+        self.caught_up_at.store(if caught_up { tracker.read_upto() } else { i64::MAX }, Ordering::Relaxed);
+        Ok(!caught_up)
+    }
+
+    /// The next stretch of the log after `seq` (shared with the other workers), routed.
+    async fn read_after(&self, seq: i64) -> Read {
+        let slice = self.log.after(seq).await?;
+        let events = slice.events();
+        let Some(last) = events.last().map(|e| e.seq) else { return Ok((None, Vec::new())) };
+        Ok((Some(last), self.route(events).await?))
+    }
+}
+
+/// Whether the next unit may start now. Not while a unit in the window is failing: the
+/// destination is not piled on, and later events do not overtake one that is being retried.
+/// A unit that is not full (sinks that take several events per request) waits while others
+/// are in flight: it may still fill up, and one request does the work of several.
+fn may_start(pending: &VecDeque<Outgoing>, window_empty: bool, unit_size: usize, sender: &Sender<'_>) -> bool {
+    !pending.is_empty() && sender.failing.load(Ordering::Relaxed) == 0 && (pending.len() >= unit_size || window_empty)
+}
+
+/// Sends one unit until each of its events has an outcome (delivered or parked); returns their
+/// seqs.
+async fn send_all(sender: &Sender<'_>, unit: Vec<Outgoing>) -> Vec<i64> {
+    send_unit(sender, &unit).await;
+    unit.iter().map(|e| e.seq).collect()
+}
