@@ -290,12 +290,7 @@ fn http() -> reqwest::Client {
 
 /// Signs in over HTTP; returns the session cookie value and the page's CSRF token.
 async fn http_sign_in(server: &TestServer, username: &str, password: &str) -> (String, String) {
-    let reply = http()
-        .post(format!("{}/users/sign_in", server.base))
-        .form(&[("username", username), ("password", password)])
-        .send()
-        .await
-        .unwrap();
+    let reply = post_sign_in(server, username, password).await;
     assert_eq!(reply.status(), StatusCode::SEE_OTHER);
     let set_cookie = reply.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax") && set_cookie.contains("Path=/"));
@@ -327,14 +322,9 @@ async fn sessions_csrf_and_page_authorization(backend: Backend) {
     let anonymous = http().get(format!("{}/admin/audit_logs", server.base)).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
     assert_eq!(anonymous.headers()["location"], "/users/sign_in?redirect_to=%2Fadmin%2Faudit_logs");
-    let wrong = http()
-        .post(format!("{}/users/sign_in", server.base))
-        .form(&[("username", "bob"), ("password", "nope")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    assert!(wrong.text().await.unwrap().contains("Invalid username or password."));
+    let (status, refusal) = try_sign_in(&server, "bob", "nope").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(refusal.contains("Invalid username or password."));
 
     let (cookie, csrf) = http_sign_in(&server, "root", auditrelay_testkit::ROOT_PASSWORD).await;
     let graphql = |token: Option<&str>| {
@@ -405,14 +395,19 @@ async fn sessions_csrf_and_page_authorization(backend: Backend) {
     assert_eq!(page(&server, &bob_cookie, "/groups/other/-/audit_events").await.0, StatusCode::NOT_FOUND);
 }
 
-/// Answers a sign-in form post: the status and the page.
-async fn try_sign_in(server: &TestServer, username: &str, password: &str) -> (StatusCode, String) {
-    let reply = http()
+/// Posts the sign-in form.
+async fn post_sign_in(server: &TestServer, username: &str, password: &str) -> reqwest::Response {
+    http()
         .post(format!("{}/users/sign_in", server.base))
         .form(&[("username", username), ("password", password)])
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Answers a sign-in form post: the status and the page.
+async fn try_sign_in(server: &TestServer, username: &str, password: &str) -> (StatusCode, String) {
+    let reply = post_sign_in(server, username, password).await;
     (reply.status(), reply.text().await.unwrap())
 }
 
