@@ -13,28 +13,13 @@ use auditrelay_testkit::fake_gcp::{FakeGcp, TEST_CLIENT_EMAIL, other_private_key
 use auditrelay_testkit::{Api, Backend, Receiver};
 use serde_json::{Value, json};
 
-use crate::delivery::{fast_server, health, http_destination, ingest, wait_for_health, wait_for_ids};
+use crate::delivery::{
+    GITLAB_KEYS, fast_server, health, http_destination, ingest, key_order, wait_for_health, wait_for_ids,
+};
 use crate::{create_group, on_both_backends};
 use auditrelay_testkit::s3s::S3sFs;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// GitLab's streaming payload keys, in GitLab's order.
-const GITLAB_KEYS: [&str; 13] = [
-    "id",
-    "author_id",
-    "entity_id",
-    "entity_type",
-    "details",
-    "ip_address",
-    "author_name",
-    "entity_path",
-    "target_details",
-    "created_at",
-    "target_type",
-    "target_id",
-    "event_type",
-];
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -121,10 +106,6 @@ fn oracle_body(oracle: &Receiver, id: &Value) -> String {
     let bodies: Vec<String> = oracle.received().into_iter().filter(|r| &r.json()["id"] == id).map(|r| r.body).collect();
     assert_eq!(bodies.len(), 1, "the HTTP oracle got event {id} once");
     bodies.into_iter().next().unwrap()
-}
-
-fn key_order(payload: &Value) -> Vec<&str> {
-    payload.as_object().unwrap_or_else(|| panic!("not an object: {payload}")).keys().map(String::as_str).collect()
 }
 
 fn now_ms() -> i64 {
