@@ -114,6 +114,8 @@ mod tests {
             project_id: None,
             root_group_id: None,
             payload: format!("{{\"n\":{n}}}"),
+            workflow_id: None,
+            session_id: None,
         }
     }
 

@@ -32,6 +32,9 @@ pub struct PreparedEvent {
     pub project_id: Option<i64>,
     pub root_group_id: Option<i64>,
     pub payload: String,
+    /// For AI events, their workflow and agent session (indexed columns for AI queries).
+    pub workflow_id: Option<i64>,
+    pub session_id: Option<String>,
 }
 
 /// An event as read back from the log.
@@ -124,15 +127,17 @@ impl EventFilter {
     }
 }
 
-/// The workflow and session an AI (`ai_*`) event belongs to, from `details.workflow_id` and
-/// `details.session_id` of its payload; `(None, None)` for every other event.
+/// The workflow and session of a stored AI event, read from its payload's `details` (the rule
+/// is `auditrelay_core::ai_events::workflow_and_session`); `(None, None)` for other events.
 pub fn ai_event_keys(event_type: &str, payload: &str) -> (Option<i64>, Option<String>) {
     if !event_type.starts_with("ai_") {
         return (None, None);
     }
     let Ok(payload) = serde_json::from_str::<serde_json::Value>(payload) else { return (None, None) };
-    let details = &payload["details"];
-    (details["workflow_id"].as_i64(), details["session_id"].as_str().map(str::to_owned))
+    match payload.get("details").and_then(serde_json::Value::as_object) {
+        Some(details) => auditrelay_core::ai_events::workflow_and_session(event_type, details),
+        None => (None, None),
+    }
 }
 
 /// A WHERE clause with its bound values, numbered `$1…` in order.
@@ -248,7 +253,6 @@ impl Store {
             let sql = insert_sql(self.dialect, chunk.len());
             let mut query = sqlx::query(&sql);
             for (seq, e, key) in chunk {
-                let (workflow_id, session_id) = ai_event_keys(&e.event_type, &e.payload);
                 query = query
                     .bind(*seq)
                     .bind(key.as_deref())
@@ -261,8 +265,8 @@ impl Store {
                     .bind(e.project_id)
                     .bind(e.root_group_id)
                     .bind(e.payload.as_str())
-                    .bind(workflow_id)
-                    .bind(session_id);
+                    .bind(e.workflow_id)
+                    .bind(e.session_id.as_deref());
             }
             query.execute(&mut *tx).await?;
         }

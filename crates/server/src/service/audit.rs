@@ -1,14 +1,13 @@
 //! The service's own administrative actions, recorded as audit events in the same log.
 
-use auditrelay_core::event::render_payload;
 use auditrelay_core::event::{INSTANCE_SCOPE_ID, INSTANCE_SCOPE_PATH};
 use auditrelay_core::time::now_micros;
 use auditrelay_core::{EntityType, NewEvent};
-use auditrelay_store::PreparedEvent;
 use auditrelay_store::identity::User;
 use auditrelay_store::namespaces::Group;
 use serde_json::{Map, Value};
 
+use super::ingest::{EventLocation, prepared_event};
 use super::{Caller, Service};
 use crate::error::ServiceResult;
 
@@ -107,19 +106,14 @@ impl Service {
             details,
             ..NewEvent::default()
         };
-        let created_at = now_micros();
-        let prepared = PreparedEvent {
-            producer_id: None,
-            created_at,
-            event_type: new.event_type.clone(),
-            entity_type: event.entity_type.as_str().to_owned(),
+        let location = EventLocation {
             entity_id: event.entity_id,
-            author_id: new.author_id,
+            entity_path: event.entity_path,
             group_id: event.group_id,
             project_id: event.project_id,
             root_group_id: event.root_group_id,
-            payload: render_payload(&new, event.entity_id, event.entity_path, created_at),
         };
+        let prepared = prepared_event(new, location, now_micros());
         self.log.append(vec![prepared]).await?;
         Ok(())
     }

@@ -2,8 +2,9 @@
 //! and append the whole batch to the log. Nothing of a rejected batch is stored.
 
 use auditrelay_core::access::Need;
+use auditrelay_core::ai_events::workflow_and_session;
 use auditrelay_core::event::render_payload;
-use auditrelay_core::time::now_micros;
+use auditrelay_core::time::{Micros, now_micros};
 use auditrelay_core::{AccessLevel, EntityType, EventId, NewEvent, parse_ingest_body};
 use auditrelay_store::PreparedEvent;
 
@@ -49,24 +50,19 @@ impl Service {
     }
 
     async fn prepare(&self, caller: &Caller, index: usize, event: NewEvent, now: i64) -> ServiceResult<PreparedEvent> {
-        let entity_type = event.entity_type();
         let placement = self.place(caller, index, &event).await?;
         let entity_id = event.entity_id.or(placement.as_ref().map(|p| p.entity_id)).unwrap_or_default();
         let entity_path =
             event.entity_path.clone().or_else(|| placement.as_ref().map(|p| p.full_path.clone())).unwrap_or_default();
         let created_at = event.created_at.unwrap_or(now);
-        Ok(PreparedEvent {
-            payload: render_payload(&event, entity_id, &entity_path, created_at),
-            producer_id: event.producer_id,
-            created_at,
-            event_type: event.event_type,
-            entity_type: entity_type.as_str().to_owned(),
+        let location = EventLocation {
             entity_id,
-            author_id: event.author_id,
+            entity_path: &entity_path,
             group_id: placement.as_ref().map(|p| p.group_id),
             project_id: placement.as_ref().and_then(|p| p.project_id),
             root_group_id: placement.as_ref().map(|p| p.root_group_id),
-        })
+        };
+        Ok(prepared_event(event, location, created_at))
     }
 
     /// Places a group or project event. Admins' events teach the service new namespaces; other
@@ -177,4 +173,34 @@ fn describe(key: &Key) -> String {
 
 fn refused(index: usize, why: &str) -> ServiceError {
     ServiceError::Denied(format!("event {index}: {why}"))
+}
+
+/// Where an event sits: its entity and the namespaces it belongs to.
+pub(crate) struct EventLocation<'a> {
+    pub entity_id: i64,
+    pub entity_path: &'a str,
+    pub group_id: Option<i64>,
+    pub project_id: Option<i64>,
+    pub root_group_id: Option<i64>,
+}
+
+/// The one way an event becomes a row for the log, for producers' events, AI events and the
+/// service's own: GitLab's payload rendered, and an AI event's workflow and session taken from
+/// its details here, outside the log writer's lock.
+pub(crate) fn prepared_event(event: NewEvent, at: EventLocation<'_>, created_at: Micros) -> PreparedEvent {
+    let (workflow_id, session_id) = workflow_and_session(&event.event_type, &event.details);
+    PreparedEvent {
+        payload: render_payload(&event, at.entity_id, at.entity_path, created_at),
+        entity_type: event.entity_type().as_str().to_owned(),
+        producer_id: event.producer_id,
+        created_at,
+        event_type: event.event_type,
+        entity_id: at.entity_id,
+        author_id: event.author_id,
+        group_id: at.group_id,
+        project_id: at.project_id,
+        root_group_id: at.root_group_id,
+        workflow_id,
+        session_id,
+    }
 }

@@ -4,7 +4,6 @@
 
 use auditrelay_core::access::Need;
 use auditrelay_core::ai_events::{AiBatchError, CloudEvent, parse_cloudevents_batch};
-use auditrelay_core::event::render_payload;
 use auditrelay_core::{EntityType, EventId, NewEvent};
 use auditrelay_store::PreparedEvent;
 use auditrelay_store::namespaces::{Group, Project};
@@ -14,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::workflows::WORKFLOW_ACCESS;
 use crate::error::{ServiceError, ServiceResult};
+use crate::service::ingest::{EventLocation, prepared_event};
 use crate::service::{Caller, Service};
 
 /// GitLab's class name of a workflow, the target of its events.
@@ -138,16 +138,12 @@ fn prepare(context: &Context<'_>, event: CloudEvent) -> PreparedEvent {
         details,
         created_at: Some(event.time),
     };
-    PreparedEvent {
-        payload: render_payload(&new, project.id, &project.full_path, event.time),
-        producer_id: new.producer_id,
-        created_at: event.time,
-        event_type: new.event_type,
-        entity_type: EntityType::Project.as_str().to_owned(),
+    let location = EventLocation {
         entity_id: project.id,
-        author_id: new.author_id,
+        entity_path: &project.full_path,
         group_id: Some(group.id),
         project_id: Some(project.id),
         root_group_id: Some(group.root_id),
-    }
+    };
+    prepared_event(new, location, event.time)
 }
