@@ -126,6 +126,9 @@ fn parse_headers(map: &Map<String, Value>) -> Result<Vec<HeaderSpec>, String> {
     if map.keys().any(|k| k.eq_ignore_ascii_case(TOKEN_HEADER)) {
         return Err(format!("Config headers cannot contain {TOKEN_HEADER}"));
     }
+    if let Some(reserved) = map.keys().find_map(|k| rules::reserved_header(k)) {
+        return Err(format!("Config headers cannot contain {reserved}"));
+    }
     let mut headers = Vec::with_capacity(map.len());
     for (key, spec) in map {
         let Value::Object(spec) = spec else { return Err(INVALID_SCHEMA.into()) };
@@ -211,6 +214,13 @@ mod tests {
             parse_config(Category::Http, &token).unwrap_err(),
             "Config headers cannot contain X-Gitlab-Event-Streaming-Token"
         );
+        for (key, reserved) in [("host", "Host"), ("Transfer-Encoding", "Transfer-Encoding"), ("proxy-x", "proxy-x")] {
+            let config = json!({"url": "https://x", "headers": {key: {"value": "v", "active": true}}});
+            assert_eq!(
+                parse_config(Category::Http, &config).unwrap_err(),
+                format!("Config headers cannot contain {reserved}")
+            );
+        }
     }
 
     #[test]

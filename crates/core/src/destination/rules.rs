@@ -61,7 +61,36 @@ pub fn header_key(key: &str) -> Result<(), String> {
     if !key.chars().all(is_token_char) {
         return Err("Key must be a valid HTTP header name".into());
     }
+    if let Some(reserved) = reserved_header(key) {
+        return Err(format!("Key cannot be {reserved}"));
+    }
     Ok(())
+}
+
+/// Headers that belong to the connection or the message framing, never to a destination's
+/// configuration: letting a custom header set them would smuggle requests (`Content-Length`,
+/// `Transfer-Encoding`), redirect them past the SSRF guard (`Host`) or tamper with a proxy hop.
+const RESERVED_HEADERS: &[&str] = &[
+    "Host",
+    "Content-Length",
+    "Transfer-Encoding",
+    "Connection",
+    "Keep-Alive",
+    "Upgrade",
+    "TE",
+    "Trailer",
+    "Expect",
+    "Proxy-Connection",
+];
+
+/// The canonical name of a header a custom header may not set (any `Proxy-*` header, the
+/// hop-by-hop headers of RFC 9110 §7.6.1, and the framing headers), or `None`.
+pub fn reserved_header(key: &str) -> Option<&str> {
+    if let Some(name) = RESERVED_HEADERS.iter().find(|name| name.eq_ignore_ascii_case(key)) {
+        return Some(name);
+    }
+    let proxy = key.get(..6).is_some_and(|prefix| prefix.eq_ignore_ascii_case("Proxy-"));
+    proxy.then_some(key)
 }
 
 pub fn header_value(value: &str) -> Result<(), String> {
@@ -172,6 +201,33 @@ mod tests {
         assert!(header_key("X-Custom_1").is_ok());
         assert!(header_value(&"v".repeat(2001)).unwrap_err().contains("2000"));
         assert!(header_value("line\nbreak").is_err());
+    }
+
+    #[test]
+    fn hop_by_hop_and_framing_headers_are_refused() {
+        for (key, message) in [
+            ("Host", Some("Key cannot be Host")),
+            ("host", Some("Key cannot be Host")),
+            ("Content-Length", Some("Key cannot be Content-Length")),
+            ("transfer-encoding", Some("Key cannot be Transfer-Encoding")),
+            ("Connection", Some("Key cannot be Connection")),
+            ("KEEP-ALIVE", Some("Key cannot be Keep-Alive")),
+            ("Upgrade", Some("Key cannot be Upgrade")),
+            ("te", Some("Key cannot be TE")),
+            ("Trailer", Some("Key cannot be Trailer")),
+            ("Expect", Some("Key cannot be Expect")),
+            ("Proxy-Authorization", Some("Key cannot be Proxy-Authorization")),
+            ("proxy-connection", Some("Key cannot be Proxy-Connection")),
+            ("Proxy-Foo", Some("Key cannot be Proxy-Foo")),
+            ("Authorization", None),
+            ("Content-Type", None),
+            ("X-Host", None),
+            ("Hosts", None),
+            ("Proxy", None),
+            ("Trailers", None),
+        ] {
+            assert_eq!(header_key(key).err().as_deref(), message, "{key}");
+        }
     }
 
     #[test]

@@ -137,6 +137,10 @@ pub fn gitlab_headers(spec: &HttpSpec) -> Result<HeaderMap, DeliveryError> {
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
     for (key, value) in &spec.headers {
+        // Rows stored before the rule existed may hold one; the connection's own value wins.
+        if auditrelay_core::destination::rules::reserved_header(key).is_some() {
+            continue;
+        }
         let name = HeaderName::from_bytes(key.as_bytes())
             .map_err(|_| DeliveryError::auth(format!("custom header name '{key}' is invalid")))?;
         let value = HeaderValue::from_str(value)
@@ -202,6 +206,14 @@ mod tests {
         .unwrap();
         assert_eq!(headers[CONTENT_TYPE], "application/json");
         assert_eq!(headers["x-gitlab-event-streaming-token"], "a-verification-token-1");
+        assert_eq!(headers["x-a"], "1");
+    }
+
+    #[test]
+    fn stored_framing_headers_are_never_sent() {
+        let headers =
+            gitlab_headers(&spec(&[("Host", "internal"), ("Transfer-Encoding", "chunked"), ("X-A", "1")])).unwrap();
+        assert!(!headers.contains_key("host") && !headers.contains_key("transfer-encoding"));
         assert_eq!(headers["x-a"], "1");
     }
 
