@@ -11,6 +11,7 @@ mod durability;
 mod faults;
 mod graphql_legacy;
 mod graphql_streaming;
+mod hardening_graphql;
 mod health;
 mod identity;
 mod ingest;

@@ -3,6 +3,8 @@
 
 mod explorer;
 mod gid;
+mod introspection_cost;
+mod limits;
 mod mutations;
 mod query;
 mod types;
@@ -26,8 +28,8 @@ pub type AuditSchema = Schema<query::Query, mutations::Mutation, EmptySubscripti
 pub fn schema() -> AuditSchema {
     Schema::build(query::Query, mutations::Mutation::default(), EmptySubscription)
         .register_output_type::<types::StreamingDestinationInterface>()
-        .limit_depth(16)
-        .limit_complexity(2_000)
+        // Complexity and depth are limited per caller by `limits::Limits`.
+        .extension(limits::Limits)
         .finish()
 }
 
@@ -73,9 +75,25 @@ async fn execute(
                 .into_response();
         }
     };
-    let request = request.data(state.service.clone()).data(caller);
-    let response = state.graphql.execute_batch(request).await;
-    Json(response).into_response()
+    let (requests, batch) = match request {
+        async_graphql::BatchRequest::Single(request) => (vec![request], false),
+        async_graphql::BatchRequest::Batch(requests) => (requests, true),
+    };
+    let queries: Vec<&str> = requests.iter().map(|r| r.query.as_str()).collect();
+    if let Err(message) = limits::check_request(&queries) {
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({"errors": [{"message": message}]})))
+            .into_response();
+    }
+    let budget = limits::Budget::new(limits::Tier::of(caller.as_ref()));
+    // One query at a time, so that at most one answer is being built while the others wait
+    // as JSON, and the answer stops growing at the cap.
+    let mut answer = limits::Answer::new(batch);
+    for request in requests {
+        let request = request.data(state.service.clone()).data(caller.clone()).data(budget.clone());
+        let response = state.graphql.execute(request).await;
+        answer.push(serde_json::to_vec(&response).ok());
+    }
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], answer.finish()).into_response()
 }
 
 pub(crate) fn service<'a>(ctx: &Context<'a>) -> &'a Service {

@@ -2,10 +2,18 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
+use super::limits::LISTED_DESTINATIONS;
 use super::types::*;
 use super::{caller, service, top_level};
 use crate::service::destinations::Owner;
+use auditrelay_core::access::Need;
 use auditrelay_core::destination::Category;
+
+/// How many definitions `auditEventDefinitions(first:)` answers, for its complexity.
+fn definitions_listed(first: Option<i32>) -> usize {
+    let all = auditrelay_core::event_catalogue::definitions().len();
+    first.map_or(all, |n| usize::try_from(n).unwrap_or(0).min(all))
+}
 
 pub struct Query;
 
@@ -17,6 +25,7 @@ impl Query {
         Ok(service(ctx).group(caller, &full_path).await.ok().map(GroupRef))
     }
 
+    #[graphql(complexity = "1 + LISTED_DESTINATIONS * child_complexity")]
     async fn instance_external_audit_event_destinations(
         &self,
         ctx: &Context<'_>,
@@ -27,6 +36,7 @@ impl Query {
         Ok(InstanceExternalAuditEventDestinationConnection::of(nodes))
     }
 
+    #[graphql(complexity = "1 + LISTED_DESTINATIONS * child_complexity")]
     async fn instance_google_cloud_logging_configurations(
         &self,
         ctx: &Context<'_>,
@@ -36,6 +46,7 @@ impl Query {
         Ok(InstanceGoogleCloudLoggingConfigurationTypeConnection::of(nodes))
     }
 
+    #[graphql(complexity = "1 + LISTED_DESTINATIONS * child_complexity")]
     async fn audit_events_instance_amazon_s3_configurations(
         &self,
         ctx: &Context<'_>,
@@ -45,6 +56,7 @@ impl Query {
         Ok(InstanceAmazonS3ConfigurationTypeConnection::of(nodes))
     }
 
+    #[graphql(complexity = "1 + LISTED_DESTINATIONS * child_complexity")]
     async fn audit_events_instance_streaming_destinations(
         &self,
         ctx: &Context<'_>,
@@ -54,12 +66,13 @@ impl Query {
     }
 
     /// Every known audit event type (`first` limits the list).
+    #[graphql(complexity = "1 + definitions_listed(first) * child_complexity")]
     async fn audit_event_definitions(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
     ) -> Result<AuditEventDefinitionConnection> {
-        caller(ctx)?;
+        caller(ctx)?.require(Need::Read).map_err(top_level)?;
         let all = auditrelay_core::event_catalogue::definitions();
         let take = first.map_or(all.len(), |n| n.max(0) as usize);
         Ok(AuditEventDefinitionConnection::of(all.iter().take(take).map(AuditEventDefinition).collect()))

@@ -9,8 +9,10 @@ use auditrelay_store::namespaces::Group;
 use std::sync::Arc;
 
 use super::gid::*;
+use super::limits::LISTED_DESTINATIONS;
 use super::{caller, service, top_level};
 use crate::service::destinations::{Destination, FilterTarget, NamespaceFilter, Owner};
+use auditrelay_core::destination::{MAX_HEADERS, MAX_NAMESPACE_FILTERS};
 
 /// How a destination's delivery is going (auditrelay's addition to GitLab's types).
 #[derive(SimpleObject, Clone)]
@@ -144,6 +146,7 @@ impl GroupRef {
         &self.0.full_path
     }
     /// Legacy HTTP destinations.
+    #[graphql(complexity = "1 + LISTED_DESTINATIONS * child_complexity")]
     async fn external_audit_event_destinations(
         &self,
         ctx: &Context<'_>,
@@ -154,6 +157,7 @@ impl GroupRef {
                 .await?;
         Ok(ExternalAuditEventDestinationConnection::of(nodes))
     }
+    #[graphql(complexity = "1 + LISTED_DESTINATIONS * child_complexity")]
     async fn google_cloud_logging_configurations(
         &self,
         ctx: &Context<'_>,
@@ -163,6 +167,7 @@ impl GroupRef {
             destinations(ctx, &owner, |d| of_category(d, auditrelay_core::destination::Category::Gcp).map(Gcp)).await?;
         Ok(GoogleCloudLoggingConfigurationTypeConnection::of(nodes))
     }
+    #[graphql(complexity = "1 + LISTED_DESTINATIONS * child_complexity")]
     async fn amazon_s3_configurations(&self, ctx: &Context<'_>) -> Result<AmazonS3ConfigurationTypeConnection> {
         let owner = Owner::Group(self.0.clone());
         let nodes =
@@ -170,6 +175,7 @@ impl GroupRef {
         Ok(AmazonS3ConfigurationTypeConnection::of(nodes))
     }
     /// Consolidated destinations of every category.
+    #[graphql(complexity = "1 + LISTED_DESTINATIONS * child_complexity")]
     async fn external_audit_event_streaming_destinations(
         &self,
         ctx: &Context<'_>,
@@ -265,6 +271,7 @@ impl LegacyHttp {
     async fn event_type_filters(&self) -> &[String] {
         &self.0.event_types
     }
+    #[graphql(complexity = "1 + MAX_HEADERS * child_complexity")]
     async fn headers(&self) -> AuditEventStreamingHeaderConnection {
         AuditEventStreamingHeaderConnection::of(self.0.headers.iter().cloned().map(Header).collect())
     }
@@ -302,6 +309,7 @@ impl InstanceLegacyHttp {
     async fn event_type_filters(&self) -> &[String] {
         &self.0.event_types
     }
+    #[graphql(complexity = "1 + MAX_HEADERS * child_complexity")]
     async fn headers(&self) -> AuditEventsStreamingInstanceHeaderConnection {
         AuditEventsStreamingInstanceHeaderConnection::of(self.0.headers.iter().cloned().map(InstanceHeader).collect())
     }
@@ -452,6 +460,7 @@ macro_rules! streaming_type {
             async fn secret_token(&self) -> &str {
                 self.0.secret_token()
             }
+            #[graphql(complexity = "1 + MAX_NAMESPACE_FILTERS * child_complexity")]
             async fn namespace_filters(&self) -> Vec<$filter> {
                 self.0.namespace_filters.iter().map(|f| $filter { filter: f.clone(), destination: self.0.clone() }).collect()
             }
