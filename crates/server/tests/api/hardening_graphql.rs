@@ -64,7 +64,7 @@ async fn amplification_is_refused_before_it_runs() {
 async fn anonymous_introspection_is_limited() {
     let server = crate::server(Backend::Sqlite).await;
     let anonymous = server.api(None);
-    let full = include_str!("../../src/api/graphql/testdata/introspection.graphql");
+    let full = include_str!("../../../api/src/graphql/testdata/introspection.graphql");
     let reply = post(&anonymous, json!({"query": full})).await.expect(200);
     assert!(reply.body["errors"].is_null() && reply.body["data"]["__schema"]["types"].is_array());
     let size = reply.text.len();
