@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .fallback(|| async { ApiError(ServiceError::NotFound("")).into_response() })
         .layer(middleware::from_fn(record_request))
+        .layer(middleware::from_fn(web::security_headers))
         .with_state(state)
 }
 

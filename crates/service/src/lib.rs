@@ -38,8 +38,9 @@ pub struct Service {
     pub namespaces: namespace_cache::NamespaceCache,
     pub observed_types: std::sync::RwLock<std::collections::HashSet<String>>,
     pub ingest_limits: IngestLimits,
-    /// Failed web sign-ins per username (GitLab locks an account for 10 minutes after 10).
-    pub sign_in_failures: std::sync::Mutex<auditrelay_core::throttle::FailureThrottle>,
+    /// Failed web sign-ins per username (GitLab locks an account for 10 minutes after 10) and
+    /// per client address.
+    pub sign_in_failures: std::sync::Mutex<auditrelay_core::throttle::SignInThrottle>,
 }
 
 impl Service {
@@ -53,8 +54,9 @@ impl Service {
             namespaces: Default::default(),
             observed_types: Default::default(),
             ingest_limits: IngestLimits::default(),
-            sign_in_failures: std::sync::Mutex::new(auditrelay_core::throttle::FailureThrottle::new(
+            sign_in_failures: std::sync::Mutex::new(auditrelay_core::throttle::SignInThrottle::new(
                 sessions::SIGN_IN_FAILURE_LIMIT,
+                sessions::SIGN_IN_ADDRESS_FAILURE_LIMIT,
                 sessions::SIGN_IN_LOCK_MICROS,
             )),
         }

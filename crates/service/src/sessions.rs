@@ -12,6 +12,8 @@ use crate::error::{ServiceError, ServiceResult};
 
 /// Failed sign-ins of one username that lock it, and for how long (GitLab's defaults).
 pub const SIGN_IN_FAILURE_LIMIT: u32 = 10;
+/// Failed sign-ins from one client address (any usernames) that lock the address for as long.
+pub const SIGN_IN_ADDRESS_FAILURE_LIMIT: u32 = 30;
 pub const SIGN_IN_LOCK_MICROS: i64 = 10 * 60 * 1_000_000;
 
 /// How long a session lasts after sign-in.
@@ -44,7 +46,7 @@ impl Service {
             return Err(ServiceError::Unauthorized);
         }
         let key = username.trim().to_lowercase();
-        if self.sign_in_failures.lock().is_ok_and(|t| t.is_blocked(&key, now_micros())) {
+        if self.sign_in_failures.lock().is_ok_and(|t| t.is_blocked(&key, ip, now_micros())) {
             return Err(ServiceError::TooManyRequests(
                 "Too many failed sign-in attempts. Try again in 10 minutes.".into(),
             ));
@@ -54,7 +56,7 @@ impl Service {
         let valid = verify_password(password, hash);
         let Some(user) = user.filter(|u| valid && u.state == "active") else {
             if let Ok(mut failures) = self.sign_in_failures.lock() {
-                failures.record_failure(&key, now_micros());
+                failures.record_failure(&key, ip, now_micros());
             }
             return Err(ServiceError::Unauthorized);
         };

@@ -1,14 +1,15 @@
 //! A self-contained GraphQL explorer page: query and variables editors, a token field, the
-//! answer, and the schema. Served by the binary; no CDN, no network.
+//! answer, and the schema. Served by the binary (`assets/explorer.{js,css}`); no CDN.
 
-use axum::response::Html;
+use axum::http::StatusCode;
+use axum::response::Response;
 
-pub async fn page() -> Html<String> {
-    Html(PAGE.replace("{{SCHEMA}}", &html_escape(&super::schema_sdl())))
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+/// With the web UI's security headers: its script and stylesheet are assets of this origin.
+pub async fn page() -> Response {
+    crate::web::with_security_headers(
+        StatusCode::OK,
+        PAGE.replace("{{SCHEMA}}", &crate::web::escape(&super::schema_sdl())),
+    )
 }
 
 const PAGE: &str = r#"<!doctype html>
@@ -16,14 +17,7 @@ const PAGE: &str = r#"<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>auditrelay GraphQL explorer</title>
-<style>
-  body { font-family: system-ui, sans-serif; margin: 0; display: grid; grid-template-columns: 1fr 1fr; grid-template-rows: auto 1fr; height: 100vh; }
-  header { grid-column: 1 / 3; padding: .5rem 1rem; background: #292961; color: #fff; display: flex; gap: 1rem; align-items: center; }
-  header input { width: 22rem; }
-  section { display: flex; flex-direction: column; padding: .5rem; gap: .5rem; min-height: 0; }
-  textarea, pre { flex: 1; font-family: ui-monospace, monospace; font-size: 13px; margin: 0; overflow: auto; border: 1px solid #ccc; padding: .5rem; }
-  details pre { max-height: 40vh; }
-</style>
+<link rel="stylesheet" href="/assets/explorer.css">
 </head>
 <body>
 <header>
@@ -44,22 +38,7 @@ const PAGE: &str = r#"<!doctype html>
   <pre id="result" role="status" aria-live="polite"></pre>
   <details><summary>Schema</summary><pre>{{SCHEMA}}</pre></details>
 </section>
-<script>
-  const token = document.getElementById('token');
-  token.value = sessionStorage.getItem('auditrelay-token') || '';
-  async function run() {
-    sessionStorage.setItem('auditrelay-token', token.value);
-    let variables = {};
-    try { variables = JSON.parse(document.getElementById('variables').value || '{}'); }
-    catch (e) { document.getElementById('result').textContent = 'Variables are not valid JSON: ' + e; return; }
-    const headers = { 'Content-Type': 'application/json' };
-    if (token.value) headers['Authorization'] = 'Bearer ' + token.value;
-    const response = await fetch('/api/graphql', { method: 'POST', headers, body: JSON.stringify({ query: document.getElementById('query').value, variables }) });
-    document.getElementById('result').textContent = JSON.stringify(await response.json(), null, 2);
-  }
-  document.getElementById('run').addEventListener('click', run);
-  document.addEventListener('keydown', (e) => { if (e.ctrlKey && e.key === 'Enter') run(); });
-</script>
+<script src="/assets/explorer.js" defer></script>
 </body>
 </html>
 "#;

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use super::gid::*;
 use super::limits::LISTED_DESTINATIONS;
 use super::{caller, service, top_level};
-use auditrelay_service::destinations::{Destination, FilterTarget, NamespaceFilter, Owner};
 use auditrelay_core::destination::{MAX_HEADERS, MAX_NAMESPACE_FILTERS};
+use auditrelay_service::destinations::{Destination, FilterTarget, NamespaceFilter, Owner};
 
 /// How a destination's delivery is going (auditrelay's addition to GitLab's types).
 #[derive(SimpleObject, Clone)]

@@ -10,6 +10,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../../assets/app.css")),
     ("api.js", "text/javascript; charset=utf-8", include_str!("../../assets/api.js")),
     ("streams.js", "text/javascript; charset=utf-8", include_str!("../../assets/streams.js")),
+    ("explorer.js", "text/javascript; charset=utf-8", include_str!("../../assets/explorer.js")),
+    ("explorer.css", "text/css; charset=utf-8", include_str!("../../assets/explorer.css")),
 ];
 
 pub async fn serve(Path(name): Path<String>) -> Response {

@@ -28,9 +28,19 @@ pub fn admin_page_visible(is_admin: bool) -> bool {
 /// Where to go after signing in: only a path on this site, never another host.
 pub fn safe_redirect(target: Option<&str>) -> &str {
     match target {
-        Some(t) if t.starts_with('/') && !t.starts_with("//") && !t.contains('\\') && !t.contains("://") => t,
+        Some(t) if is_local_path(t) => t,
         _ => "/",
     }
+}
+
+/// A same-origin relative path: `/`, not followed by `/` or `\`, then only printable ASCII
+/// other than `\`. Browsers drop tabs and newlines from URLs and read `\` as `/`, so
+/// `/%09/evil.example` (a tab once decoded) or `/\evil.example` would leave the site.
+pub fn is_local_path(target: &str) -> bool {
+    let bytes = target.as_bytes();
+    bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+        && bytes.iter().all(|b| (0x21..0x7f).contains(b) && *b != b'\\')
 }
 
 #[cfg(test)]
@@ -60,6 +70,28 @@ mod tests {
         assert_eq!(safe_redirect(Some("https://evil.example")), "/");
         assert_eq!(safe_redirect(Some("/\\evil.example")), "/");
         assert_eq!(safe_redirect(None), "/");
+        for (target, allowed) in [
+            ("/", true),
+            ("/groups/acme/-/audit_events?tab=log&page=2", true),
+            ("/%2F/evil.example", true),
+            ("/\t/evil.example", false),
+            ("/\n/evil.example", false),
+            ("/\r//evil.example", false),
+            ("/ /evil.example", false),
+            ("//evil.example", false),
+            ("/\\evil.example", false),
+            ("/a\\b", false),
+            ("\\\\evil.example", false),
+            ("https://evil.example", false),
+            ("javascript:alert(1)", false),
+            ("evil.example", false),
+            ("/\u{0}x", false),
+            ("/\u{7f}x", false),
+            ("/é", false),
+            ("", false),
+        ] {
+            assert_eq!(is_local_path(target), allowed, "{target:?}");
+        }
     }
 
     #[test]

@@ -21,6 +21,24 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// A same-origin path for an `href` or `action` attribute: percent-encoded (every byte but
+/// unreserved characters and `/`), then HTML-escaped. A path that does not start with one `/`
+/// (`//host`, `scheme:`) becomes `/`.
+pub fn url_attribute(path: &str) -> String {
+    if !path.starts_with('/') || path.starts_with("//") {
+        return "/".to_owned();
+    }
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    escape(&out)
+}
+
 /// A page in the common layout. `session` adds the top bar with the user and sign-out.
 pub fn page(status: StatusCode, title: &str, session: Option<&SignedIn>, body: &str) -> Response {
     let (csrf_meta, top_bar) = match session {
@@ -73,7 +91,7 @@ pub fn with_security_headers(status: StatusCode, html: String) -> Response {
         (CACHE_CONTROL, "no-store"),
         (
             HeaderName::from_static("content-security-policy"),
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         ),
         (HeaderName::from_static("x-frame-options"), "DENY"),
         (HeaderName::from_static("x-content-type-options"), "nosniff"),
@@ -96,5 +114,24 @@ mod tests {
     #[test]
     fn escapes_markup() {
         assert_eq!(super::escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    }
+
+    #[test]
+    fn url_attributes_are_encoded_paths_on_this_origin() {
+        for (path, attribute) in [
+            ("/groups/acme/-/audit_events", "/groups/acme/-/audit_events"),
+            ("/groups/a b/-/x", "/groups/a%20b/-/x"),
+            (
+                r#"/groups/x"><meta http-equiv="refresh">/-/a"#,
+                "/groups/x%22%3E%3Cmeta%20http-equiv%3D%22refresh%22%3E/-/a",
+            ),
+            ("/groups/é", "/groups/%C3%A9"),
+            ("//evil.example/x", "/"),
+            ("/\\evil.example", "/%5Cevil.example"),
+            ("https://evil.example", "/"),
+            ("javascript:alert(1)", "/"),
+        ] {
+            assert_eq!(super::url_attribute(path), attribute, "{path}");
+        }
     }
 }

@@ -6,7 +6,7 @@ use auditrelay_store::StoredEvent;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::html::escape;
+use super::html::{escape, url_attribute};
 use crate::error::{ServiceError, ServiceResult};
 use auditrelay_service::events::{EventPage, EventQuery, Page};
 
@@ -71,6 +71,7 @@ pub fn render(base: &str, params: &LogParams, result: ServiceResult<(EventPage, 
 }
 
 fn filter_form(base: &str, p: &LogParams) -> String {
+    let base = url_attribute(base);
     let value = |v: &Option<String>| escape(given(v).unwrap_or(""));
     let options: String = ["", "User", "Group", "Project"]
         .iter()
@@ -129,6 +130,7 @@ fn row(event: &StoredEvent) -> String {
 }
 
 fn pagination(base: &str, p: &LogParams, page: i64, total: i64) -> String {
+    let base = url_attribute(base);
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let link = |number: i64, label: &str, rel: &str| {
         let params = [

@@ -12,7 +12,14 @@ mod pages;
 mod session;
 mod sign_in;
 
+pub(crate) use html::{escape, with_security_headers};
+
 use axum::Router;
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::http::header::{CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{get, post};
 
 use crate::AppState;
@@ -26,4 +33,21 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/gitlab_duo", get(duo::show).post(duo::save))
         .route("/groups/{*path}", get(pages::group_audit_events))
         .route("/assets/{name}", get(assets::serve))
+}
+
+/// Every answer (pages, the explorer, assets, API JSON, errors) may not be framed or
+/// MIME-sniffed and sends no referrer to other sites. Answers without their own policy (all but
+/// the HTML pages) get one that loads nothing.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (X_FRAME_OPTIONS, "DENY"),
+        (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (REFERRER_POLICY, "same-origin"),
+        (CONTENT_SECURITY_POLICY, "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+    ] {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    response
 }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::authorize::{Tab, admin_page_visible, group_audit_events_path};
-use super::html::{escape, not_found, page};
+use super::html::{escape, not_found, page, url_attribute};
 use super::log_tab::{self, LogParams};
 use super::session::SignedIn;
 use crate::AppState;
@@ -21,7 +21,7 @@ pub async fn home(State(state): State<AppState>, session: SignedIn) -> Response 
     let mut items = String::new();
     for group in groups.iter().filter(|g| g.parent_id.is_none()) {
         let href = format!("/groups/{}/-/audit_events", group.full_path);
-        items.push_str(&format!(r#"<li><a href="{}">{}</a></li>"#, escape(&href), escape(&group.name)));
+        items.push_str(&format!(r#"<li><a href="{}">{}</a></li>"#, url_attribute(&href), escape(&group.name)));
     }
     let body = if items.is_empty() {
         "<p>You are not a member of any group.</p>".to_owned()
@@ -102,7 +102,7 @@ fn page_number(page: auditrelay_service::events::Page) -> i64 {
 fn tabs(base: &str, current: Tab, with_streams: bool, content: &str) -> String {
     let link = |tab: Tab, label: &str, query: &str| {
         let current = if tab == current { r#" aria-current="page" class="active""# } else { "" };
-        format!(r#"<a href="{}?tab={query}"{current}>{label}</a>"#, escape(base))
+        format!(r#"<a href="{}?tab={query}"{current}>{label}</a>"#, url_attribute(base))
     };
     let streams = if with_streams { link(Tab::Streams, "Streams", "streams") } else { String::new() };
     format!(

@@ -395,11 +395,13 @@ async fn sessions_csrf_and_page_authorization(backend: Backend) {
     assert_eq!(page(&server, &bob_cookie, "/groups/other/-/audit_events").await.0, StatusCode::NOT_FOUND);
 }
 
-/// Posts the sign-in form.
+/// Posts the sign-in form, with the CSRF token and cookie a browser gets with the form.
 async fn post_sign_in(server: &TestServer, username: &str, password: &str) -> reqwest::Response {
+    let (cookie, token) = crate::hardening_web::sign_in_form(&server.base).await;
     http()
         .post(format!("{}/users/sign_in", server.base))
-        .form(&[("username", username), ("password", password)])
+        .header("cookie", cookie)
+        .form(&[("username", username), ("password", password), ("authenticity_token", &token)])
         .send()
         .await
         .unwrap()
