@@ -1,9 +1,15 @@
 //! Liveness, readiness and Prometheus metrics.
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+
+use crate::error::ApiError;
+use auditrelay_core::access::Need;
+use auditrelay_service::ServiceError;
 use axum::routing::get;
 use serde_json::json;
 
@@ -37,7 +43,28 @@ async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// `/-/metrics` names destinations and shows traffic: it needs an admin's token (`read_api`
+/// or `api`) or the `metrics_token` setting's token, as `Authorization: Bearer` or
+/// `PRIVATE-TOKEN` (GitLab guards its metrics with an allow-list).
+async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    let Some(token) = crate::caller::token_from(&headers).filter(|t| !t.is_empty()) else {
+        return ApiError(ServiceError::Unauthorized).into_response();
+    };
+    let allowed = match state.service.is_metrics_token(token).await {
+        Ok(true) => Ok(()),
+        Ok(false) => match state.service.authenticate(token, Some(peer.ip())).await {
+            Ok(caller) => caller.require(Need::Read).and_then(|()| caller.require_admin()),
+            Err(error) => Err(error),
+        },
+        Err(error) => Err(error),
+    };
+    if let Err(error) = allowed {
+        return ApiError(error).into_response();
+    }
     if let Ok(head) = state.service.store.head_seq().await {
         metrics::gauge!("auditrelay_log_head_seq").set(head as f64);
     }
@@ -48,5 +75,5 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         tracing::warn!(%error, "could not compute delivery metrics");
     }
     let body = state.metrics.as_ref().map(|m| m.render()).unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

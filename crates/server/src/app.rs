@@ -24,9 +24,21 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     run(args, listener, shutdown_signal(), true).await
 }
 
+/// The data dir holds the database, the secret key and the root credentials: created 0700,
+/// and tightened to 0700 if it exists with a wider mode.
+fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
+}
+
 pub async fn open_store(args: &ServeArgs) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
+    private_dir(&args.data_dir).with_context(|| format!("cannot create data dir {}", args.data_dir.display()))?;
     Ok(match &args.database_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             Store::open_postgres(url).await.context("cannot open the PostgreSQL store")?

@@ -18,7 +18,41 @@ pub const SETTINGS: &[(&str, bool)] = &[
     ("ai_audit_event_redact_content", false),
 ];
 
+/// The setting holding the token that may scrape `/-/metrics` (besides admins' tokens). Only
+/// its SHA-256 digest is stored, under [`METRICS_TOKEN_DIGEST`]; it is never shown back.
+pub const METRICS_TOKEN: &str = "metrics_token";
+const METRICS_TOKEN_DIGEST: &str = "metrics_token_digest";
+const METRICS_TOKEN_MIN_LEN: usize = 16;
+const METRICS_TOKEN_MAX_LEN: usize = 255;
+
+/// The digest to store for a new metrics token (`None`: `""` clears it), or why it is refused.
+fn metrics_token_digest(value: &Value) -> ServiceResult<Option<String>> {
+    let refused = || {
+        ServiceError::BadParam(format!(
+            "{METRICS_TOKEN} is invalid: must be empty or {METRICS_TOKEN_MIN_LEN} to {METRICS_TOKEN_MAX_LEN} printable characters"
+        ))
+    };
+    let Value::String(token) = value else { return Err(refused()) };
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let printable = token.chars().all(|c| c.is_ascii_graphic());
+    if !printable || !(METRICS_TOKEN_MIN_LEN..=METRICS_TOKEN_MAX_LEN).contains(&token.len()) {
+        return Err(refused());
+    }
+    Ok(Some(super::secrets::token_digest(token)))
+}
+
 impl Service {
+    /// True when `token` is the metrics token (compared as digests, in constant time).
+    pub async fn is_metrics_token(&self, token: &str) -> ServiceResult<bool> {
+        let stored = self.store.settings().await?;
+        let Some(digest) = stored.get(METRICS_TOKEN_DIGEST).and_then(|v| serde_json::from_str::<String>(v).ok()) else {
+            return Ok(false);
+        };
+        Ok(!digest.is_empty() && super::secrets::digests_equal(&digest, &super::secrets::token_digest(token)))
+    }
+
     /// All settings with their current values (defaults filled in).
     pub async fn current_settings(&self) -> ServiceResult<Map<String, Value>> {
         let stored = self.store.settings().await?;
@@ -47,6 +81,8 @@ impl Service {
         caller.require(Need::Write)?;
         caller.require_admin()?;
         let current = self.current_settings().await?;
+        let mut changes = changes;
+        let metrics_token = changes.remove(METRICS_TOKEN).map(|v| metrics_token_digest(&v)).transpose()?;
         let mut updates = BTreeMap::new();
         for (name, value) in &changes {
             if !current.contains_key(name) {
@@ -58,7 +94,16 @@ impl Service {
                 updates.insert(name.clone(), value);
             }
         }
-        self.store.put_settings(&updates.iter().map(|(k, v)| (k.clone(), v.to_string())).collect()).await?;
+        let mut stored: BTreeMap<String, String> = updates.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+        if let Some(digest) = &metrics_token {
+            stored
+                .insert(METRICS_TOKEN_DIGEST.to_owned(), Value::String(digest.clone().unwrap_or_default()).to_string());
+        }
+        self.store.put_settings(&stored).await?;
+        if let Some(digest) = &metrics_token {
+            let message = if digest.is_some() { "Set metrics_token" } else { "Cleared metrics_token" };
+            self.record(caller, setting_event(METRICS_TOKEN, message.to_owned())).await?;
+        }
         for (name, value) in &updates {
             let from = current.get(name).cloned().unwrap_or(Value::Null);
             self.record(caller, setting_event(name, format!("Changed {name} from {from} to {value}"))).await?;

@@ -23,10 +23,30 @@ pub struct Store {
     pub(crate) dialect: Dialect,
 }
 
+/// Creates the database file readable by its owner only (SQLite gives its `-wal` and `-shm`
+/// files the database file's mode), and tightens the three if they exist with wider modes.
+fn private_database_files(db: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(db)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let path = std::path::PathBuf::from(format!("{}{suffix}", db.display()));
+            if path.exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = db;
+    Ok(())
+}
+
 impl Store {
     /// Opens the embedded SQLite store in `data_dir/auditrelay.db`, creating it if needed.
     pub async fn open_sqlite(data_dir: &Path) -> Result<Store> {
         install_default_drivers();
+        private_database_files(&data_dir.join("auditrelay.db")).map_err(sqlx::Error::Io)?;
         let url = format!("sqlite://{}?mode=rwc", data_dir.join("auditrelay.db").display());
         let options = || {
             AnyPoolOptions::new()

@@ -320,7 +320,7 @@ async fn outage_is_isolated_and_recovers(backend: Backend) {
     assert!(h["last_error"].as_str().unwrap().contains("HTTP 500"));
     assert_eq!(health(&root, up_id).await["state"], "closed");
     assert!(received_of(&down, &ids).is_empty());
-    let metrics = server.api(None).get("/-/metrics").await.expect(200).text;
+    let metrics = server.root().get("/-/metrics").await.expect(200).text;
     assert!(
         metrics.contains(&format!("auditrelay_destination_state{{destination=\"{down_id}\",state=\"open\"}} 1"))
             || metrics

@@ -12,6 +12,7 @@ mod faults;
 mod graphql_legacy;
 mod graphql_streaming;
 mod hardening_graphql;
+mod hardening_secrets;
 mod hardening_web;
 mod health;
 mod identity;
