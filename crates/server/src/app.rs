@@ -67,6 +67,11 @@ pub async fn run(
     service.engine = Some(engine.clone());
     service.archive = archive.as_ref().map(|(archive, _)| archive.clone());
     let service = Arc::new(service);
+    // Header values stored in plain text by earlier versions are sealed now (reads open both).
+    let sealed = service.store.seal_plain_header_values().await.context("cannot seal stored header values")?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed custom header values stored in plain text");
+    }
     bootstrap::ensure_root(&service, &args).await?;
 
     service.refresh_delivery().await;

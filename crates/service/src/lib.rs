@@ -45,6 +45,7 @@ pub struct Service {
 
 impl Service {
     pub fn new(store: Store, log: LogWriter, secrets: secret_box::SecretBox) -> Service {
+        store.set_value_cipher(std::sync::Arc::new(secrets.clone()));
         Service {
             store,
             log,

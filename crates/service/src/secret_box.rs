@@ -53,6 +53,11 @@ impl SecretBox {
         format!("{VERSION}{}", STANDARD.encode(out))
     }
 
+    /// True for a value [`SecretBox::seal`] made (others are plain text stored before).
+    pub fn is_sealed(stored: &str) -> bool {
+        stored.starts_with(VERSION)
+    }
+
     pub fn open(&self, sealed: &str) -> ServiceResult<String> {
         let broken = || {
             ServiceError::Internal(
@@ -79,6 +84,17 @@ fn parse_key(text: &str) -> anyhow::Result<[u8; 32]> {
     match <[u8; 32]>::try_from(bytes.as_slice()) {
         Ok(key) => Ok(key),
         Err(_) => bail!("must be 32 bytes (got {})", bytes.len()),
+    }
+}
+
+/// The store seals custom header values with the same key as every other secret.
+impl auditrelay_store::sealed::ValueCipher for SecretBox {
+    fn seal(&self, plain: &str) -> String {
+        SecretBox::seal(self, plain)
+    }
+
+    fn open(&self, stored: &str) -> Option<Result<String, String>> {
+        SecretBox::is_sealed(stored).then(|| SecretBox::open(self, stored).map_err(|e| e.to_string()))
     }
 }
 

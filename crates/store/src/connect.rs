@@ -21,6 +21,8 @@ pub struct Store {
     /// Pool for writes. On SQLite a single connection, so writers never contend for the lock.
     pub(crate) write: AnyPool,
     pub(crate) dialect: Dialect,
+    /// Seals custom header values at rest (installed by the service).
+    pub(crate) sealer: crate::sealed::Sealer,
 }
 
 /// Creates the database file readable by its owner only (SQLite gives its `-wal` and `-shm`
@@ -63,7 +65,7 @@ impl Store {
         };
         let write = options().max_connections(1).connect(&url).await?;
         let read = options().max_connections(8).connect(&url).await?;
-        Self::finish(Store { read, write, dialect: Dialect::Sqlite }).await
+        Self::finish(Store { read, write, dialect: Dialect::Sqlite, sealer: Default::default() }).await
     }
 
     /// Opens a PostgreSQL store from a `postgres://` URL.
@@ -71,7 +73,8 @@ impl Store {
         install_default_drivers();
         let pool =
             AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect(url).await?;
-        Self::finish(Store { read: pool.clone(), write: pool, dialect: Dialect::Postgres }).await
+        Self::finish(Store { read: pool.clone(), write: pool, dialect: Dialect::Postgres, sealer: Default::default() })
+            .await
     }
 
     async fn finish(store: Store) -> Result<Store> {

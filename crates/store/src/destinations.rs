@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::conflict_as;
+use crate::sealed::Sealer;
 use crate::{Result, Store};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,12 +79,13 @@ fn destination(row: &AnyRow) -> Result<DestinationRow> {
     })
 }
 
-fn header(row: &AnyRow) -> Result<HeaderRow> {
+/// A header row, its value opened (values are sealed at rest, see `sealed.rs`).
+fn header(row: &AnyRow, sealer: &Sealer) -> Result<HeaderRow> {
     Ok(HeaderRow {
         id: row.try_get("id")?,
         destination_id: row.try_get("destination_id")?,
         key: row.try_get("header_key")?,
-        value: row.try_get("header_value")?,
+        value: sealer.open(row.try_get("header_value")?)?,
         active: row.try_get::<i64, _>("active")? != 0,
     })
 }
@@ -124,7 +126,7 @@ impl Store {
             .map_err(conflict_as("Name"))?;
         let created = destination(&row)?;
         for (key, value, active) in headers {
-            insert_header(&mut tx, created.id, key, value, *active).await?;
+            insert_header(&mut tx, &self.sealer, created.id, key, value, *active).await?;
         }
         tx.commit().await?;
         Ok(created)
@@ -181,17 +183,19 @@ impl Store {
 
     pub async fn headers_of(&self, destination_id: i64) -> Result<Vec<HeaderRow>> {
         let sql = format!("SELECT {HEADER_COLUMNS} FROM destination_headers WHERE destination_id = $1 ORDER BY id");
-        sqlx::query(&sql).bind(destination_id).fetch_all(&self.read).await?.iter().map(header).collect()
+        let rows = sqlx::query(&sql).bind(destination_id).fetch_all(&self.read).await?;
+        rows.iter().map(|row| header(row, &self.sealer)).collect()
     }
 
     pub async fn header(&self, id: i64) -> Result<Option<HeaderRow>> {
         let sql = format!("SELECT {HEADER_COLUMNS} FROM destination_headers WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(header).transpose()
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
+        row.as_ref().map(|row| header(row, &self.sealer)).transpose()
     }
 
     pub async fn create_header(&self, destination_id: i64, key: &str, value: &str, active: bool) -> Result<HeaderRow> {
         let mut tx = self.write.begin().await?;
-        let created = insert_header(&mut tx, destination_id, key, value, active).await?;
+        let created = insert_header(&mut tx, &self.sealer, destination_id, key, value, active).await?;
         tx.commit().await?;
         Ok(created)
     }
@@ -199,7 +203,7 @@ impl Store {
     pub async fn update_header(&self, id: i64, key: &str, value: &str, active: bool) -> Result<()> {
         sqlx::query("UPDATE destination_headers SET header_key = $1, header_value = $2, active = $3 WHERE id = $4")
             .bind(key)
-            .bind(value)
+            .bind(self.sealer.seal(value))
             .bind(i64::from(active))
             .bind(id)
             .execute(&self.write)
@@ -224,14 +228,14 @@ impl Store {
             match existing.iter().find(|h| h.key == *key) {
                 Some(old) => {
                     sqlx::query("UPDATE destination_headers SET header_value = $1, active = $2 WHERE id = $3")
-                        .bind(value)
+                        .bind(self.sealer.seal(value))
                         .bind(i64::from(*active))
                         .bind(old.id)
                         .execute(&mut *tx)
                         .await?;
                 }
                 None => {
-                    insert_header(&mut tx, destination_id, key, value, *active).await?;
+                    insert_header(&mut tx, &self.sealer, destination_id, key, value, *active).await?;
                 }
             }
         }
@@ -349,6 +353,7 @@ impl Store {
 
 async fn insert_header(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    sealer: &Sealer,
     destination_id: i64,
     key: &str,
     value: &str,
@@ -361,10 +366,10 @@ async fn insert_header(
     let row = sqlx::query(&sql)
         .bind(destination_id)
         .bind(key)
-        .bind(value)
+        .bind(sealer.seal(value))
         .bind(i64::from(active))
         .fetch_one(&mut **tx)
         .await
         .map_err(conflict_as("Key"))?;
-    header(&row)
+    header(&row, sealer)
 }

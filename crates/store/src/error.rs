@@ -10,6 +10,9 @@ pub enum StoreError {
     WriterGone,
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// A sealed value cannot be opened (another secret key?).
+    #[error("{0}")]
+    Sealed(String),
     #[error("migration {version} failed: {source}")]
     Migration { version: i64, source: sqlx::Error },
 }

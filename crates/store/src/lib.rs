@@ -10,6 +10,7 @@ pub mod log;
 pub mod log_writer;
 mod migrate;
 pub mod namespaces;
+pub mod sealed;
 pub mod settings;
 pub mod web_sessions;
 pub mod workflows;

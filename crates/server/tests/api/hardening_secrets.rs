@@ -105,3 +105,73 @@ async fn the_data_dir_is_private() {
 }
 
 crate::on_both_backends!(metrics_need_an_admin_or_the_metrics_token, framing_headers_are_refused);
+
+const HEADER_SECRET: &str = "Splunk header-secret-0123456789";
+
+/// The stored `header_value` column of every header row, straight from the database.
+async fn stored_header_values(server: &auditrelay_testkit::TestServer) -> (sqlx::AnyPool, Vec<String>) {
+    sqlx::any::install_default_drivers();
+    let url = match &server.database_url {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", server.data_dir.join("auditrelay.db").display()),
+    };
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+    let values =
+        sqlx::query_scalar("SELECT header_value FROM destination_headers ORDER BY id").fetch_all(&pool).await.unwrap();
+    (pool, values)
+}
+
+async fn header_values(root: &auditrelay_testkit::Api) -> serde_json::Value {
+    let reply = root
+        .graphql("{ group(fullPath: \"acme\") { externalAuditEventDestinations { nodes { headers { nodes { key value } } } } } }", json!({}))
+        .await
+        .expect(200);
+    reply.body["data"]["group"]["externalAuditEventDestinations"]["nodes"][0]["headers"]["nodes"].clone()
+}
+
+async fn header_values_are_sealed_at_rest(backend: Backend) {
+    let mut server = crate::server(backend).await;
+    let root = server.root();
+    create_group(&root, "acme", None).await;
+    let created = root
+        .graphql(
+            "mutation { externalAuditEventDestinationCreate(input: { destinationUrl: \"https://siem.example.com\", groupPath: \"acme\" }) { externalAuditEventDestination { id } } }",
+            json!({}),
+        )
+        .await
+        .expect(200);
+    let id = created.body["data"]["externalAuditEventDestinationCreate"]["externalAuditEventDestination"]["id"].clone();
+    for (key, value) in [("Authorization", HEADER_SECRET), ("X-Other", "other-value-1")] {
+        let reply = root
+            .graphql(
+                "mutation($id: AuditEventsExternalAuditEventDestinationID!, $key: String!, $value: String!) { auditEventsStreamingHeadersCreate(input: { destinationId: $id, key: $key, value: $value }) { errors } }",
+                json!({"id": id, "key": key, "value": value}),
+            )
+            .await
+            .expect(200);
+        assert_eq!(reply.body["data"]["auditEventsStreamingHeadersCreate"]["errors"], json!([]));
+    }
+    // The API answers the values as GitLab does; the database holds them sealed.
+    let expected =
+        json!([{"key": "Authorization", "value": HEADER_SECRET}, {"key": "X-Other", "value": "other-value-1"}]);
+    assert_eq!(header_values(&root).await, expected);
+    let (pool, stored) = stored_header_values(&server).await;
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|v| v.starts_with("v1:") && !v.contains("secret") && !v.contains("other")), "{stored:?}");
+    // A row stored in plain text (by an earlier version) reads as it is and is sealed at start.
+    sqlx::query("UPDATE destination_headers SET header_value = 'plain-legacy-value' WHERE header_key = 'X-Other'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    server.restart();
+    let root = server.root();
+    let expected =
+        json!([{"key": "Authorization", "value": HEADER_SECRET}, {"key": "X-Other", "value": "plain-legacy-value"}]);
+    assert_eq!(header_values(&root).await, expected);
+    let (pool, stored) = stored_header_values(&server).await;
+    assert!(stored.iter().all(|v| v.starts_with("v1:") && !v.contains("legacy")), "sealed at start: {stored:?}");
+    pool.close().await;
+}
+
+crate::on_both_backends!(header_values_are_sealed_at_rest);
