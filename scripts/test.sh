@@ -78,6 +78,9 @@ ensure_browser() {
 log "checking formatting"
 cargo fmt --all -- --check
 
+log "linting (clippy, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 ensure_postgres
 drop_old_test_databases
 

@@ -4,6 +4,7 @@
 mod connect;
 pub mod delivery;
 pub mod destinations;
+mod dialect;
 mod error;
 pub mod identity;
 pub mod log;

@@ -5,7 +5,9 @@
 
 use sqlx::Acquire;
 
-use crate::connect::{Dialect, Store};
+use sqlx::AnyPool;
+
+use crate::dialect::Dialect;
 use crate::{Result, StoreError};
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -28,13 +30,13 @@ fn dialect_sql(sql: &str, dialect: Dialect) -> String {
     sql.replace("@ID@", id)
 }
 
-pub(crate) async fn run(store: &Store) -> Result<()> {
-    let mut conn = store.write.acquire().await?;
-    if store.dialect == Dialect::Postgres {
+pub(crate) async fn run(write: &AnyPool, dialect: Dialect) -> Result<()> {
+    let mut conn = write.acquire().await?;
+    if dialect == Dialect::Postgres {
         sqlx::query("SELECT pg_advisory_lock($1)").bind(PG_MIGRATION_LOCK).execute(&mut *conn).await?;
     }
-    let result = apply_pending(&mut conn, store.dialect).await;
-    if store.dialect == Dialect::Postgres {
+    let result = apply_pending(&mut conn, dialect).await;
+    if dialect == Dialect::Postgres {
         sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_MIGRATION_LOCK).execute(&mut *conn).await?;
     }
     result
