@@ -3,6 +3,7 @@
 
 mod body;
 pub(crate) mod caller;
+mod filters;
 pub mod graphql;
 mod health;
 mod pagination;

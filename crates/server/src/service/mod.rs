@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod delivery;
 pub mod destinations;
+pub mod directory;
 pub mod events;
 pub mod identity;
 pub mod ingest;
