@@ -1,6 +1,6 @@
 //! GitLab's JSON shapes of users, tokens, groups, projects, members and audit events.
 
-use auditrelay_core::event::payload_with_id;
+use auditrelay_core::event::{UNKNOWN_AUTHOR_ID, payload_with_id};
 use auditrelay_core::time::format_micros;
 use auditrelay_store::StoredEvent;
 use auditrelay_store::identity::{Member, Token, User};
@@ -9,9 +9,6 @@ use chrono::{TimeZone, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::service::directory::NamedGroup;
-
-/// GitLab's author id for events without a known author (`Gitlab::Audit::UnauthenticatedAuthor`).
-pub const UNKNOWN_AUTHOR_ID: i64 = -1;
 
 /// GitLab's `UserBasic`: what any signed-in user sees of another.
 pub fn user_basic(u: &User, base: &str) -> Value {
