@@ -381,7 +381,7 @@ async fn check_ai_queries(root: &Api, source: &str) {
     for (url, want) in cases {
         let reply = root.get(url).await.expect(200);
         assert_eq!(reply.header("x-auditrelay-read-source"), Some(source), "{url}");
-        let ids: Vec<String> = reply.body.as_array().unwrap().iter().map(|e| id_text(&e["id"])).collect();
+        let ids: Vec<String> = reply.body.as_array().unwrap().iter().map(|e| id_text(&e["streamed_id"])).collect();
         assert_eq!(ids, want, "{url} from {source}");
     }
     // The event is GitLab's shape, with the AI keys in details.
@@ -471,7 +471,7 @@ async fn a_hung_clickhouse_costs_one_slow_read(backend: Backend) {
         root.post("/api/v4/audit_events", &e).await.expect(201);
         let reply = root.get("/api/v4/audit_events?per_page=1").await.expect(200);
         assert_eq!(reply.header("x-auditrelay-read-source"), Some("store"));
-        assert_eq!(reply.body[0]["id"], format!("during-hang-{i}"));
+        assert_eq!(reply.body[0]["streamed_id"], format!("during-hang-{i}"));
     }
     assert!(started.elapsed() < Duration::from_secs(2), "ingest and reads slowed: {:?}", started.elapsed());
 
@@ -479,5 +479,5 @@ async fn a_hung_clickhouse_costs_one_slow_read(backend: Backend) {
     wait_archived(&root).await;
     let reply = root.get("/api/v4/audit_events?per_page=1").await.expect(200);
     assert_eq!(reply.header("x-auditrelay-read-source"), Some("clickhouse"));
-    assert_eq!(reply.body[0]["id"], "during-hang-4");
+    assert_eq!(reply.body[0]["streamed_id"], "during-hang-4");
 }
