@@ -131,7 +131,8 @@ async fn good_batch_is_stored_once(backend: Backend) {
     assert_eq!(details["cloudevent_id"], "s1-02");
     assert_eq!(details["cloudevent_source"], "//dws/test");
     assert_eq!(details["cloudevent_time"], "2026-11-21T08:00:00.250Z");
-    let one = root.get(&format!("/api/v4/projects/{project}/audit_events/{}", prompt["streamed_id"].as_str().unwrap())).await;
+    let one =
+        root.get(&format!("/api/v4/projects/{project}/audit_events/{}", prompt["streamed_id"].as_str().unwrap())).await;
     assert_eq!(one.expect(200).body["details"]["cloudevent_id"], "s1-02");
 
     // The same batch again (the gateway retrying after a lost answer): same ids, nothing new.

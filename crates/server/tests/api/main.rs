@@ -5,6 +5,9 @@
 mod ai;
 mod archive;
 mod bad_input;
+mod clients;
+mod clients_events;
+mod clients_graphql;
 mod delivery;
 mod delivery_cloud;
 mod durability;
