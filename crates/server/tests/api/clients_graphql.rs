@@ -177,3 +177,49 @@ async fn gitlabs_documented_graphql_runs(backend: Backend) {
 }
 
 on_both_backends!(gitlabs_documented_graphql_runs);
+
+const CREATE_HTTP: &str = "mutation($url: String!) { groupAuditEventStreamingDestinationsCreate(input: { groupPath: \"acme\", category: \"http\", config: { url: $url } }) { errors externalAuditEventDestination { id } } }";
+const SET_ACTIVE: &str = "mutation($id: AuditEventsGroupExternalStreamingDestinationID!, $active: Boolean) { groupAuditEventStreamingDestinationsUpdate(input: { id: $id, active: $active }) { errors } }";
+
+async fn gitlabs_newer_destination_limits_behind_a_setting(backend: Backend) {
+    let server = crate::server(backend).await;
+    let root = server.root();
+    allow_local(&root).await;
+    crate::create_group(&root, "acme", None).await;
+    let settings = root.get("/api/v4/application/settings").await.expect(200);
+    assert_eq!(settings.body["audit_event_streaming_newer_limits_enabled"], false, "off by default");
+    // Off: 50 destinations (kept inactive under the 5-active limit) and 100 changes in a minute.
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        let created = data(root.graphql(CREATE_HTTP, json!({"url": format!("http://127.0.0.1:9/d{i}")})).await);
+        let created = &created["groupAuditEventStreamingDestinationsCreate"];
+        assert_eq!(created["errors"], json!([]), "{created}");
+        let id = created["externalAuditEventDestination"]["id"].clone();
+        let off = data(root.graphql(SET_ACTIVE, json!({"id": id, "active": false})).await);
+        assert_eq!(off["groupAuditEventStreamingDestinationsUpdate"]["errors"], json!([]));
+        ids.push(id);
+    }
+    root.put("/api/v4/application/settings", &json!({"audit_event_streaming_newer_limits_enabled": true}))
+        .await
+        .expect(200);
+    let refused = data(root.graphql(CREATE_HTTP, json!({"url": "http://127.0.0.1:9/d50"})).await);
+    assert_eq!(
+        refused["groupAuditEventStreamingDestinationsCreate"]["errors"],
+        json!(["Maximum number of audit event streaming destinations per group (50) exceeded"])
+    );
+    for id in &ids[..10] {
+        let ok = data(root.graphql(SET_ACTIVE, json!({"id": id, "active": false})).await);
+        assert_eq!(ok["groupAuditEventStreamingDestinationsUpdate"]["errors"], json!([]));
+    }
+    let throttled = data(root.graphql(SET_ACTIVE, json!({"id": ids[10], "active": false})).await);
+    let message = throttled["groupAuditEventStreamingDestinationsUpdate"]["errors"][0].as_str().unwrap().to_owned();
+    assert!(message.starts_with("Too many destination changes: at most 10"), "{message}");
+    // Turning the setting off lifts both limits.
+    root.put("/api/v4/application/settings", &json!({"audit_event_streaming_newer_limits_enabled": false}))
+        .await
+        .expect(200);
+    let again = data(root.graphql(CREATE_HTTP, json!({"url": "http://127.0.0.1:9/d50"})).await);
+    assert_eq!(again["groupAuditEventStreamingDestinationsCreate"]["errors"], json!([]));
+}
+
+on_both_backends!(gitlabs_newer_destination_limits_behind_a_setting);
