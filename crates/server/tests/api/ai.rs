@@ -126,7 +126,7 @@ async fn good_batch_is_stored_once(backend: Backend) {
     assert_eq!(details["target_id"], workflow);
     assert_eq!(details["prompt"], "secret prompt", "stored events keep the content");
     assert_eq!(details["model"], "claude");
-    assert_eq!(details["workflow_id"], workflow);
+    assert_eq!(details["workflow_id"], workflow.to_string(), "REST details are strings, as GitLab's entity");
     assert_eq!(details["session_id"], "s1");
     assert_eq!(details["cloudevent_id"], "s1-02");
     assert_eq!(details["cloudevent_source"], "//dws/test");
