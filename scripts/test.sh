@@ -116,6 +116,13 @@ status=${PIPESTATUS[0]}
 set -e
 drop_old_test_databases
 
+# python-gitlab 8.x, unchanged, against the real server (installed into a virtualenv once).
+log "driving the server with python-gitlab"
+if ! bash scripts/python-gitlab.sh; then
+    echo "python-gitlab could not page through the server" >&2
+    status=1
+fi
+
 # Bounded fuzzing of the parsers (FUZZ_SECONDS per target; 0 skips it).
 log "fuzzing each target for ${FUZZ_SECONDS:-20} s"
 if ! bash scripts/fuzz.sh; then

@@ -91,6 +91,12 @@ pub const INSTANCE_SCOPE_ID: i64 = 1;
 /// GitLab's full path for the instance scope.
 pub const INSTANCE_SCOPE_PATH: &str = "gitlab_instance";
 
+/// GitLab's author of events without a known author (`Gitlab::Audit::UnauthenticatedAuthor`):
+/// its id, name and class, which GitLab streams where a producer gave no author.
+pub const UNKNOWN_AUTHOR_ID: i64 = -1;
+pub const UNKNOWN_AUTHOR_NAME: &str = "An unauthenticated user";
+pub const UNKNOWN_AUTHOR_CLASS: &str = "Gitlab::Audit::UnauthenticatedAuthor";
+
 /// A validated event as a producer (or the service itself) submits it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewEvent {
@@ -118,15 +124,27 @@ impl NewEvent {
 /// Renders GitLab's streamed payload without its `id`, keys in GitLab's column order.
 /// The `id` is prepended when the event is read or sent ([`payload_with_id`]), because the
 /// service's own id is only known once the log writer has placed the event.
+///
+/// Where a producer omitted the author, GitLab's values for an unknown author are streamed
+/// (author id `-1`, its name and class) instead of `null`, as GitLab always has an author.
 pub fn render_payload(event: &NewEvent, entity_id: i64, entity_path: &str, created_at: Micros) -> String {
     let mut details = event.details.clone();
+    let author_id = event.author_id.unwrap_or(UNKNOWN_AUTHOR_ID);
+    let author_name = match (&event.author_name, event.author_id) {
+        (Some(name), _) => Value::from(name.as_str()),
+        (None, None) => Value::from(UNKNOWN_AUTHOR_NAME),
+        (None, Some(_)) => Value::Null,
+    };
     let mut fill = |key: &str, value: Value| {
         if !value.is_null() && !details.contains_key(key) {
             details.insert(key.to_owned(), value);
         }
     };
     fill("event_name", Value::from(event.event_type.as_str()));
-    fill("author_name", opt_str(&event.author_name));
+    fill("author_name", author_name.clone());
+    if event.author_id.is_none() {
+        fill("author_class", Value::from(UNKNOWN_AUTHOR_CLASS));
+    }
     fill("target_id", event.target_id.map_or(Value::Null, Value::from));
     fill("target_type", opt_str(&event.target_type));
     fill("target_details", opt_str(&event.target_details));
@@ -134,12 +152,12 @@ pub fn render_payload(event: &NewEvent, entity_id: i64, entity_path: &str, creat
     fill("entity_path", Value::from(entity_path));
 
     let mut body = Map::with_capacity(12);
-    body.insert("author_id".into(), event.author_id.map_or(Value::Null, Value::from));
+    body.insert("author_id".into(), Value::from(author_id));
     body.insert("entity_id".into(), Value::from(entity_id));
     body.insert("entity_type".into(), Value::from(event.entity_type().as_str()));
     body.insert("details".into(), Value::Object(details));
     body.insert("ip_address".into(), opt_str(&event.ip_address));
-    body.insert("author_name".into(), opt_str(&event.author_name));
+    body.insert("author_name".into(), author_name);
     body.insert("entity_path".into(), Value::from(entity_path));
     body.insert("target_details".into(), opt_str(&event.target_details));
     body.insert("created_at".into(), Value::from(format_micros(created_at)));
@@ -221,6 +239,20 @@ mod tests {
         assert_eq!(value["details"]["entity_path"], "example-group/example-project");
         assert_eq!(value["details"]["event_name"], "repository_git_operation");
         assert_eq!(value["id"], 1);
+    }
+
+    #[test]
+    fn an_omitted_author_is_gitlabs_unknown_author() {
+        let event = NewEvent { event_type: "x".into(), ..NewEvent::default() };
+        let value: Value = serde_json::from_str(&render_payload(&event, 1, "gitlab_instance", 0)).unwrap();
+        assert_eq!(value["author_id"], -1);
+        assert_eq!(value["author_name"], UNKNOWN_AUTHOR_NAME);
+        assert_eq!(value["details"]["author_name"], UNKNOWN_AUTHOR_NAME);
+        assert_eq!(value["details"]["author_class"], UNKNOWN_AUTHOR_CLASS);
+        let named = NewEvent { author_id: Some(7), ..event };
+        let value: Value = serde_json::from_str(&render_payload(&named, 1, "gitlab_instance", 0)).unwrap();
+        assert_eq!(value["author_id"], 7);
+        assert!(value["details"].get("author_class").is_none());
     }
 
     #[test]

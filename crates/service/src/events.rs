@@ -14,12 +14,12 @@ use auditrelay_core::event_catalogue::AI_EVENT_TYPES;
 use auditrelay_core::{AccessLevel, EntityType};
 use auditrelay_store::{EventFilter, EventScope, SeqOrder, StoredEvent};
 
+use std::collections::HashMap;
+
 use super::access::Access;
 use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
 
-pub const DEFAULT_PER_PAGE: i64 = 20;
-pub const MAX_PER_PAGE: i64 = 100;
 /// How long a read waits for a close-behind archive before reading the operational store.
 const ARCHIVE_PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
 
@@ -49,6 +49,25 @@ pub struct EventQuery {
     pub event_type: Option<String>,
     pub workflow_id: Option<i64>,
     pub session_id: Option<String>,
+}
+
+/// How `GET …/audit_events/:id` names an event: by the service's own integer id (what REST
+/// listings show as `id`), or by the id the stream carries (`streamed_id`: the producer's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKey<'a> {
+    Service(i64),
+    Streamed(&'a str),
+}
+
+impl<'a> EventKey<'a> {
+    /// A number is the service's id unless `streamed` asks for the streamed id; anything else
+    /// can only be a producer's id.
+    pub fn parse(id: &'a str, streamed: bool) -> EventKey<'a> {
+        match id.parse::<i64>() {
+            Ok(seq) if !streamed => EventKey::Service(seq),
+            _ => EventKey::Streamed(id),
+        }
+    }
 }
 
 /// Which store answered a listing (the REST API shows it in `X-Auditrelay-Read-Source`).
@@ -140,15 +159,40 @@ impl Service {
         self.read_events(Scoped::Project(project_id), author, query, page).await
     }
 
-    pub async fn instance_event(&self, caller: &Caller, id: &str) -> ServiceResult<StoredEvent> {
-        caller.require(Need::Read)?;
-        caller.require_admin()?;
-        self.store.find_event(id).await?.ok_or(ServiceError::NotFound("Audit Event"))
+    /// One event by either of its ids (always from the store: one indexed lookup).
+    async fn event_by_key(&self, key: EventKey<'_>) -> ServiceResult<StoredEvent> {
+        let found = match key {
+            EventKey::Service(seq) if seq >= 1 => {
+                self.store.events_after(seq - 1, 1).await?.into_iter().next().filter(|e| e.seq == seq)
+            }
+            EventKey::Service(_) => None,
+            EventKey::Streamed(id) => self.store.find_event(id).await?,
+        };
+        found.ok_or(ServiceError::NotFound("Audit Event"))
     }
 
-    pub async fn group_event(&self, caller: &Caller, group: &str, id: &str) -> ServiceResult<StoredEvent> {
+    /// The emails of the events' authors, for GitLab's `details.author_email`.
+    pub async fn author_emails(&self, events: &[StoredEvent]) -> ServiceResult<HashMap<i64, String>> {
+        let mut emails = HashMap::new();
+        for author in events.iter().filter_map(|e| e.author_id).filter(|a| *a > 0) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = emails.entry(author)
+                && let Some(user) = self.store.user_by_id(author).await?
+            {
+                slot.insert(user.email);
+            }
+        }
+        Ok(emails)
+    }
+
+    pub async fn instance_event(&self, caller: &Caller, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
+        caller.require(Need::Read)?;
+        caller.require_admin()?;
+        self.event_by_key(id).await
+    }
+
+    pub async fn group_event(&self, caller: &Caller, group: &str, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
         let (group, author) = self.group_read_scope(caller, group).await?;
-        let event = self.store.find_event(id).await?.ok_or(ServiceError::NotFound("Audit Event"))?;
+        let event = self.event_by_key(id).await?;
         let in_tree = match event.group_id {
             Some(gid) if event.root_group_id == Some(group.root_id) => {
                 gid == group.id
@@ -163,9 +207,9 @@ impl Service {
         visible(event, in_tree, author)
     }
 
-    pub async fn project_event(&self, caller: &Caller, project: &str, id: &str) -> ServiceResult<StoredEvent> {
+    pub async fn project_event(&self, caller: &Caller, project: &str, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
         let (project_id, author) = self.project_read_scope(caller, project).await?;
-        let event = self.store.find_event(id).await?.ok_or(ServiceError::NotFound("Audit Event"))?;
+        let event = self.event_by_key(id).await?;
         let in_project = event.project_id == Some(project_id);
         visible(event, in_project, author)
     }

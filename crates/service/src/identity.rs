@@ -88,12 +88,6 @@ impl Service {
         if caller.is_admin() || caller.user.id == id { Ok(user) } else { Err(ServiceError::NotFound("User")) }
     }
 
-    pub async fn users(&self, caller: &Caller, offset: i64, limit: i64) -> ServiceResult<Vec<User>> {
-        caller.require(Need::Read)?;
-        caller.require_admin()?;
-        Ok(self.store.list_users(offset, limit).await?)
-    }
-
     /// Creates a token for a user (admin only). Returns the token and its plain text, shown once.
     pub async fn create_token(
         &self,
@@ -230,21 +224,8 @@ impl Service {
 
     /// Groups the caller can see: all for an admin, else those under their memberships.
     pub async fn groups(&self, caller: &Caller, offset: i64, limit: i64) -> ServiceResult<Vec<Group>> {
-        caller.require(Need::Read)?;
-        if caller.is_admin() {
-            return Ok(self.store.list_groups(offset, limit).await?);
-        }
-        let mut roots = Vec::new();
-        for (group_id, _) in self.store.memberships_of_user(caller.user.id).await? {
-            if let Some(group) = self.store.group_by_id(group_id).await? {
-                roots.push(group.full_path);
-            }
-        }
-        let all = self.store.list_groups(0, i64::MAX / 2).await?;
-        let visible = all
-            .into_iter()
-            .filter(|g| roots.iter().any(|r| g.full_path == *r || g.full_path.starts_with(&format!("{r}/"))));
-        Ok(visible.skip(offset as usize).take(limit as usize).collect())
+        let all = self.list_groups(caller, &super::directory::GroupFilter::default(), None).await?;
+        Ok(all.into_iter().skip(offset as usize).take(limit as usize).map(|g| g.group).collect())
     }
 
     pub async fn create_project(&self, caller: &Caller, input: CreateProject) -> ServiceResult<(Project, Group)> {
@@ -284,20 +265,6 @@ impl Service {
         let (project, _) = self.visible_project(caller, id_or_path).await?;
         let namespace = self.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Project"))?;
         Ok((project, namespace))
-    }
-
-    pub async fn projects(&self, caller: &Caller, offset: i64, limit: i64) -> ServiceResult<Vec<(Project, Group)>> {
-        caller.require(Need::Read)?;
-        let mut out = Vec::new();
-        let all = self.store.list_projects(0, i64::MAX / 2).await?;
-        for project in all {
-            if let Ok((project, _)) = self.visible_project(caller, &project.id.to_string()).await
-                && let Some(group) = self.store.group_by_id(project.namespace_id).await?
-            {
-                out.push((project, group));
-            }
-        }
-        Ok(out.into_iter().skip(offset as usize).take(limit as usize).collect())
     }
 
     /// Adds a member to a group. Needs Owner on the group (or admin).

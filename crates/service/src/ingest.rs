@@ -54,6 +54,13 @@ impl Service {
         let entity_id = event.entity_id.or(placement.as_ref().map(|p| p.entity_id)).unwrap_or_default();
         let entity_path =
             event.entity_path.clone().or_else(|| placement.as_ref().map(|p| p.full_path.clone())).unwrap_or_default();
+        let entity_path = match (entity_path.is_empty(), event.entity_type(), event.entity_id) {
+            // GitLab streams a user event with the user's path (their username).
+            (true, EntityType::User, Some(id)) => {
+                self.store.user_by_id(id).await?.map(|u| u.username).unwrap_or_default()
+            }
+            _ => entity_path,
+        };
         let created_at = event.created_at.unwrap_or(now);
         let location = EventLocation {
             entity_id,

@@ -16,6 +16,8 @@ pub const SETTINGS: &[(&str, bool)] = &[
     ("ai_audit_event_streaming_enabled", false),
     // Streamed AI events carry a hash and length instead of prompt, response and tool content.
     ("ai_audit_event_redact_content", false),
+    // GitLab 18.10's newer destination limits (50 per group, 10 changes per user per minute).
+    (super::destinations::newer_limits::SETTING, false),
 ];
 
 impl Service {

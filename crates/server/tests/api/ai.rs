@@ -126,12 +126,13 @@ async fn good_batch_is_stored_once(backend: Backend) {
     assert_eq!(details["target_id"], workflow);
     assert_eq!(details["prompt"], "secret prompt", "stored events keep the content");
     assert_eq!(details["model"], "claude");
-    assert_eq!(details["workflow_id"], workflow);
+    assert_eq!(details["workflow_id"], workflow.to_string(), "REST details are strings, as GitLab's entity");
     assert_eq!(details["session_id"], "s1");
     assert_eq!(details["cloudevent_id"], "s1-02");
     assert_eq!(details["cloudevent_source"], "//dws/test");
     assert_eq!(details["cloudevent_time"], "2026-11-21T08:00:00.250Z");
-    let one = root.get(&format!("/api/v4/projects/{project}/audit_events/{}", prompt["id"].as_str().unwrap())).await;
+    let one =
+        root.get(&format!("/api/v4/projects/{project}/audit_events/{}", prompt["streamed_id"].as_str().unwrap())).await;
     assert_eq!(one.expect(200).body["details"]["cloudevent_id"], "s1-02");
 
     // The same batch again (the gateway retrying after a lost answer): same ids, nothing new.
@@ -366,7 +367,7 @@ async fn sample_producer_session_arrives(backend: Backend) {
     assert!(stdout.contains("13 events stored"), "{stdout}");
     let stored = stored_ai_events(&root, project).await;
     assert_eq!(stored.len(), 13);
-    let ids: Vec<Value> = stored.iter().map(|e| e["id"].clone()).collect();
+    let ids: Vec<Value> = stored.iter().map(|e| e["streamed_id"].clone()).collect();
     wait_for_ids(&receiver, &ids).await;
     let mut types: Vec<String> = stored.iter().map(|e| e["event_name"].as_str().unwrap().to_owned()).collect();
     types.sort();

@@ -59,7 +59,7 @@ async fn producer_ids_make_retries_idempotent(backend: Backend) {
         .expect(201);
     assert_eq!(all_event_ids(&root).await.len(), before + 2);
     let by_string = root.get("/api/v4/audit_events/evt-1").await.expect(200);
-    assert_eq!(by_string.body["id"], "evt-1");
+    assert_eq!(by_string.body["streamed_id"], "evt-1");
 }
 
 async fn bad_input_is_refused_whole(backend: Backend) {

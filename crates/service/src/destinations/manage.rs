@@ -67,6 +67,7 @@ impl Service {
         self.check_url(api, &input.config).await?;
 
         let all = self.store.destinations_of(owner.group_id()).await?;
+        self.check_newer_limits(caller, owner, Some(all.len())).await?;
         let siblings: Vec<_> = all.iter().filter(|d| d.category == category.as_str()).cloned().collect();
         if siblings.iter().any(|d| d.name == name) {
             return Err(invalid("Name has already been taken"));
@@ -121,6 +122,7 @@ impl Service {
     ) -> ServiceResult<Destination> {
         caller.require(Need::Write)?;
         let owner = &destination.owner;
+        self.check_newer_limits(caller, owner, None).await?;
         let config = update.config.unwrap_or_else(|| destination.config.clone());
         let category = config.category();
         let category_changed = category != destination.category;

@@ -6,6 +6,7 @@ mod audit_names;
 mod filters;
 mod headers;
 mod manage;
+pub mod newer_limits;
 
 pub use filters::target_path as filter_path;
 pub use manage::{CreateDestination, DestinationUpdate};
