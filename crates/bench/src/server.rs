@@ -27,7 +27,7 @@ impl Bench {
 impl std::ops::Deref for Bench {
     type Target = BenchArgs;
 
-    pub(crate) fn deref(&self) -> &BenchArgs {
+    fn deref(&self) -> &BenchArgs {
         &self.args
     }
 }
