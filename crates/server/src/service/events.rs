@@ -12,7 +12,7 @@
 use auditrelay_core::access::Need;
 use auditrelay_core::event_catalogue::AI_EVENT_TYPES;
 use auditrelay_core::{AccessLevel, EntityType};
-use auditrelay_store::{EventFilter, EventScope, SeqOrder, StoredEvent};
+use auditrelay_store::{EventFilter, EventScope, IdScope, SeqOrder, StoredEvent};
 
 use super::access::Access;
 use super::{Caller, Service};
@@ -136,19 +136,48 @@ impl Service {
         query: &EventQuery,
         page: Page,
     ) -> ServiceResult<EventPage> {
-        let (project_id, author) = self.project_read_scope(caller, project).await?;
-        self.read_events(Scoped::Project(project_id), author, query, page).await
+        let (project, author) = self.project_read_scope(caller, project).await?;
+        self.read_events(Scoped::Project(project.id), author, query, page).await
     }
 
+    /// An event by id at the instance: a producer id of an instance-level event, else one that
+    /// exactly one group's events carry, else the service's own id.
     pub async fn instance_event(&self, caller: &Caller, id: &str) -> ServiceResult<StoredEvent> {
         caller.require(Need::Read)?;
         caller.require_admin()?;
-        self.store.find_event(id).await?.ok_or(ServiceError::NotFound("Audit Event"))
+        if let Some(event) = self.store.event_by_producer_id(IdScope::Instance, id).await? {
+            return Ok(event);
+        }
+        let mut carriers = self.store.events_by_producer_id(id, 2).await?;
+        if carriers.len() > 1 {
+            return Err(ServiceError::Conflict(format!(
+                "events of several top-level groups have the id '{id}'; read it at its group's \
+                 audit events, or by the service's own id"
+            )));
+        }
+        match carriers.pop() {
+            Some(event) => Ok(event),
+            None => self.event_by_service_id(id).await,
+        }
+    }
+
+    /// An event by id within a scope: the producer id as the scope knows it, else the service's
+    /// own id (the caller then checks that the event is in the scope).
+    async fn scoped_event(&self, scope: IdScope, id: &str) -> ServiceResult<StoredEvent> {
+        match self.store.event_by_producer_id(scope, id).await? {
+            Some(event) => Ok(event),
+            None => self.event_by_service_id(id).await,
+        }
+    }
+
+    async fn event_by_service_id(&self, id: &str) -> ServiceResult<StoredEvent> {
+        let Ok(seq) = id.parse::<i64>() else { return Err(ServiceError::NotFound("Audit Event")) };
+        self.store.event_by_seq(seq).await?.ok_or(ServiceError::NotFound("Audit Event"))
     }
 
     pub async fn group_event(&self, caller: &Caller, group: &str, id: &str) -> ServiceResult<StoredEvent> {
         let (group, author) = self.group_read_scope(caller, group).await?;
-        let event = self.store.find_event(id).await?.ok_or(ServiceError::NotFound("Audit Event"))?;
+        let event = self.scoped_event(IdScope::TopLevelGroup(group.root_id), id).await?;
         let in_tree = match event.group_id {
             Some(gid) if event.root_group_id == Some(group.root_id) => {
                 gid == group.id
@@ -164,9 +193,11 @@ impl Service {
     }
 
     pub async fn project_event(&self, caller: &Caller, project: &str, id: &str) -> ServiceResult<StoredEvent> {
-        let (project_id, author) = self.project_read_scope(caller, project).await?;
-        let event = self.store.find_event(id).await?.ok_or(ServiceError::NotFound("Audit Event"))?;
-        let in_project = event.project_id == Some(project_id);
+        let (project, author) = self.project_read_scope(caller, project).await?;
+        let root =
+            self.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Project"))?.root_id;
+        let event = self.scoped_event(IdScope::TopLevelGroup(root), id).await?;
+        let in_project = event.project_id == Some(project.id);
         visible(event, in_project, author)
     }
 
@@ -183,10 +214,14 @@ impl Service {
     }
 
     /// Maintainers, Owners and admins read all of a project's events; Developers their own.
-    async fn project_read_scope(&self, caller: &Caller, project: &str) -> ServiceResult<(i64, Option<i64>)> {
+    async fn project_read_scope(
+        &self,
+        caller: &Caller,
+        project: &str,
+    ) -> ServiceResult<(auditrelay_store::namespaces::Project, Option<i64>)> {
         caller.require(Need::Read)?;
         let (project, access) = self.visible_project(caller, project).await?;
-        Ok((project.id, author_limit(caller, access, AccessLevel::Maintainer)?))
+        Ok((project, author_limit(caller, access, AccessLevel::Maintainer)?))
     }
 
     async fn read_events(
