@@ -168,6 +168,11 @@ async fn poison_does_not_fail_another_tenants_ingest(backend: Backend) {
     let poison = json!({"event_type": "ai_tool_invoked", "entity_type": "Group", "entity_path": "alpha",
         "details": {"workflow_id": 1, "session_id": "s\u{0}1"}});
     let statuses = concurrently(&alpha, poison, &beta, "beta").await;
+    eprintln!(
+        "poison: {} requests; another tenant's ingests failed: {} of 150",
+        statuses.poison.len(),
+        statuses.other_failures
+    );
     assert!(statuses.poison.iter().all(|s| *s == 400), "poison answered {:?}", statuses.poison);
     assert_eq!(statuses.other_failures, 0, "another tenant's ingests failed");
     assert_eq!(group_events(&alpha, "alpha", "ai_tool_invoked").await.len(), 0);
@@ -182,6 +187,11 @@ async fn a_failed_commit_fails_only_its_own_request(backend: Backend) {
     let (alpha, beta) = two_tenants(&root).await;
     let fault = json!({"event_type": "auditrelay_test_commit_fault", "entity_type": "Group", "entity_path": "alpha"});
     let statuses = concurrently(&alpha, fault, &beta, "beta").await;
+    eprintln!(
+        "faults: {} requests; another tenant's ingests failed: {} of 150",
+        statuses.poison.len(),
+        statuses.other_failures
+    );
     assert!(statuses.poison.iter().all(|s| *s == 503), "the fault answered {:?}", statuses.poison);
     assert_eq!(statuses.other_failures, 0, "another tenant's ingests failed");
     assert_eq!(group_events(&alpha, "alpha", "auditrelay_test_commit_fault").await.len(), 0);
