@@ -11,11 +11,13 @@ use crate::{create_group, on_both_backends, user_with_token};
 
 const PRODUCER: &[&str] = &["api", "ingest_audit_events"];
 
-/// Two top-level groups, `alpha` and `beta`, each with its own Owner (not an admin).
+/// Two top-level groups, `alpha` (with a subgroup `alpha/team`) and `beta`, each with its own
+/// Owner (not an admin).
 async fn two_tenants(root: &Api) -> (Api, Api) {
     let (_, alpha) = user_with_token(root, "alice", PRODUCER).await;
     let (_, beta) = user_with_token(root, "bob", PRODUCER).await;
-    create_group(&alpha, "alpha", None).await;
+    let alpha_id = create_group(&alpha, "alpha", None).await;
+    create_group(&alpha, "team", Some(alpha_id)).await;
     create_group(&beta, "beta", None).await;
     (alpha, beta)
 }
@@ -48,8 +50,6 @@ async fn producer_ids_are_scoped_per_top_level_group(backend: Backend) {
     let receiver = Receiver::start().await;
     http_destination(&root, None, json!({"url": receiver.url("/all")})).await;
     let (alpha, beta) = two_tenants(&root).await;
-    let sub = create_group(&alpha, "team", Some(alpha_id(&root).await)).await;
-    assert!(sub > 0);
 
     // Beta's owner takes `evt-X` first; alpha's own `evt-X` is another event, stored and streamed.
     assert_eq!(ingest(&beta, group_event("evt-X", "beta")).await, [json!("evt-X")]);
@@ -102,10 +102,6 @@ async fn producer_ids_are_scoped_per_top_level_group(backend: Backend) {
     paths.sort();
     assert_eq!(paths.len(), 3, "{paths:?}");
     assert!(paths.contains(&"alpha".to_owned()) && paths.contains(&"beta".to_owned()), "{paths:?}");
-}
-
-async fn alpha_id(root: &Api) -> i64 {
-    root.get("/api/v4/groups/alpha").await.expect(200).body["id"].as_i64().unwrap()
 }
 
 /// A producer's integer id is its decimal text; integers are the service's own ids.
