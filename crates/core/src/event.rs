@@ -5,7 +5,12 @@ use std::fmt;
 
 use crate::time::{Micros, format_micros};
 
-/// An event's public id: the producer's own (kept exactly as given), or the service's number.
+/// An event's public id: the producer's own, or the service's number.
+///
+/// A producer's id is text (`Str`; an integer a producer sends is taken as its decimal text),
+/// unique within its scope (a top-level group, or the instance). `Int` is the service's own id
+/// (the log's `seq`), so the two never name the same event. Events stored before producer ids
+/// became text keep their integer producer ids (`Int`), unchanged on replay.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EventId {
     Int(i64),
@@ -118,6 +123,17 @@ pub struct NewEvent {
 impl NewEvent {
     pub fn entity_type(&self) -> EntityType {
         self.entity_type.unwrap_or(EntityType::InstanceScope)
+    }
+
+    /// Whether the event names an author other than this user: in `author_id`, `author_name`,
+    /// or the `details` that GitLab fills with the author (`author_name`, `author_email`).
+    /// Omitted fields claim nothing.
+    pub fn claims_author_other_than(&self, id: i64, name: &str, email: &str) -> bool {
+        let differs = |key: &str, own: &str| self.details.get(key).is_some_and(|v| v.as_str() != Some(own));
+        self.author_id.is_some_and(|a| a != id)
+            || self.author_name.as_deref().is_some_and(|n| n != name)
+            || differs("author_name", name)
+            || differs("author_email", email)
     }
 }
 
@@ -253,6 +269,28 @@ mod tests {
         let value: Value = serde_json::from_str(&render_payload(&named, 1, "gitlab_instance", 0)).unwrap();
         assert_eq!(value["author_id"], 7);
         assert!(value["details"].get("author_class").is_none());
+    }
+
+    #[test]
+    fn author_claims_are_every_author_field() {
+        let mine = NewEvent { author_id: Some(7), author_name: Some("Ann".into()), ..NewEvent::default() };
+        assert!(!mine.claims_author_other_than(7, "Ann", "ann@x"));
+        assert!(!NewEvent::default().claims_author_other_than(7, "Ann", "ann@x"), "omitted claims nothing");
+        let other_id = NewEvent { author_id: Some(1), ..NewEvent::default() };
+        assert!(other_id.claims_author_other_than(7, "Ann", "ann@x"));
+        let other_name = NewEvent { author_name: Some("Administrator".into()), ..mine.clone() };
+        assert!(other_name.claims_author_other_than(7, "Ann", "ann@x"));
+        for details in [
+            serde_json::json!({"author_name": "Administrator"}),
+            serde_json::json!({"author_email": "admin@x"}),
+            serde_json::json!({"author_name": 1}),
+        ] {
+            let event = NewEvent { details: details.as_object().unwrap().clone(), ..mine.clone() };
+            assert!(event.claims_author_other_than(7, "Ann", "ann@x"), "{details}");
+        }
+        let own_details = serde_json::json!({"author_name": "Ann", "author_email": "ann@x", "change": "x"});
+        let event = NewEvent { details: own_details.as_object().unwrap().clone(), ..mine };
+        assert!(!event.claims_author_other_than(7, "Ann", "ann@x"));
     }
 
     #[test]

@@ -12,7 +12,7 @@
 use auditrelay_core::access::Need;
 use auditrelay_core::event_catalogue::AI_EVENT_TYPES;
 use auditrelay_core::{AccessLevel, EntityType};
-use auditrelay_store::{EventFilter, EventScope, SeqOrder, StoredEvent};
+use auditrelay_store::{EventFilter, EventScope, IdScope, SeqOrder, StoredEvent};
 
 use std::collections::HashMap;
 
@@ -155,20 +155,34 @@ impl Service {
         query: &EventQuery,
         page: Page,
     ) -> ServiceResult<EventPage> {
-        let (project_id, author) = self.project_read_scope(caller, project).await?;
-        self.read_events(Scoped::Project(project_id), author, query, page).await
+        let (project, author) = self.project_read_scope(caller, project).await?;
+        self.read_events(Scoped::Project(project.id), author, query, page).await
     }
 
-    /// One event by either of its ids (always from the store: one indexed lookup).
-    async fn event_by_key(&self, key: EventKey<'_>) -> ServiceResult<StoredEvent> {
-        let found = match key {
-            EventKey::Service(seq) if seq >= 1 => {
-                self.store.events_after(seq - 1, 1).await?.into_iter().next().filter(|e| e.seq == seq)
+    /// One event by either of its ids. A producer's id names an event only within its scope
+    /// (a top-level group, or the instance); at the instance, an id that exactly one group's
+    /// events carry names that event too.
+    async fn event_by_key(&self, scope: IdScope, key: EventKey<'_>) -> ServiceResult<StoredEvent> {
+        let not_found = || ServiceError::NotFound("Audit Event");
+        match key {
+            EventKey::Service(seq) => self.store.event_by_seq(seq).await?.ok_or_else(not_found),
+            EventKey::Streamed(id) => {
+                if let Some(event) = self.store.event_by_producer_id(scope, id).await? {
+                    return Ok(event);
+                }
+                if scope != IdScope::Instance {
+                    return Err(not_found());
+                }
+                let mut carriers = self.store.events_by_producer_id(id, 2).await?;
+                if carriers.len() > 1 {
+                    return Err(ServiceError::Conflict(format!(
+                        "events of several top-level groups have the id '{id}'; read it at its group's \
+                         audit events, or by the service's own id"
+                    )));
+                }
+                carriers.pop().ok_or_else(not_found)
             }
-            EventKey::Service(_) => None,
-            EventKey::Streamed(id) => self.store.find_event(id).await?,
-        };
-        found.ok_or(ServiceError::NotFound("Audit Event"))
+        }
     }
 
     /// The emails of the events' authors, for GitLab's `details.author_email`.
@@ -187,12 +201,12 @@ impl Service {
     pub async fn instance_event(&self, caller: &Caller, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
         caller.require(Need::Read)?;
         caller.require_admin()?;
-        self.event_by_key(id).await
+        self.event_by_key(IdScope::Instance, id).await
     }
 
     pub async fn group_event(&self, caller: &Caller, group: &str, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
         let (group, author) = self.group_read_scope(caller, group).await?;
-        let event = self.event_by_key(id).await?;
+        let event = self.event_by_key(IdScope::TopLevelGroup(group.root_id), id).await?;
         let in_tree = match event.group_id {
             Some(gid) if event.root_group_id == Some(group.root_id) => {
                 gid == group.id
@@ -208,9 +222,11 @@ impl Service {
     }
 
     pub async fn project_event(&self, caller: &Caller, project: &str, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
-        let (project_id, author) = self.project_read_scope(caller, project).await?;
-        let event = self.event_by_key(id).await?;
-        let in_project = event.project_id == Some(project_id);
+        let (project, author) = self.project_read_scope(caller, project).await?;
+        let root =
+            self.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Project"))?.root_id;
+        let event = self.event_by_key(IdScope::TopLevelGroup(root), id).await?;
+        let in_project = event.project_id == Some(project.id);
         visible(event, in_project, author)
     }
 
@@ -227,10 +243,14 @@ impl Service {
     }
 
     /// Maintainers, Owners and admins read all of a project's events; Developers their own.
-    async fn project_read_scope(&self, caller: &Caller, project: &str) -> ServiceResult<(i64, Option<i64>)> {
+    async fn project_read_scope(
+        &self,
+        caller: &Caller,
+        project: &str,
+    ) -> ServiceResult<(auditrelay_store::namespaces::Project, Option<i64>)> {
         caller.require(Need::Read)?;
         let (project, access) = self.visible_project(caller, project).await?;
-        Ok((project.id, author_limit(caller, access, AccessLevel::Maintainer)?))
+        Ok((project, author_limit(caller, access, AccessLevel::Maintainer)?))
     }
 
     async fn read_events(

@@ -51,6 +51,7 @@ impl Service {
 
     async fn prepare(&self, caller: &Caller, index: usize, event: NewEvent, now: i64) -> ServiceResult<PreparedEvent> {
         let placement = self.place(caller, index, &event).await?;
+        let event = self.authored(caller, index, event, placement.as_ref()).await?;
         let entity_id = event.entity_id.or(placement.as_ref().map(|p| p.entity_id)).unwrap_or_default();
         let entity_path =
             event.entity_path.clone().or_else(|| placement.as_ref().map(|p| p.full_path.clone())).unwrap_or_default();
@@ -122,6 +123,44 @@ impl Service {
             }
         }
         Ok(Some(placement))
+    }
+
+    /// The author of an ingested event is what the token may claim (docs/integrity.md). An
+    /// administrator, or an Owner of the event's top-level group (whose stream it is), may name
+    /// any author. Everyone else, such as the Owner of a subgroup they created as a Maintainer,
+    /// or a user sending events about themselves, authors events as themselves: an omitted
+    /// author is them, and naming anyone else is refused.
+    async fn authored(
+        &self,
+        caller: &Caller,
+        index: usize,
+        mut event: NewEvent,
+        placement: Option<&Placement>,
+    ) -> ServiceResult<NewEvent> {
+        let me = &caller.user;
+        if caller.is_admin() {
+            return Ok(event);
+        }
+        if !event.claims_author_other_than(me.id, &me.name, &me.email) {
+            event.author_id.get_or_insert(me.id);
+            event.author_name.get_or_insert_with(|| me.name.clone());
+            return Ok(event);
+        }
+        let Some(placement) = placement else {
+            return Err(refused(index, "only an administrator may send these events as another author"));
+        };
+        let root = self.store.group_by_id(placement.root_group_id).await?.ok_or(ServiceError::NotFound("Group"))?;
+        if self.group_access(caller, &root).await?.at_least(AccessLevel::Owner) {
+            return Ok(event);
+        }
+        Err(refused(
+            index,
+            &format!(
+                "only an Owner of the top-level group '{}' may send events authored by someone else; \
+                 omit the author (or give your own) to author it yourself",
+                root.full_path
+            ),
+        ))
     }
 
     async fn resolve(&self, key: &Key, learn: bool) -> ServiceResult<Option<Placement>> {

@@ -17,7 +17,7 @@ pub mod workflows;
 
 pub use connect::{Dialect, Store};
 pub use error::StoreError;
-pub use log::{EventFilter, EventScope, PreparedEvent, SeqOrder, StoredEvent, ai_event_keys};
+pub use log::{EventFilter, EventScope, IdScope, PreparedEvent, SeqOrder, StoredEvent, ai_event_keys};
 pub use log_writer::LogWriter;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

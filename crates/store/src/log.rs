@@ -9,15 +9,20 @@ use auditrelay_core::EventId;
 use auditrelay_core::time::Micros;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
-use std::collections::HashSet;
 
 use crate::Result;
 use crate::connect::{Dialect, Store};
 
+mod ids;
+pub use ids::IdScope;
+
 /// Lock key for the log's writers across processes sharing one PostgreSQL database.
 const PG_LOG_LOCK: i64 = 0x6175_6469_746c_6f67;
 const INSERT_CHUNK: usize = 100;
-const LOOKUP_CHUNK: usize = 500;
+/// With the `fault-injection` feature (tests only), a batch holding an event of this type fails
+/// in the database, as a commit refused by the backend would.
+#[cfg(feature = "fault-injection")]
+pub const FAULT_EVENT_TYPE: &str = "auditrelay_test_commit_fault";
 
 /// An event ready to be appended: validated, namespace resolved, payload rendered (without id).
 #[derive(Debug, Clone)]
@@ -223,32 +228,24 @@ impl Where {
 }
 
 impl Store {
-    /// Appends events in one transaction. Events whose producer id is already in the log (or
-    /// earlier in the same batch) are not stored again; their existing id is returned.
+    /// Appends events in one transaction. Events whose producer id their scope already holds
+    /// (in the log, or earlier in the same batch; see [`IdScope`]) are not stored again; the
+    /// original id is returned.
     /// Returns the public id of every input event, in order, and the log's new head `seq`.
     pub async fn append_events(&self, events: &[PreparedEvent]) -> Result<(Vec<EventId>, i64)> {
         let mut tx = self.write.begin().await?;
         if self.dialect == Dialect::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_LOG_LOCK).execute(&mut *tx).await?;
         }
-        let mut head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut *tx).await?;
-        let known = existing_producer_ids(&mut tx, self.dialect, events).await?;
-
-        let mut ids = Vec::with_capacity(events.len());
-        let mut seen_in_batch: HashSet<String> = HashSet::new();
-        let mut to_insert: Vec<(i64, &PreparedEvent, Option<String>)> = Vec::with_capacity(events.len());
-        for event in events {
-            let key = event.producer_id.as_ref().map(EventId::to_json);
-            if let (Some(id), Some(key)) = (&event.producer_id, &key)
-                && (known.contains(key) || !seen_in_batch.insert(key.clone()))
-            {
-                ids.push(id.clone());
-                continue;
-            }
-            head += 1;
-            ids.push(event.producer_id.clone().unwrap_or(EventId::Int(head)));
-            to_insert.push((head, event, key));
+        #[cfg(feature = "fault-injection")]
+        if events.iter().any(|e| e.event_type == FAULT_EVENT_TYPE) {
+            // A statement the database itself refuses: the real failure path (aborted
+            // transaction, rollback) runs, on both backends.
+            sqlx::query("SELECT no_such_column FROM events").execute(&mut *tx).await?;
         }
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut *tx).await?;
+        let known = ids::existing(&mut tx, self.dialect, events).await?;
+        let ids::Plan { ids, to_insert, head } = ids::plan(events, &known, head);
         for chunk in to_insert.chunks(INSERT_CHUNK) {
             let sql = insert_sql(self.dialect, chunk.len());
             let mut query = sqlx::query(&sql);
@@ -353,49 +350,6 @@ impl Store {
         .await?;
         Ok(())
     }
-
-    /// Finds an event by its public id as written in a URL: a producer id (integer or string)
-    /// first, otherwise the service's numeric id.
-    pub async fn find_event(&self, id: &str) -> Result<Option<StoredEvent>> {
-        let mut keys = vec![EventId::Str(id.to_owned()).to_json()];
-        let numeric = id.parse::<i64>().ok();
-        if let Some(n) = numeric {
-            keys.push(n.to_string());
-        }
-        for key in keys {
-            let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE producer_id = $1");
-            if let Some(row) = sqlx::query(&sql).bind(key).fetch_optional(&self.read).await? {
-                return Ok(Some(stored_event(&row)?));
-            }
-        }
-        let Some(seq) = numeric else { return Ok(None) };
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = $1 AND producer_id IS NULL");
-        match sqlx::query(&sql).bind(seq).fetch_optional(&self.read).await? {
-            Some(row) => Ok(Some(stored_event(&row)?)),
-            None => Ok(None),
-        }
-    }
-}
-
-async fn existing_producer_ids(
-    tx: &mut sqlx::Transaction<'_, Any>,
-    dialect: Dialect,
-    events: &[PreparedEvent],
-) -> Result<HashSet<String>> {
-    let keys: Vec<String> = events.iter().filter_map(|e| e.producer_id.as_ref().map(EventId::to_json)).collect();
-    let mut known = HashSet::new();
-    for chunk in keys.chunks(LOOKUP_CHUNK) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| placeholder(dialect, i)).collect();
-        let sql = format!("SELECT producer_id FROM events WHERE producer_id IN ({})", placeholders.join(", "));
-        let mut query = sqlx::query_scalar::<_, String>(&sql);
-        for key in chunk {
-            query = query.bind(key.as_str());
-        }
-        for key in query.fetch_all(&mut **tx).await? {
-            known.insert(key);
-        }
-    }
-    Ok(known)
 }
 
 /// A positional parameter. SQLite gets anonymous `?`: sqlx looks up every parameter's name, and

@@ -75,17 +75,18 @@ async fn commit_batch(store: &Store, batch: Vec<AppendRequest>, count: usize, he
     }
     match store.append_events(&all).await {
         Ok((ids, new_head)) => {
-            head.send_if_modified(|h| {
-                let moved = new_head > *h;
-                *h = (*h).max(new_head);
-                moved
-            });
+            publish_head(head, new_head);
             metrics::histogram!("auditrelay_log_commit_seconds").record(started.elapsed().as_secs_f64());
             metrics::histogram!("auditrelay_log_commit_events").record(count as f64);
             let mut ids = ids.into_iter();
             for (n, reply) in replies {
                 let _ = reply.send(Ok(ids.by_ref().take(n).collect()));
             }
+        }
+        Err(error) if replies.len() > 1 && refused_by_database(&error) => {
+            tracing::warn!(%error, events = count, requests = replies.len(), "group commit failed; committing each request alone");
+            metrics::counter!("auditrelay_log_commit_failures_total").increment(1);
+            commit_each_alone(store, all, replies, head).await;
         }
         Err(error) => {
             tracing::error!(%error, events = count, "event log commit failed");
@@ -96,4 +97,53 @@ async fn commit_batch(store: &Store, batch: Vec<AppendRequest>, count: usize, he
             }
         }
     }
+}
+
+/// Whether the database answered the batch with an error (a value or statement it refused), as
+/// opposed to being unreachable: only then can committing the requests one by one help. During an
+/// outage every request fails at once, without a retry per request.
+fn refused_by_database(error: &StoreError) -> bool {
+    matches!(error, StoreError::Database(sqlx::Error::Database(_)))
+}
+
+/// After a failed group commit: one transaction per request, so a request the database refuses
+/// fails alone and every other request of the batch still commits (in its original order).
+async fn commit_each_alone(
+    store: &Store,
+    mut events: Vec<PreparedEvent>,
+    replies: Vec<(usize, oneshot::Sender<Result<Vec<EventId>>>)>,
+    head: &watch::Sender<i64>,
+) {
+    let mut unreachable: Option<String> = None;
+    for (n, reply) in replies {
+        let own: Vec<PreparedEvent> = events.drain(..n).collect();
+        if let Some(message) = &unreachable {
+            let _ = reply.send(Err(StoreError::Database(sqlx::Error::Protocol(message.clone()))));
+            continue;
+        }
+        let answer = match store.append_events(&own).await {
+            Ok((ids, new_head)) => {
+                publish_head(head, new_head);
+                Ok(ids)
+            }
+            Err(error) => {
+                tracing::error!(%error, events = n, "event log commit of one request failed");
+                metrics::counter!("auditrelay_log_commit_failures_total").increment(1);
+                // The database went away meanwhile: the rest fail at once, as in an outage.
+                if !refused_by_database(&error) {
+                    unreachable = Some(error.to_string());
+                }
+                Err(error)
+            }
+        };
+        let _ = reply.send(answer);
+    }
+}
+
+fn publish_head(head: &watch::Sender<i64>, new_head: i64) {
+    head.send_if_modified(|h| {
+        let moved = new_head > *h;
+        *h = (*h).max(new_head);
+        moved
+    });
 }

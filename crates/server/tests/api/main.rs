@@ -20,6 +20,7 @@ mod ingest;
 mod log_order;
 mod read;
 mod settings;
+mod tenancy;
 mod ui;
 
 use auditrelay_testkit::{Api, Backend, TestServer};
