@@ -1,6 +1,6 @@
 //! Fault injection for the tests of units of work; compiled only with the `fault-injection`
 //! feature, which only the integration tests' build enables. `AUDITRELAY_FAULT_UNIT` (read at
-//! each unit) makes every unit of work, after its change's statements ran in the transaction
+//! each unit) makes every unit of work that records events, after its change's statements ran in the transaction
 //! and before its audit events are appended, either `abort` the process (a crash between the
 //! two steps) or `fail` (the transaction is rolled back and the caller gets an error).
 

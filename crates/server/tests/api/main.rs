@@ -5,6 +5,8 @@
 mod ai;
 mod archive;
 mod bad_input;
+mod consistency;
+mod consistency_routing;
 mod delivery;
 mod delivery_cloud;
 mod durability;
