@@ -307,9 +307,11 @@ impl Worker {
                     (None, None) => {}
                 }
             }
+            // Only the filters are versioned: an inactive destination's worker is paused (it
+            // resumes from its cursor), so a running one is active.
             let spec = RouteSpec {
                 group_id: self.spec.route.group_id,
-                active: version.active,
+                active: self.spec.route.active,
                 event_types: version.event_types,
                 namespace_filters,
             };

@@ -1,4 +1,4 @@
-//! Versions of a destination's routing, each in force from a log position (`0010_route_versions.sql`).
+//! Versions of a destination's filters, each in force from a log position (`0010_route_versions.sql`).
 //! A unit of work that changes a destination records the new version at its first event's
 //! `seq`, in the same transaction; a delivery worker routes each event with the version in
 //! force at its `seq`.
@@ -8,12 +8,11 @@ use sqlx::any::AnyRow;
 
 use crate::{Result, Store, StoreError, Tx};
 
-/// A destination's routing from `from_seq` on.
+/// A destination's filters from `from_seq` on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteVersion {
     pub destination_id: i64,
     pub from_seq: i64,
-    pub active: bool,
     /// The event-type allow-list; empty: every type.
     pub event_types: Vec<String>,
     /// Namespace filters as `(group_id, project_id)`; empty: every namespace.
@@ -27,7 +26,6 @@ fn version(row: &AnyRow) -> Result<RouteVersion> {
     Ok(RouteVersion {
         destination_id: row.try_get("destination_id")?,
         from_seq: row.try_get("from_seq")?,
-        active: row.try_get::<i64, _>("active")? != 0,
         event_types: serde_json::from_str(&event_types).map_err(decode)?,
         namespace_filters: serde_json::from_str(&filters).map_err(decode)?,
     })
@@ -37,7 +35,7 @@ impl Store {
     /// A destination's versions with `after < from_seq <= upto`, oldest first.
     pub async fn route_versions(&self, destination_id: i64, after: i64, upto: i64) -> Result<Vec<RouteVersion>> {
         let rows = sqlx::query(
-            "SELECT destination_id, from_seq, active, event_types, namespace_filters FROM destination_route_versions \
+            "SELECT destination_id, from_seq, event_types, namespace_filters FROM destination_route_versions \
              WHERE destination_id = $1 AND from_seq > $2 AND from_seq <= $3 ORDER BY from_seq",
         )
         .bind(destination_id)
@@ -50,7 +48,7 @@ impl Store {
 }
 
 impl Tx {
-    /// Records the destination's routing as this unit leaves it, in force from the unit's first
+    /// Records the destination's filters as this unit leaves them, in force from the unit's first
     /// event on. Nothing for a destination that no longer exists.
     pub async fn record_route_version(&mut self, destination_id: i64) -> Result<()> {
         let from_seq = self.first_seq();
@@ -73,11 +71,13 @@ impl Tx {
     }
 
     async fn snapshot(&mut self, destination_id: i64, from_seq: i64) -> Result<()> {
-        let active: Option<i64> = sqlx::query_scalar("SELECT active FROM destinations WHERE id = $1")
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM destinations WHERE id = $1")
             .bind(destination_id)
             .fetch_optional(self.conn())
             .await?;
-        let Some(active) = active else { return Ok(()) };
+        if exists.is_none() {
+            return Ok(());
+        }
         let event_types: Vec<String> = sqlx::query_scalar(
             "SELECT event_type FROM destination_event_types WHERE destination_id = $1 ORDER BY event_type",
         )
@@ -94,13 +94,12 @@ impl Tx {
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
         .collect::<Result<_>>()?;
         sqlx::query(
-            "INSERT INTO destination_route_versions (destination_id, from_seq, active, event_types, namespace_filters) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (destination_id, from_seq) DO UPDATE SET \
-             active = excluded.active, event_types = excluded.event_types, namespace_filters = excluded.namespace_filters",
+            "INSERT INTO destination_route_versions (destination_id, from_seq, event_types, namespace_filters) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (destination_id, from_seq) DO UPDATE SET \
+             event_types = excluded.event_types, namespace_filters = excluded.namespace_filters",
         )
         .bind(destination_id)
         .bind(from_seq)
-        .bind(active)
         .bind(serde_json::Value::from(event_types).to_string())
         .bind(serde_json::json!(filters).to_string())
         .execute(self.conn())
