@@ -86,8 +86,8 @@ async fn filter_changes_take_effect_at_their_audit_event(backend: Backend) {
     }
     // Each destination in turn gets a filter for its own type while events keep coming: its
     // filter's audit event and everything after it is routed by the new filter.
-    for i in 0..dests.len() {
-        let (id, group, wanted) = (dests[i].id, dests[i].group.clone(), dests[i].wanted_type.clone());
+    for dest in &mut dests {
+        let (id, group, wanted) = (dest.id, dest.group.clone(), dest.wanted_type.clone());
         ingest(&root, json!([group_event("before_change", &group)])).await;
         let gid = format!("gid://gitlab/AuditEvents::Group::ExternalStreamingDestination/{id}");
         let reply = root
@@ -100,7 +100,7 @@ async fn filter_changes_take_effect_at_their_audit_event(backend: Backend) {
         assert_eq!(reply.body["data"]["auditEventsGroupDestinationEventsAdd"]["errors"], json!([]), "{}", reply.text);
         let (changed, kind) = last_event(&root, &group).await;
         assert_eq!(kind, "event_type_filters_created");
-        dests[i].changed = changed;
+        dest.changed = changed;
         ingest(&root, json!([group_event("after_change", &group), group_event(&wanted, &group)])).await;
     }
 
