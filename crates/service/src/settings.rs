@@ -6,7 +6,7 @@ use auditrelay_core::event_types::APPLICATION_SETTING_UPDATED;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-use super::audit::AdminEvent;
+use super::audit::{AdminEvent, Author};
 use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
 
@@ -60,14 +60,26 @@ impl Service {
                 updates.insert(name.clone(), value);
             }
         }
-        self.store.put_settings(&updates.iter().map(|(k, v)| (k.clone(), v.to_string())).collect()).await?;
-        for (name, value) in &updates {
-            let from = current.get(name).cloned().unwrap_or(Value::Null);
-            self.record(caller, setting_event(name, format!("Changed {name} from {from} to {value}"))).await?;
+        if updates.is_empty() {
+            return self.current_settings().await;
         }
-        if !updates.is_empty() {
-            self.refresh_delivery().await;
-        }
+        let author = Author::of(caller);
+        let audits = updates
+            .iter()
+            .map(|(name, value)| {
+                let from = current.get(name).cloned().unwrap_or(Value::Null);
+                author.event(setting_event(name, format!("Changed {name} from {from} to {value}")))
+            })
+            .collect();
+        let values = updates.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+        self.change(move |tx| {
+            Box::pin(async move {
+                tx.put_settings(&values).await?;
+                Ok(((), audits))
+            })
+        })
+        .await?;
+        self.refresh_delivery().await;
         self.current_settings().await
     }
 

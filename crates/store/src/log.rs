@@ -233,18 +233,35 @@ impl Store {
     /// original id is returned.
     /// Returns the public id of every input event, in order, and the log's new head `seq`.
     pub async fn append_events(&self, events: &[PreparedEvent]) -> Result<(Vec<EventId>, i64)> {
+        let mut tx = self.begin_locked().await?;
+        let appended = self.append_locked(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(appended)
+    }
+
+    /// A write transaction holding the log lock (see the module's ordering rule).
+    pub(crate) async fn begin_locked(&self) -> Result<sqlx::Transaction<'static, Any>> {
         let mut tx = self.write.begin().await?;
         if self.dialect == Dialect::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_LOG_LOCK).execute(&mut *tx).await?;
         }
+        Ok(tx)
+    }
+
+    /// [`Store::append_events`] inside `tx`, which holds the log lock; the caller commits.
+    pub(crate) async fn append_locked(
+        &self,
+        tx: &mut sqlx::Transaction<'static, Any>,
+        events: &[PreparedEvent],
+    ) -> Result<(Vec<EventId>, i64)> {
         #[cfg(feature = "fault-injection")]
         if events.iter().any(|e| e.event_type == FAULT_EVENT_TYPE) {
             // A statement the database itself refuses: the real failure path (aborted
             // transaction, rollback) runs, on both backends.
-            sqlx::query("SELECT no_such_column FROM events").execute(&mut *tx).await?;
+            sqlx::query("SELECT no_such_column FROM events").execute(&mut **tx).await?;
         }
-        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut *tx).await?;
-        let known = ids::existing(&mut tx, self.dialect, events).await?;
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut **tx).await?;
+        let known = ids::existing(tx, self.dialect, events).await?;
         let ids::Plan { ids, to_insert, head } = ids::plan(events, &known, head);
         for chunk in to_insert.chunks(INSERT_CHUNK) {
             let sql = insert_sql(self.dialect, chunk.len());
@@ -265,9 +282,8 @@ impl Store {
                     .bind(e.workflow_id)
                     .bind(e.session_id.as_deref());
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut **tx).await?;
         }
-        tx.commit().await?;
         Ok((ids, head))
     }
 

@@ -7,21 +7,29 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::log::PreparedEvent;
+use crate::unit_of_work::{UnitRequest, commit_unit};
 use crate::{Result, Store, StoreError};
 
 /// Events one transaction takes at most; more waiting requests go into the next one.
 const MAX_BATCH_EVENTS: usize = 10_000;
 const QUEUE_DEPTH: usize = 1024;
 
-struct AppendRequest {
+pub(crate) struct AppendRequest {
     events: Vec<PreparedEvent>,
     reply: oneshot::Sender<Result<Vec<EventId>>>,
+}
+
+/// What the writer is asked: plain appends are batched; a unit of work (a change with its audit
+/// events, see `unit_of_work`) commits in a transaction of its own, in queue order.
+pub(crate) enum Request {
+    Append(AppendRequest),
+    Unit(UnitRequest),
 }
 
 /// Handle to the writer task. Cloning shares the one writer.
 #[derive(Clone)]
 pub struct LogWriter {
-    requests: mpsc::Sender<AppendRequest>,
+    requests: mpsc::Sender<Request>,
     head: watch::Receiver<i64>,
 }
 
@@ -38,8 +46,12 @@ impl LogWriter {
     /// Appends events and waits until they are committed. Returns their public ids in order.
     pub async fn append(&self, events: Vec<PreparedEvent>) -> Result<Vec<EventId>> {
         let (reply, answer) = oneshot::channel();
-        self.requests.send(AppendRequest { events, reply }).await.map_err(|_| StoreError::WriterGone)?;
+        self.send(Request::Append(AppendRequest { events, reply })).await?;
         answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    pub(crate) async fn send(&self, request: Request) -> Result<()> {
+        self.requests.send(request).await.map_err(|_| StoreError::WriterGone)
     }
 
     /// The log's head `seq`, updated after every commit: followers wait on it for new events.
@@ -48,15 +60,35 @@ impl LogWriter {
     }
 }
 
-async fn run(store: Store, mut receiver: mpsc::Receiver<AppendRequest>, head: watch::Sender<i64>) {
-    while let Some(first) = receiver.recv().await {
+async fn run(store: Store, mut receiver: mpsc::Receiver<Request>, head: watch::Sender<i64>) {
+    // A unit of work met while gathering a batch waits here until the batch has committed.
+    let mut held: Option<Request> = None;
+    loop {
+        let first = match held.take() {
+            Some(request) => request,
+            None => match receiver.recv().await {
+                Some(request) => request,
+                None => break,
+            },
+        };
+        let first = match first {
+            Request::Unit(unit) => {
+                commit_unit(&store, unit, &head).await;
+                continue;
+            }
+            Request::Append(first) => first,
+        };
         let mut batch = vec![first];
         let mut count = batch[0].events.len();
         while count < MAX_BATCH_EVENTS {
             match receiver.try_recv() {
-                Ok(request) => {
+                Ok(Request::Append(request)) => {
                     count += request.events.len();
                     batch.push(request);
+                }
+                Ok(unit) => {
+                    held = Some(unit);
+                    break;
                 }
                 Err(_) => break,
             }

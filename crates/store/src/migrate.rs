@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_archive.sql")),
     (6, include_str!("../migrations/0006_web_sessions.sql")),
     (8, include_str!("../migrations/0008_producer_id_scope.sql")),
+    (10, include_str!("../migrations/0010_route_versions.sql")),
 ];
 
 /// Serialises migrations of several processes sharing one PostgreSQL database.

@@ -8,6 +8,8 @@ mod bad_input;
 mod clients;
 mod clients_events;
 mod clients_graphql;
+mod consistency;
+mod consistency_routing;
 mod delivery;
 mod delivery_cloud;
 mod durability;
