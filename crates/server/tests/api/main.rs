@@ -3,6 +3,8 @@
 //! service); `scripts/test.sh` runs them with `--include-ignored` and fails if PostgreSQL is down.
 
 mod ai;
+mod ai_producer;
+mod ai_sessions;
 mod archive;
 mod bad_input;
 mod delivery;
