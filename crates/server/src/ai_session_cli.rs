@@ -165,13 +165,15 @@ fn uuid_v4() -> String {
     let mut bytes: [u8; 16] = rand::random();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = hex::encode(bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 /// `2026-12-01T12:00:00.123456Z`: UTC with microseconds, as the workflow service sends `time`.
 fn rfc3339_micros(micros: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    // GitLab's format has milliseconds (`….123Z`); the workflow service sends microseconds.
+    let millis = auditrelay_core::time::format_micros(micros);
+    format!("{}.{:06}Z", millis.split('.').next().unwrap_or_default(), micros.rem_euclid(1_000_000))
 }
 
 struct Client {

@@ -10,11 +10,12 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-use crate::api::{AppState, router};
+use auditrelay_api::{AppState, router};
+use auditrelay_service::Service;
+use auditrelay_service::secret_box::SecretBox;
+
 use crate::bootstrap;
 use crate::cli::ServeArgs;
-use crate::service::Service;
-use crate::service::secret_box::SecretBox;
 
 /// `auditrelay serve`: runs until SIGINT or SIGTERM.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -59,7 +60,7 @@ pub async fn run(
     service.refresh_delivery().await;
     let refresher = tokio::spawn(refresh_periodically(Arc::downgrade(&service)));
 
-    let state = AppState { service, graphql: crate::api::graphql::schema(), metrics: metrics_handle() };
+    let state = AppState { service, graphql: auditrelay_api::graphql::schema(), metrics: metrics_handle() };
     let address = listener.local_addr()?;
     if announce {
         println!("auditrelay listening on http://{address}");

@@ -1,14 +1,12 @@
 //! First start: create the `root` administrator and hand its credentials to the operator once.
 
 use auditrelay_core::Scope;
-use std::io::Write;
-use std::path::Path;
+
+use auditrelay_service::identity::{CreateToken, CreateUser};
+use auditrelay_service::secrets::{generate_token, random_string};
+use auditrelay_service::{Service, ServiceError};
 
 use crate::cli::ServeArgs;
-use crate::error::ServiceError;
-use crate::service::Service;
-use crate::service::identity::{CreateToken, CreateUser};
-use crate::service::secrets::random_string;
 
 pub const CREDENTIALS_FILE: &str = "initial_root_credentials";
 
@@ -21,7 +19,7 @@ pub async fn ensure_root(service: &Service, args: &ServeArgs) -> anyhow::Result<
     let password_given = args.root_password.is_some();
     let token_given = args.root_token.is_some();
     let password = args.root_password.clone().unwrap_or_else(|| random_string(24));
-    let token = args.root_token.clone().unwrap_or_else(crate::service::secrets::generate_token);
+    let token = args.root_token.clone().unwrap_or_else(generate_token);
     if token.trim().len() < 16 {
         anyhow::bail!("AUDITRELAY_ROOT_TOKEN must be at least 16 characters");
     }
@@ -50,7 +48,7 @@ pub async fn ensure_root(service: &Service, args: &ServeArgs) -> anyhow::Result<
     });
     lines.push(if token_given { "Token: (from AUDITRELAY_ROOT_TOKEN)".into() } else { format!("Token: {token}") });
     let text = lines.join("\n") + "\n";
-    write_private(&args.data_dir.join(CREDENTIALS_FILE), &text)?;
+    auditrelay_service::files::write_private(&args.data_dir.join(CREDENTIALS_FILE), &text)?;
     if !(password_given && token_given) {
         println!(
             "Created user root. Initial credentials (shown once; also in {}):\n{text}",
@@ -58,13 +56,4 @@ pub async fn ensure_root(service: &Service, args: &ServeArgs) -> anyhow::Result<
         );
     }
     Ok(())
-}
-
-/// Writes a file readable by its owner only.
-pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
 }

@@ -15,7 +15,7 @@ pub enum Command {
     /// Run the service.
     Serve(Box<ServeArgs>),
     /// Measure the service on this machine (see docs/benchmarks.md).
-    Bench(crate::bench::BenchArgs),
+    Bench(auditrelay_bench::BenchArgs),
     /// Re-send a destination's events (a range of the log, or its parked events) through a
     /// running service, with progress.
     Replay(crate::replay_cli::ReplayArgs),

@@ -1,16 +1,11 @@
-//! The auditrelay service: the service layer every interface calls, the HTTP APIs over it, and
-//! the process around them (configuration, bootstrap, serve, bench).
+//! The `auditrelay` binary's library: the command line, the wiring of a serving process (store →
+//! log writer → service → api → listener), first-start bootstrap, the bench's launcher, and the
+//! CLI clients (`replay`, `ai-session`).
 
 pub mod ai_session_cli;
-pub mod api;
 pub mod app;
-pub mod bench;
+pub mod bench_launcher;
 pub mod bootstrap;
 pub mod cli;
-pub mod error;
 pub mod http_server;
 pub mod replay_cli;
-pub mod service;
-pub mod web;
-
-pub use error::ServiceError;

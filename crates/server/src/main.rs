@@ -11,7 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Command::GraphqlSchema = cli.command {
-        print!("{}", auditrelay_server::api::graphql::schema_sdl());
+        print!("{}", auditrelay_api::graphql::schema_sdl());
         return Ok(());
     }
     tracing_subscriber::fmt()
@@ -24,7 +24,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => auditrelay_server::app::serve(*args).await,
-            Command::Bench(args) => auditrelay_server::bench::run(args).await,
+            Command::Bench(args) => auditrelay_bench::run(args, auditrelay_server::bench_launcher::launcher()).await,
             Command::Replay(args) => auditrelay_server::replay_cli::run(args).await,
             Command::AiSession(args) => auditrelay_server::ai_session_cli::run(args).await,
             Command::GraphqlSchema => Ok(()),

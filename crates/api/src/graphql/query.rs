@@ -1,0 +1,83 @@
+//! Query root: groups' destinations, instance destinations, and the event type catalogue.
+
+use async_graphql::{Context, ID, Object, Result};
+
+use super::types::*;
+use super::{caller, service, top_level};
+use auditrelay_core::destination::Category;
+use auditrelay_service::destinations::Owner;
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// A group the caller can see (`null` otherwise), by full path.
+    async fn group(&self, ctx: &Context<'_>, full_path: ID) -> Result<Option<GroupRef>> {
+        let Ok(caller) = caller(ctx) else { return Ok(None) };
+        Ok(service(ctx).group(caller, &full_path).await.ok().map(GroupRef))
+    }
+
+    async fn instance_external_audit_event_destinations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<InstanceExternalAuditEventDestinationConnection> {
+        let nodes =
+            destinations(ctx, &Owner::Instance, |d| (d.category == Category::Http).then_some(InstanceLegacyHttp(d)))
+                .await?;
+        Ok(InstanceExternalAuditEventDestinationConnection::of(nodes))
+    }
+
+    async fn instance_google_cloud_logging_configurations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<InstanceGoogleCloudLoggingConfigurationTypeConnection> {
+        let nodes =
+            destinations(ctx, &Owner::Instance, |d| (d.category == Category::Gcp).then_some(InstanceGcp(d))).await?;
+        Ok(InstanceGoogleCloudLoggingConfigurationTypeConnection::of(nodes))
+    }
+
+    async fn audit_events_instance_amazon_s3_configurations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<InstanceAmazonS3ConfigurationTypeConnection> {
+        let nodes =
+            destinations(ctx, &Owner::Instance, |d| (d.category == Category::Aws).then_some(InstanceS3(d))).await?;
+        Ok(InstanceAmazonS3ConfigurationTypeConnection::of(nodes))
+    }
+
+    async fn audit_events_instance_streaming_destinations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<InstanceAuditEventStreamingDestinationConnection> {
+        let nodes = destinations(ctx, &Owner::Instance, |d| Some(InstanceStreaming(d))).await?;
+        Ok(InstanceAuditEventStreamingDestinationConnection::of(nodes))
+    }
+
+    /// Every known audit event type (`first` limits the list).
+    async fn audit_event_definitions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> Result<AuditEventDefinitionConnection> {
+        caller(ctx)?;
+        let all = auditrelay_core::event_catalogue::definitions();
+        let take = first.map_or(all.len(), |n| n.max(0) as usize);
+        Ok(AuditEventDefinitionConnection::of(all.iter().take(take).map(AuditEventDefinition).collect()))
+    }
+
+    /// The signed-in user's name (`null` when anonymous).
+    async fn current_user(&self, ctx: &Context<'_>) -> Result<Option<CurrentUser>> {
+        let Ok(caller) = caller(ctx) else { return Ok(None) };
+        service(ctx)
+            .current_user(caller)
+            .map(|u| Some(CurrentUser { username: u.username, name: u.name }))
+            .map_err(top_level)
+    }
+}
+
+#[derive(async_graphql::SimpleObject)]
+#[graphql(name = "UserCore")]
+pub struct CurrentUser {
+    pub username: String,
+    pub name: String,
+}

@@ -1,0 +1,549 @@
+//! GraphQL object types of GitLab's audit event streaming schema, as views of one
+//! [`Destination`] model.
+
+use async_graphql::{Context, ID, Interface, Json, Object, Result, SimpleObject};
+use auditrelay_core::destination::config::DestinationConfig;
+use auditrelay_core::event_catalogue::Definition;
+use auditrelay_store::destinations::HeaderRow;
+use auditrelay_store::namespaces::Group;
+use std::sync::Arc;
+
+use super::gid::*;
+use super::{caller, service, top_level};
+use auditrelay_service::destinations::{Destination, FilterTarget, NamespaceFilter, Owner};
+
+/// How a destination's delivery is going (auditrelay's addition to GitLab's types).
+#[derive(SimpleObject, Clone)]
+pub struct DestinationDeliveryHealth {
+    /// closed (delivering), open (resting after failures), half_open (probing), paused
+    /// (credentials or configuration refused), standby (another node delivers), inactive.
+    pub state: String,
+    pub consecutive_failures: i64,
+    pub last_delivered_at: Option<String>,
+    pub last_error: Option<String>,
+    pub last_error_status: Option<i64>,
+    pub last_error_at: Option<String>,
+    pub delivered: i64,
+    /// Log positions behind the destination's cursor.
+    pub backlog: i64,
+    pub lag_seconds: f64,
+    /// Events parked after failing permanently.
+    pub parked: i64,
+}
+
+pub async fn delivery_health(ctx: &Context<'_>, d: &Destination) -> Result<DestinationDeliveryHealth> {
+    use auditrelay_core::time::format_micros;
+    let h = service(ctx).destination_health(caller(ctx)?, d).await.map_err(top_level)?;
+    Ok(DestinationDeliveryHealth {
+        state: h.state,
+        consecutive_failures: h.consecutive_failures,
+        last_delivered_at: h.last_success_at.map(format_micros),
+        last_error: h.last_error,
+        last_error_status: h.last_error_status,
+        last_error_at: h.last_error_at.map(format_micros),
+        delivered: h.delivered,
+        backlog: h.backlog,
+        lag_seconds: h.lag_seconds,
+        parked: h.parked,
+    })
+}
+
+#[derive(SimpleObject, Clone, Default)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+/// A connection holding the whole (small) list: GitLab caps destinations per owner.
+macro_rules! connection {
+    ($conn:ident, $edge:ident, $node:ty) => {
+        #[derive(SimpleObject, Clone)]
+        pub struct $edge {
+            pub node: $node,
+            pub cursor: String,
+        }
+
+        #[derive(SimpleObject, Clone)]
+        pub struct $conn {
+            pub nodes: Vec<$node>,
+            pub edges: Vec<$edge>,
+            pub page_info: PageInfo,
+            pub count: i32,
+        }
+
+        impl $conn {
+            pub fn of(nodes: Vec<$node>) -> Self {
+                let edges: Vec<$edge> =
+                    nodes.iter().enumerate().map(|(i, n)| $edge { node: n.clone(), cursor: i.to_string() }).collect();
+                let page_info = PageInfo {
+                    start_cursor: edges.first().map(|e| e.cursor.clone()),
+                    end_cursor: edges.last().map(|e| e.cursor.clone()),
+                    ..PageInfo::default()
+                };
+                $conn { count: nodes.len() as i32, nodes, edges, page_info }
+            }
+        }
+    };
+}
+
+connection!(ExternalAuditEventDestinationConnection, ExternalAuditEventDestinationEdge, LegacyHttp);
+connection!(
+    InstanceExternalAuditEventDestinationConnection,
+    InstanceExternalAuditEventDestinationEdge,
+    InstanceLegacyHttp
+);
+connection!(AuditEventStreamingHeaderConnection, AuditEventStreamingHeaderEdge, Header);
+connection!(AuditEventsStreamingInstanceHeaderConnection, AuditEventsStreamingInstanceHeaderEdge, InstanceHeader);
+connection!(GoogleCloudLoggingConfigurationTypeConnection, GoogleCloudLoggingConfigurationTypeEdge, Gcp);
+connection!(
+    InstanceGoogleCloudLoggingConfigurationTypeConnection,
+    InstanceGoogleCloudLoggingConfigurationTypeEdge,
+    InstanceGcp
+);
+connection!(AmazonS3ConfigurationTypeConnection, AmazonS3ConfigurationTypeEdge, S3);
+connection!(InstanceAmazonS3ConfigurationTypeConnection, InstanceAmazonS3ConfigurationTypeEdge, InstanceS3);
+connection!(GroupAuditEventStreamingDestinationConnection, GroupAuditEventStreamingDestinationEdge, GroupStreaming);
+connection!(
+    InstanceAuditEventStreamingDestinationConnection,
+    InstanceAuditEventStreamingDestinationEdge,
+    InstanceStreaming
+);
+connection!(AuditEventDefinitionConnection, AuditEventDefinitionEdge, AuditEventDefinition);
+
+/// The destinations of `owner` in `category`, as GraphQL nodes.
+pub async fn destinations<T>(
+    ctx: &Context<'_>,
+    owner: &Owner,
+    pick: impl Fn(Arc<Destination>) -> Option<T>,
+) -> Result<Vec<T>> {
+    let all = service(ctx).destinations_of(caller(ctx)?, owner).await.map_err(top_level)?;
+    Ok(all.into_iter().map(Arc::new).filter_map(pick).collect())
+}
+
+fn of_category(d: Arc<Destination>, category: auditrelay_core::destination::Category) -> Option<Arc<Destination>> {
+    (d.category == category).then_some(d)
+}
+
+#[derive(Clone)]
+pub struct GroupRef(pub Group);
+
+#[Object(name = "Group")]
+impl GroupRef {
+    async fn id(&self) -> ID {
+        gid("Group", self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn path(&self) -> &str {
+        &self.0.path
+    }
+    async fn full_path(&self) -> &str {
+        &self.0.full_path
+    }
+    /// Legacy HTTP destinations.
+    async fn external_audit_event_destinations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<ExternalAuditEventDestinationConnection> {
+        let owner = Owner::Group(self.0.clone());
+        let nodes =
+            destinations(ctx, &owner, |d| of_category(d, auditrelay_core::destination::Category::Http).map(LegacyHttp))
+                .await?;
+        Ok(ExternalAuditEventDestinationConnection::of(nodes))
+    }
+    async fn google_cloud_logging_configurations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<GoogleCloudLoggingConfigurationTypeConnection> {
+        let owner = Owner::Group(self.0.clone());
+        let nodes =
+            destinations(ctx, &owner, |d| of_category(d, auditrelay_core::destination::Category::Gcp).map(Gcp)).await?;
+        Ok(GoogleCloudLoggingConfigurationTypeConnection::of(nodes))
+    }
+    async fn amazon_s3_configurations(&self, ctx: &Context<'_>) -> Result<AmazonS3ConfigurationTypeConnection> {
+        let owner = Owner::Group(self.0.clone());
+        let nodes =
+            destinations(ctx, &owner, |d| of_category(d, auditrelay_core::destination::Category::Aws).map(S3)).await?;
+        Ok(AmazonS3ConfigurationTypeConnection::of(nodes))
+    }
+    /// Consolidated destinations of every category.
+    async fn external_audit_event_streaming_destinations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<GroupAuditEventStreamingDestinationConnection> {
+        let owner = Owner::Group(self.0.clone());
+        let nodes = destinations(ctx, &owner, |d| Some(GroupStreaming(d))).await?;
+        Ok(GroupAuditEventStreamingDestinationConnection::of(nodes))
+    }
+}
+
+fn owner_group(d: &Destination) -> Result<GroupRef> {
+    match &d.owner {
+        Owner::Group(g) => Ok(GroupRef(g.clone())),
+        Owner::Instance => Err("an instance destination has no group".into()),
+    }
+}
+
+#[derive(Clone)]
+pub struct NamespaceRef(pub FilterTarget);
+
+#[Object(name = "Namespace")]
+impl NamespaceRef {
+    async fn id(&self) -> ID {
+        match &self.0 {
+            FilterTarget::Group(g) => gid("Group", g.id),
+            FilterTarget::Project(p) => gid("Namespaces::ProjectNamespace", p.id),
+        }
+    }
+    async fn full_path(&self) -> &str {
+        auditrelay_service::destinations::filter_path(&self.0)
+    }
+    async fn name(&self) -> &str {
+        match &self.0 {
+            FilterTarget::Group(g) => &g.name,
+            FilterTarget::Project(p) => &p.name,
+        }
+    }
+}
+
+macro_rules! header_type {
+    ($ty:ident, $name:literal, $id:ident) => {
+        #[derive(Clone)]
+        pub struct $ty(pub HeaderRow);
+
+        #[Object(name = $name)]
+        impl $ty {
+            async fn id(&self) -> ID {
+                $id::id(self.0.id)
+            }
+            async fn key(&self) -> &str {
+                &self.0.key
+            }
+            async fn value(&self) -> &str {
+                &self.0.value
+            }
+            async fn active(&self) -> bool {
+                self.0.active
+            }
+        }
+    };
+}
+
+header_type!(Header, "AuditEventStreamingHeader", HeaderId);
+header_type!(InstanceHeader, "AuditEventsStreamingInstanceHeader", InstanceHeaderId);
+
+fn url(d: &Destination) -> &str {
+    d.url().unwrap_or_default()
+}
+
+#[derive(Clone)]
+pub struct LegacyHttp(pub Arc<Destination>);
+
+#[Object(name = "ExternalAuditEventDestination")]
+impl LegacyHttp {
+    async fn id(&self) -> ID {
+        ExternalDestinationId::id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn destination_url(&self) -> &str {
+        url(&self.0)
+    }
+    async fn verification_token(&self) -> &str {
+        &self.0.secret
+    }
+    async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
+        delivery_health(ctx, &self.0).await
+    }
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    async fn event_type_filters(&self) -> &[String] {
+        &self.0.event_types
+    }
+    async fn headers(&self) -> AuditEventStreamingHeaderConnection {
+        AuditEventStreamingHeaderConnection::of(self.0.headers.iter().cloned().map(Header).collect())
+    }
+    async fn namespace_filter(&self) -> Option<HttpNamespaceFilter> {
+        self.0.namespace_filters.first().map(|f| HttpNamespaceFilter { filter: f.clone(), destination: self.0.clone() })
+    }
+    async fn group(&self) -> Result<GroupRef> {
+        owner_group(&self.0)
+    }
+}
+
+#[derive(Clone)]
+pub struct InstanceLegacyHttp(pub Arc<Destination>);
+
+#[Object(name = "InstanceExternalAuditEventDestination")]
+impl InstanceLegacyHttp {
+    async fn id(&self) -> ID {
+        InstanceExternalDestinationId::id(self.0.id)
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn destination_url(&self) -> &str {
+        url(&self.0)
+    }
+    async fn verification_token(&self) -> &str {
+        &self.0.secret
+    }
+    async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
+        delivery_health(ctx, &self.0).await
+    }
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    async fn event_type_filters(&self) -> &[String] {
+        &self.0.event_types
+    }
+    async fn headers(&self) -> AuditEventsStreamingInstanceHeaderConnection {
+        AuditEventsStreamingInstanceHeaderConnection::of(self.0.headers.iter().cloned().map(InstanceHeader).collect())
+    }
+}
+
+#[derive(Clone)]
+pub struct HttpNamespaceFilter {
+    pub filter: NamespaceFilter,
+    pub destination: Arc<Destination>,
+}
+
+#[Object(name = "AuditEventStreamingHTTPNamespaceFilter")]
+impl HttpNamespaceFilter {
+    async fn id(&self) -> ID {
+        HttpNamespaceFilterId::id(self.filter.row.id)
+    }
+    async fn namespace(&self) -> NamespaceRef {
+        NamespaceRef(self.filter.target.clone())
+    }
+    async fn external_audit_event_destination(&self) -> LegacyHttp {
+        LegacyHttp(self.destination.clone())
+    }
+}
+
+fn gcp_field(d: &Destination, pick: fn(&str, &str, &str) -> String) -> String {
+    match &d.config {
+        DestinationConfig::Gcp { google_project_id_name, client_email, log_id_name } => {
+            pick(google_project_id_name, client_email, log_id_name)
+        }
+        _ => String::new(),
+    }
+}
+
+fn aws_field(d: &Destination, pick: fn(&str, &str, &str) -> String) -> String {
+    match &d.config {
+        DestinationConfig::Aws { access_key_xid, bucket_name, aws_region } => {
+            pick(access_key_xid, bucket_name, aws_region)
+        }
+        _ => String::new(),
+    }
+}
+
+macro_rules! gcp_type {
+    ($ty:ident, $name:literal, $id:ident $(, $group:ident)?) => {
+        #[derive(Clone)]
+        pub struct $ty(pub Arc<Destination>);
+
+        #[Object(name = $name)]
+        impl $ty {
+            async fn id(&self) -> ID {
+                $id::id(self.0.id)
+            }
+            async fn name(&self) -> &str {
+                &self.0.name
+            }
+            async fn active(&self) -> bool {
+                self.0.active
+            }
+            async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
+                delivery_health(ctx, &self.0).await
+            }
+            async fn google_project_id_name(&self) -> String {
+                gcp_field(&self.0, |p, _, _| p.to_owned())
+            }
+            async fn client_email(&self) -> String {
+                gcp_field(&self.0, |_, e, _| e.to_owned())
+            }
+            async fn log_id_name(&self) -> String {
+                gcp_field(&self.0, |_, _, l| l.to_owned())
+            }
+            $(async fn $group(&self) -> Result<GroupRef> {
+                owner_group(&self.0)
+            })?
+        }
+    };
+}
+
+gcp_type!(Gcp, "GoogleCloudLoggingConfigurationType", GcpConfigId, group);
+gcp_type!(InstanceGcp, "InstanceGoogleCloudLoggingConfigurationType", InstanceGcpConfigId);
+
+macro_rules! s3_type {
+    ($ty:ident, $name:literal, $id:ident $(, $group:ident)?) => {
+        #[derive(Clone)]
+        pub struct $ty(pub Arc<Destination>);
+
+        #[Object(name = $name)]
+        impl $ty {
+            async fn id(&self) -> ID {
+                $id::id(self.0.id)
+            }
+            async fn name(&self) -> &str {
+                &self.0.name
+            }
+            async fn active(&self) -> bool {
+                self.0.active
+            }
+            async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
+                delivery_health(ctx, &self.0).await
+            }
+            async fn access_key_xid(&self) -> String {
+                aws_field(&self.0, |k, _, _| k.to_owned())
+            }
+            async fn bucket_name(&self) -> String {
+                aws_field(&self.0, |_, b, _| b.to_owned())
+            }
+            async fn aws_region(&self) -> String {
+                aws_field(&self.0, |_, _, r| r.to_owned())
+            }
+            $(async fn $group(&self) -> Result<GroupRef> {
+                owner_group(&self.0)
+            })?
+        }
+    };
+}
+
+s3_type!(S3, "AmazonS3ConfigurationType", S3ConfigId, group);
+s3_type!(InstanceS3, "InstanceAmazonS3ConfigurationType", InstanceS3ConfigId);
+
+macro_rules! streaming_type {
+    ($ty:ident, $name:literal, $id:ident, $filter:ident, $filter_name:literal, $filter_id:ident $(, $group:ident)?) => {
+        #[derive(Clone)]
+        pub struct $ty(pub Arc<Destination>);
+
+        #[Object(name = $name)]
+        impl $ty {
+            async fn id(&self) -> ID {
+                $id::id(self.0.id)
+            }
+            async fn name(&self) -> &str {
+                &self.0.name
+            }
+            async fn category(&self) -> &str {
+                self.0.category.as_str()
+            }
+            async fn config(&self) -> Json<serde_json::Value> {
+                Json(self.0.config.to_json())
+            }
+            async fn event_type_filters(&self) -> &[String] {
+                &self.0.event_types
+            }
+            async fn active(&self) -> bool {
+                self.0.active
+            }
+            async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
+                delivery_health(ctx, &self.0).await
+            }
+            /// The HTTP verification token; `""` for GCP and AWS, whose keys are never shown.
+            async fn secret_token(&self) -> &str {
+                self.0.secret_token()
+            }
+            async fn namespace_filters(&self) -> Vec<$filter> {
+                self.0.namespace_filters.iter().map(|f| $filter { filter: f.clone(), destination: self.0.clone() }).collect()
+            }
+            $(async fn $group(&self) -> Result<GroupRef> {
+                owner_group(&self.0)
+            })?
+        }
+
+        #[derive(Clone)]
+        pub struct $filter {
+            pub filter: NamespaceFilter,
+            pub destination: Arc<Destination>,
+        }
+
+        #[Object(name = $filter_name)]
+        impl $filter {
+            async fn id(&self) -> ID {
+                $filter_id::id(self.filter.row.id)
+            }
+            async fn namespace(&self) -> NamespaceRef {
+                NamespaceRef(self.filter.target.clone())
+            }
+            async fn external_streaming_destination(&self) -> $ty {
+                $ty(self.destination.clone())
+            }
+        }
+    };
+}
+
+streaming_type!(
+    GroupStreaming,
+    "GroupAuditEventStreamingDestination",
+    GroupStreamingDestinationId,
+    GroupNamespaceFilter,
+    "GroupAuditEventNamespaceFilter",
+    GroupNamespaceFilterId,
+    group
+);
+streaming_type!(
+    InstanceStreaming,
+    "InstanceAuditEventStreamingDestination",
+    InstanceStreamingDestinationId,
+    InstanceNamespaceFilter,
+    "InstanceAuditEventNamespaceFilter",
+    InstanceNamespaceFilterId
+);
+
+/// What both consolidated destination types have in common.
+#[allow(clippy::duplicated_attributes)] // several fields share a type
+#[derive(Interface)]
+#[graphql(
+    name = "AuditEventStreamingDestinationInterface",
+    field(name = "id", ty = "ID"),
+    field(name = "name", ty = "&str"),
+    field(name = "category", ty = "&str"),
+    field(name = "config", ty = "Json<serde_json::Value>"),
+    field(name = "event_type_filters", ty = "&[String]"),
+    field(name = "active", ty = "bool"),
+    field(name = "secret_token", ty = "&str")
+)]
+pub enum StreamingDestinationInterface {
+    Group(GroupStreaming),
+    Instance(InstanceStreaming),
+}
+
+#[derive(Clone)]
+pub struct AuditEventDefinition(pub &'static Definition);
+
+#[Object]
+impl AuditEventDefinition {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn feature_category(&self) -> &str {
+        &self.0.feature_category
+    }
+    async fn milestone(&self) -> &str {
+        &self.0.milestone
+    }
+    async fn introduced_by_issue(&self) -> Option<String> {
+        None
+    }
+    async fn introduced_by_mr(&self) -> Option<String> {
+        None
+    }
+    async fn saved_to_database(&self) -> bool {
+        self.0.saved_to_database
+    }
+    async fn streamed(&self) -> bool {
+        self.0.streamed
+    }
+}

@@ -1,0 +1,64 @@
+//! REST endpoints under `/api/v4`, GitLab's paths and shapes.
+
+mod ai;
+mod audit_events;
+mod groups;
+mod settings;
+pub(crate) mod streaming;
+mod users;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+
+use super::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/user", get(users::current))
+        .route("/users", post(users::create).get(users::list))
+        .route("/users/{id}", get(users::show))
+        .route("/users/{id}/personal_access_tokens", post(users::create_token))
+        .route("/personal_access_tokens", get(users::list_tokens))
+        .route("/personal_access_tokens/{id}", axum::routing::delete(users::revoke_token))
+        .route("/groups", post(groups::create).get(groups::list))
+        .route("/groups/{id}", get(groups::show))
+        .route("/groups/{id}/members", post(groups::add_member).get(groups::members))
+        .route("/groups/{id}/members/{user_id}", get(groups::member))
+        .route("/projects", post(groups::create_project).get(groups::projects))
+        .route("/projects/{id}", get(groups::project))
+        .route("/application/settings", get(settings::show).put(settings::update))
+        .route("/audit_events", post(audit_events::ingest).get(audit_events::list_instance))
+        .route("/audit_events/{id}", get(audit_events::show_instance))
+        .route("/ai/audit_events", get(audit_events::list_ai))
+        .route("/groups/{id}/audit_events", get(audit_events::list_group))
+        .route("/groups/{id}/audit_events/{event_id}", get(audit_events::show_group))
+        .route("/projects/{id}/audit_events", get(audit_events::list_project))
+        .route("/projects/{id}/audit_events/{event_id}", get(audit_events::show_project))
+        .route("/ai/duo_workflows/workflows", post(ai::create_workflow))
+        .route("/ai/duo_workflows/workflows/{id}", get(ai::show_workflow))
+        .route("/ai/duo_workflows/workflows/{id}/audit_events", post(ai::ingest))
+        .route("/ai/duo_workflows/workflows/{id}/audit_events/summary", get(ai::summary))
+        .route("/streaming_destinations/{id}", get(streaming::show))
+        .route("/streaming_destinations/{id}/parked", get(streaming::parked))
+        .route("/streaming_destinations/{id}/resend_parked", post(streaming::resend_parked))
+        .route("/streaming_destinations/{id}/replays", post(streaming::replay))
+        .route("/streaming_destinations/{id}/test_event", post(streaming::test_event))
+        .route("/streaming_destinations/{id}/replays/{replay_id}", get(streaming::replay_status))
+}
+
+/// `http://host` of the request as the client addressed it, for absolute `Link` URLs.
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let scheme = header("x-forwarded-proto").filter(|s| *s == "https").unwrap_or("http");
+    format!("{scheme}://{}", header("host").unwrap_or("localhost"))
+}
+
+const CREATED: StatusCode = StatusCode::CREATED;
+
+/// Offset and limit from `page` and `per_page` (listing endpoints other than audit events).
+pub(crate) fn offset_limit(params: &super::params::Params) -> crate::error::ApiResult<(i64, i64)> {
+    let per_page = params.int("per_page")?.unwrap_or(20).clamp(1, 100);
+    let page = params.int("page")?.unwrap_or(1).max(1);
+    Ok(((page - 1) * per_page, per_page))
+}

@@ -1,0 +1,18 @@
+//! `/application/settings` (admin).
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::Value;
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::params::Params;
+use auditrelay_service::Caller;
+
+pub async fn show(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    Ok(Json(Value::Object(s.service.settings(&caller).await?)))
+}
+
+pub async fn update(State(s): State<AppState>, caller: Caller, Params(changes): Params) -> ApiResult<Json<Value>> {
+    Ok(Json(Value::Object(s.service.update_settings(&caller, changes).await?)))
+}

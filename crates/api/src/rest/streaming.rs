@@ -1,0 +1,129 @@
+//! Delivery of a streaming destination: health, parked events, replays and re-sends. An
+//! extension of GitLab's API (GitLab has none of these); any generation's destination id works.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+
+use super::CREATED;
+use crate::AppState;
+use crate::error::{ApiResult, ServiceError, ServiceResult};
+use crate::params::Params;
+use auditrelay_core::time::format_micros;
+use auditrelay_service::Caller;
+use auditrelay_service::delivery::{HealthView, ReplayRange};
+use auditrelay_store::delivery::{Parked, Replay};
+
+fn id(text: &str) -> ServiceResult<i64> {
+    text.parse().map_err(|_| ServiceError::NotFound("Destination"))
+}
+
+pub fn health_json(h: &HealthView) -> Value {
+    json!({
+        "state": h.state,
+        "consecutive_failures": h.consecutive_failures,
+        "last_delivered_at": h.last_success_at.map(format_micros),
+        "last_error": h.last_error,
+        "last_error_status": h.last_error_status,
+        "last_error_at": h.last_error_at.map(format_micros),
+        "delivered": h.delivered,
+        "backlog": h.backlog,
+        "lag_seconds": h.lag_seconds,
+        "parked": h.parked,
+        "cursor": h.cursor,
+    })
+}
+
+fn replay_json(r: &Replay) -> Value {
+    json!({
+        "id": r.id,
+        "destination_id": r.destination_id,
+        "from_seq": r.from_seq,
+        "to_seq": r.to_seq,
+        "next_seq": r.next_seq,
+        "sent": r.sent,
+        "state": r.state,
+        "created_at": format_micros(r.created_at),
+        "finished_at": r.finished_at.map(format_micros),
+    })
+}
+
+fn parked_json(p: &Parked) -> Value {
+    json!({"seq": p.seq, "attempts": p.attempts, "last_error": p.last_error, "last_status": p.last_status, "parked_at": format_micros(p.parked_at), "resend": p.resend})
+}
+
+pub async fn show(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(destination): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
+    let health = s.service.destination_health(&caller, &d).await?;
+    Ok(Json(json!({
+        "id": d.id,
+        "name": d.name,
+        "category": d.category.as_str(),
+        "active": d.active,
+        "group_id": d.owner.group_id(),
+        "health": health_json(&health),
+    })))
+}
+
+pub async fn parked(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(destination): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
+    let parked = s.service.parked_events(&caller, &d).await?;
+    Ok(Json(Value::Array(parked.iter().map(parked_json).collect())))
+}
+
+pub async fn resend_parked(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(destination): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
+    let count = s.service.resend_parked(&caller, &d).await?;
+    Ok(Json(json!({ "resent": count })))
+}
+
+pub async fn replay(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(destination): Path<String>,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
+    let range = ReplayRange {
+        from_seq: params.int("from_seq")?,
+        to_seq: params.int("to_seq")?,
+        created_after: params.timestamp("created_after")?,
+        created_before: params.timestamp("created_before")?,
+    };
+    let replay = s.service.replay(&caller, &d, range).await?;
+    Ok((CREATED, Json(replay_json(&replay))))
+}
+
+pub async fn replay_status(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((destination, replay)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
+    let replay_id = replay.parse().map_err(|_| ServiceError::NotFound("Replay"))?;
+    Ok(Json(replay_json(&s.service.replay_status(&caller, &d, replay_id).await?)))
+}
+
+/// Sends one sample event straight to the destination (not through the log) and reports its answer.
+pub async fn test_event(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(destination): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
+    let outcome = s.service.send_test_event(&caller, &d).await?;
+    Ok(Json(json!({ "delivered": outcome.delivered, "message": outcome.message })))
+}

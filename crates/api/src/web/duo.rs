@@ -1,0 +1,97 @@
+//! `/admin/gitlab_duo`: the AI audit event settings. Every boolean setting named `ai_…` is
+//! shown, so settings added later appear without a change here.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::authorize::admin_page_visible;
+use super::html::{escape, not_found, page};
+use super::session::{SignedIn, csrf_refused, form_value, parse_form};
+use crate::AppState;
+use crate::error::ApiError;
+
+#[derive(Deserialize)]
+pub struct DuoQuery {
+    saved: Option<String>,
+}
+
+/// Labels for the settings this page knows; others get their name, made readable.
+fn label(name: &str) -> String {
+    match name {
+        "ai_audit_event_streaming_enabled" => "Stream audit events of AI agents to streaming destinations".into(),
+        "ai_audit_event_redact_content" => "Redact prompt and response content in AI audit events".into(),
+        other => {
+            let words = other.replace('_', " ");
+            let mut chars = words.chars();
+            chars.next().map_or(String::new(), |c| c.to_uppercase().collect::<String>() + chars.as_str())
+        }
+    }
+}
+
+fn ai_settings(settings: &Map<String, Value>) -> impl Iterator<Item = (&String, bool)> {
+    settings.iter().filter(|(name, _)| name.starts_with("ai_")).filter_map(|(n, v)| v.as_bool().map(|b| (n, b)))
+}
+
+pub async fn show(State(state): State<AppState>, session: SignedIn, Query(q): Query<DuoQuery>) -> Response {
+    if !admin_page_visible(session.caller.is_admin()) {
+        return not_found(Some(&session));
+    }
+    let settings = match state.service.settings(&session.caller).await {
+        Ok(s) => s,
+        Err(e) => return ApiError(e).into_response(),
+    };
+    let mut fields = String::new();
+    for (name, on) in ai_settings(&settings) {
+        let checked = if on { " checked" } else { "" };
+        fields.push_str(&format!(
+            r#"<div class="check"><input type="checkbox" id="{n}" name="{n}" value="true"{checked}><label for="{n}">{l}</label></div>"#,
+            n = escape(name),
+            l = escape(&label(name)),
+        ));
+    }
+    let saved = if q.saved.is_some() { r#"<p class="notice" role="status">Settings saved.</p>"# } else { "" };
+    let body = format!(
+        r#"{saved}<form method="post" action="/admin/gitlab_duo" class="settings">
+<input type="hidden" name="authenticity_token" value="{csrf}">
+<fieldset><legend>AI audit events</legend>{fields}</fieldset>
+<button type="submit" class="primary">Save changes</button>
+</form>"#,
+        csrf = escape(&session.csrf),
+    );
+    page(StatusCode::OK, "GitLab Duo", Some(&session), &body)
+}
+
+pub async fn save(State(state): State<AppState>, session: SignedIn, body: Bytes) -> Response {
+    if !admin_page_visible(session.caller.is_admin()) {
+        return not_found(Some(&session));
+    }
+    let form = parse_form(&body);
+    if !session.csrf_ok(&form) {
+        return csrf_refused();
+    }
+    let current = match state.service.settings(&session.caller).await {
+        Ok(s) => s,
+        Err(e) => return ApiError(e).into_response(),
+    };
+    // An unchecked box is absent from the form: every AI setting not sent is turned off.
+    let changes: Map<String, Value> = ai_settings(&current)
+        .map(|(name, _)| (name.clone(), Value::Bool(form_value(&form, name) == Some("true"))))
+        .collect();
+    match state.service.update_settings(&session.caller, changes).await {
+        Ok(_) => Redirect::to("/admin/gitlab_duo?saved=1").into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unknown_settings_get_a_readable_label() {
+        assert_eq!(super::label("ai_new_thing"), "Ai new thing");
+        assert!(super::label("ai_audit_event_streaming_enabled").contains("AI agents"));
+    }
+}

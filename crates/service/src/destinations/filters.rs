@@ -1,0 +1,239 @@
+//! Event-type filters (allow-lists) and namespace filters of a destination.
+
+use auditrelay_core::access::Need;
+use auditrelay_core::destination::{MAX_NAMESPACE_FILTERS, rules};
+use auditrelay_core::event_catalogue;
+
+use super::audit_names::namespace_filter_event;
+use super::{Api, Destination, FilterTarget, NamespaceFilter, Owner, invalid};
+use crate::error::{ServiceError, ServiceResult};
+use crate::{Caller, Service};
+
+impl Service {
+    /// Whether a filter may name this type: defined in the catalogue, or seen in ingested events.
+    pub async fn is_known_event_type(&self, name: &str) -> ServiceResult<bool> {
+        if event_catalogue::is_defined(name) || self.observed_types.read().is_ok_and(|seen| seen.contains(name)) {
+            return Ok(true);
+        }
+        Ok(self.store.observed_event_types().await?.iter().any(|n| n == name))
+    }
+
+    /// Adds types to the allow-list, all or nothing. Returns the whole list after the add.
+    pub async fn add_event_type_filters(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+        types: &[String],
+    ) -> ServiceResult<Vec<String>> {
+        caller.require(Need::Write)?;
+        if types.is_empty() {
+            return Err(ServiceError::BadParam("event type filters must be present".into()));
+        }
+        for event_type in types {
+            rules::event_type_filter(event_type).map_err(|e| invalid(format!("Validation failed: {e}")))?;
+            if !self.is_known_event_type(event_type).await? {
+                return Err(invalid(format!(
+                    "Validation failed: Audit event type with value {event_type} is undefined."
+                )));
+            }
+        }
+        if let Some(present) = types.iter().find(|t| destination.event_types.contains(t)) {
+            return Err(invalid(format!("Validation failed: Audit event type {present} has already been taken")));
+        }
+        self.store.add_event_types(destination.id, types).await?;
+        let message =
+            format!("Created audit event type filters {} for destination {}", types.join(", "), destination.name);
+        self.record_filter_event(caller, destination, "event_type_filters_created", message).await?;
+        Ok(self.store.event_types_of(destination.id).await?)
+    }
+
+    pub async fn remove_event_type_filters(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+        types: &[String],
+    ) -> ServiceResult<()> {
+        caller.require(Need::Write)?;
+        if types.is_empty() {
+            return Err(ServiceError::BadParam("event type filters must be present".into()));
+        }
+        let missing: Vec<&str> =
+            types.iter().filter(|t| !destination.event_types.contains(t)).map(String::as_str).collect();
+        if !missing.is_empty() {
+            return Err(invalid(format!(
+                "Couldn't find event type filters where audit event type(s): {}",
+                missing.join(", ")
+            )));
+        }
+        self.store.remove_event_types(destination.id, types).await?;
+        let message =
+            format!("Deleted audit event type filters {} from destination {}", types.join(", "), destination.name);
+        self.record_filter_event(caller, destination, "event_type_filters_deleted", message).await
+    }
+
+    /// The legacy HTTP filter: exactly one of a group or a project, one per destination, and a
+    /// namespace in at most one legacy filter.
+    pub async fn add_legacy_namespace_filter(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+        group_path: Option<&str>,
+        project_path: Option<&str>,
+    ) -> ServiceResult<NamespaceFilter> {
+        caller.require(Need::Write)?;
+        let target = match (group_path, project_path) {
+            (Some(path), None) => FilterTarget::Group(
+                self.store
+                    .group_by_path(path)
+                    .await?
+                    .ok_or_else(|| ServiceError::BadParam("group_path is invalid".into()))?,
+            ),
+            (None, Some(path)) => FilterTarget::Project(
+                self.store
+                    .project_by_path(path)
+                    .await?
+                    .ok_or_else(|| ServiceError::BadParam("project_path is invalid".into()))?,
+            ),
+            _ => {
+                return Err(ServiceError::BadParam(
+                    "one and only one of [groupPath, projectPath] arguments is required".into(),
+                ));
+            }
+        };
+        if !destination.namespace_filters.is_empty() {
+            return Err(invalid("External audit event destination has already been taken"));
+        }
+        let (group_id, project_id) = ids(&target);
+        if self.store.legacy_filters_on(group_id, project_id).await? > 0 {
+            return Err(invalid("Namespace has already been taken"));
+        }
+        if !self.under_owner(&destination.owner, &target).await? {
+            return Err(invalid(
+                "External audit event destination does not belong to the top-level group of the namespace.",
+            ));
+        }
+        self.insert_namespace_filter(caller, destination, target, Api::Legacy).await
+    }
+
+    /// The consolidated filter: a group or project path, at most five per destination.
+    pub async fn add_namespace_filter(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+        namespace_path: &str,
+    ) -> ServiceResult<NamespaceFilter> {
+        caller.require(Need::Write)?;
+        let target = match self.store.group_by_path(namespace_path).await? {
+            Some(group) => FilterTarget::Group(group),
+            None => match self.store.project_by_path(namespace_path).await? {
+                Some(project) => FilterTarget::Project(project),
+                None => {
+                    return Err(ServiceError::BadParam("namespace_path should be of group or project only.".into()));
+                }
+            },
+        };
+        if destination.namespace_filters.len() >= MAX_NAMESPACE_FILTERS {
+            return Err(invalid(format!("Namespace filters are limited to {MAX_NAMESPACE_FILTERS} per destination")));
+        }
+        if destination.namespace_filters.iter().any(|f| ids(&f.target) == ids(&target)) {
+            return Err(invalid("Namespace has already been taken"));
+        }
+        if !self.under_owner(&destination.owner, &target).await? {
+            return Err(invalid(
+                "External streaming destination does not belong to the top-level group of the namespace.",
+            ));
+        }
+        self.insert_namespace_filter(caller, destination, target, Api::Consolidated).await
+    }
+
+    pub async fn delete_namespace_filter(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+        filter: &NamespaceFilter,
+        api: Api,
+    ) -> ServiceResult<()> {
+        caller.require(Need::Write)?;
+        self.store.delete_namespace_filter(filter.row.id).await?;
+        let message =
+            format!("Deleted namespace filter {} of destination {}", target_path(&filter.target), destination.name);
+        self.record_filter_event(caller, destination, namespace_filter_event(api, &destination.owner, false), message)
+            .await
+    }
+
+    /// A namespace filter the caller may manage, with its destination.
+    pub async fn managed_namespace_filter(
+        &self,
+        caller: &Caller,
+        filter_id: i64,
+        instance: bool,
+        legacy: bool,
+    ) -> ServiceResult<(Destination, NamespaceFilter)> {
+        let row = self.store.namespace_filter(filter_id).await?.ok_or(ServiceError::NotFound("Namespace filter"))?;
+        if row.legacy != legacy {
+            return Err(ServiceError::NotFound("Namespace filter"));
+        }
+        let destination = self.managed_destination(caller, row.destination_id, instance).await?;
+        let filter = destination
+            .namespace_filters
+            .iter()
+            .find(|f| f.row.id == filter_id)
+            .cloned()
+            .ok_or(ServiceError::NotFound("Namespace filter"))?;
+        Ok((destination, filter))
+    }
+
+    async fn insert_namespace_filter(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+        target: FilterTarget,
+        api: Api,
+    ) -> ServiceResult<NamespaceFilter> {
+        let (group_id, project_id) = ids(&target);
+        let row = self.store.create_namespace_filter(destination.id, group_id, project_id, api == Api::Legacy).await?;
+        let message = format!("Created namespace filter {} for destination {}", target_path(&target), destination.name);
+        self.record_filter_event(caller, destination, namespace_filter_event(api, &destination.owner, true), message)
+            .await?;
+        Ok(NamespaceFilter { row, target })
+    }
+
+    /// Whether a namespace lies under the destination's top-level group (always, for instance
+    /// destinations).
+    async fn under_owner(&self, owner: &Owner, target: &FilterTarget) -> ServiceResult<bool> {
+        let Owner::Group(owner) = owner else { return Ok(true) };
+        let root = match target {
+            FilterTarget::Group(group) => group.root_id,
+            FilterTarget::Project(project) => match self.store.group_by_id(project.namespace_id).await? {
+                Some(group) => group.root_id,
+                None => return Ok(false),
+            },
+        };
+        Ok(root == owner.id)
+    }
+
+    async fn record_filter_event(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+        event_type: &str,
+        message: String,
+    ) -> ServiceResult<()> {
+        let target = ("AuditEvents::ExternalAuditEventDestination", destination.id, destination.name.as_str());
+        self.record_destination_event(caller, &destination.owner, event_type, target, message).await
+    }
+}
+
+fn ids(target: &FilterTarget) -> (Option<i64>, Option<i64>) {
+    match target {
+        FilterTarget::Group(g) => (Some(g.id), None),
+        FilterTarget::Project(p) => (None, Some(p.id)),
+    }
+}
+
+pub fn target_path(target: &FilterTarget) -> &str {
+    match target {
+        FilterTarget::Group(g) => &g.full_path,
+        FilterTarget::Project(p) => &p.full_path,
+    }
+}

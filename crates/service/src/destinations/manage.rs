@@ -1,0 +1,304 @@
+//! Creating, updating and deleting destinations, with GitLab's rules and messages.
+
+use auditrelay_core::access::Need;
+use auditrelay_core::destination::config::DestinationConfig;
+use auditrelay_core::destination::url_guard::check_destination_url;
+use auditrelay_core::destination::{self as rules_root, Category, MAX_ACTIVE_DESTINATIONS, rules};
+use auditrelay_store::destinations::{DestinationChanges, NewDestination};
+use base64::Engine;
+
+use super::audit_names::{Change, destination_event, target_type};
+use super::{Api, Destination, Owner, invalid};
+use crate::error::{ServiceError, ServiceResult};
+use crate::{Caller, Service};
+
+pub struct CreateDestination {
+    pub config: DestinationConfig,
+    pub name: Option<String>,
+    /// HTTP verification token (generated when absent), GCP private key or AWS secret key.
+    pub secret: Option<String>,
+}
+
+/// Changes to a destination; `None` keeps a value. `config` replaces the whole config.
+#[derive(Default)]
+pub struct DestinationUpdate {
+    pub config: Option<DestinationConfig>,
+    pub name: Option<String>,
+    pub secret: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// GitLab's generated token: `SecureRandom.base64(18)`, 24 characters.
+fn generate_token() -> String {
+    let bytes: [u8; 18] = rand::random();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A version-4 UUID name, as GitLab's `"Destination_#{SecureRandom.uuid}"`.
+fn default_name() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex = hex::encode(b);
+    format!("Destination_{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+impl Service {
+    pub async fn create_destination(
+        &self,
+        caller: &Caller,
+        owner: &Owner,
+        api: Api,
+        input: CreateDestination,
+    ) -> ServiceResult<Destination> {
+        caller.require(Need::Write)?;
+        if let Owner::Group(group) = owner
+            && group.parent_id.is_some()
+        {
+            return Err(invalid(match api {
+                Api::Legacy => "Group must not be a subgroup",
+                Api::Consolidated => "Group must not be a subgroup. Use a top-level group.",
+            }));
+        }
+        let category = input.config.category();
+        let name = input.name.unwrap_or_else(default_name);
+        rules::name(&name).map_err(invalid)?;
+        let secret = self.checked_secret(api, category, input.secret)?;
+        self.check_url(api, &input.config).await?;
+
+        let all = self.store.destinations_of(owner.group_id()).await?;
+        let siblings: Vec<_> = all.iter().filter(|d| d.category == category.as_str()).cloned().collect();
+        if siblings.iter().any(|d| d.name == name) {
+            return Err(invalid("Name has already been taken"));
+        }
+        self.check_config_unique(api, &input.config, None, &siblings)?;
+        if active_count(api, category, &all, None) >= MAX_ACTIVE_DESTINATIONS {
+            return Err(invalid(rules_root::limit_exceeded_message(limit_category(api, category))));
+        }
+
+        let headers: Vec<(String, String, bool)> = match &input.config {
+            DestinationConfig::Http { headers, .. } => {
+                headers.iter().map(|h| (h.key.clone(), h.value.clone(), h.active)).collect()
+            }
+            _ => Vec::new(),
+        };
+        let config = stored_config(&input.config);
+        let sealed = self.secrets.seal(&secret);
+        let new = NewDestination {
+            group_id: owner.group_id(),
+            category: category.as_str(),
+            name: &name,
+            config: &config,
+            secret: &sealed,
+            active: true,
+        };
+        let row = self.store.create_destination(&new, &headers).await.map_err(|e| match e {
+            auditrelay_store::StoreError::Conflict(_) => invalid("Name has already been taken"),
+            other => other.into(),
+        })?;
+        // A new destination streams from now on; earlier events are a replay away.
+        self.store.cursor_or_init(row.id, self.store.head_seq().await?).await?;
+        let destination = self.load_destination(row, owner.clone()).await?;
+        let event = destination_event(api, owner, category, Change::Created);
+        let target = (target_type(api, owner, category), destination.id, destination.name.as_str());
+        self.record_destination_event(
+            caller,
+            owner,
+            event,
+            target,
+            format!("Create audit event streaming destination {}", destination.name),
+        )
+        .await?;
+        Ok(destination)
+    }
+
+    pub async fn update_destination(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+        api: Api,
+        update: DestinationUpdate,
+    ) -> ServiceResult<Destination> {
+        caller.require(Need::Write)?;
+        let owner = &destination.owner;
+        let config = update.config.unwrap_or_else(|| destination.config.clone());
+        let category = config.category();
+        let category_changed = category != destination.category;
+        if let Some(name) = &update.name {
+            rules::name(name).map_err(invalid)?;
+        }
+        let secret = match (&update.secret, category_changed) {
+            (Some(_), _) | (None, true) => Some(self.checked_secret(api, category, update.secret.clone())?),
+            (None, false) => None,
+        };
+        self.check_url(api, &config).await?;
+
+        let all = self.store.destinations_of(owner.group_id()).await?;
+        let siblings: Vec<_> =
+            all.iter().filter(|d| d.category == category.as_str() && d.id != destination.id).cloned().collect();
+        let name = update.name.clone().unwrap_or_else(|| destination.name.clone());
+        if siblings.iter().any(|d| d.name == name) {
+            return Err(invalid("Name has already been taken"));
+        }
+        self.check_config_unique(api, &config, Some(destination.id), &siblings)?;
+        let activating = update.active == Some(true) && (!destination.active || category_changed);
+        let stays_active = update.active.unwrap_or(destination.active);
+        let would_exceed = active_count(api, category, &all, Some(destination.id)) >= MAX_ACTIVE_DESTINATIONS;
+        if (activating || (category_changed && stays_active && api == Api::Legacy)) && would_exceed {
+            return Err(invalid(rules_root::activation_limit_message(limit_category(api, category))));
+        }
+
+        let mut changed: Vec<&str> = Vec::new();
+        let new_config = stored_config(&config);
+        if config != destination.config {
+            changed.push("config");
+        }
+        if name != destination.name {
+            changed.push("name");
+        }
+        if category_changed {
+            changed.push("category");
+        }
+        if secret.as_ref().is_some_and(|s| *s != destination.secret) {
+            changed.push("secret_token");
+        }
+        if update.active.is_some_and(|a| a != destination.active) {
+            changed.push("active");
+        }
+        let changes = DestinationChanges {
+            category: category_changed.then(|| category.as_str().to_owned()),
+            name: Some(name),
+            config: Some(new_config),
+            secret: secret.map(|s| self.secrets.seal(&s)),
+            active: update.active,
+        };
+        self.store.update_destination(destination.id, &changes).await.map_err(|e| match e {
+            auditrelay_store::StoreError::Conflict(_) => invalid("Name has already been taken"),
+            other => other.into(),
+        })?;
+        if let DestinationConfig::Http { headers, .. } = &config {
+            let rows: Vec<(String, String, bool)> =
+                headers.iter().map(|h| (h.key.clone(), h.value.clone(), h.active)).collect();
+            self.store.replace_headers(destination.id, &rows).await?;
+        }
+        let row = self.store.destination(destination.id).await?.ok_or(ServiceError::NotFound("Destination"))?;
+        let updated = self.load_destination(row, owner.clone()).await?;
+        let event = destination_event(api, owner, category, Change::Updated);
+        for column in changed {
+            let target = (target_type(api, owner, category), updated.id, updated.name.as_str());
+            let message = format!("Changed {column} of audit event streaming destination {}", updated.name);
+            self.record_destination_event(caller, owner, event, target, message).await?;
+        }
+        Ok(updated)
+    }
+
+    pub async fn delete_destination(&self, caller: &Caller, destination: &Destination, api: Api) -> ServiceResult<()> {
+        caller.require(Need::Write)?;
+        self.store.delete_destination(destination.id).await?;
+        let owner = &destination.owner;
+        let event = destination_event(api, owner, destination.category, Change::Deleted);
+        let target = (target_type(api, owner, destination.category), destination.id, destination.name.as_str());
+        self.record_destination_event(
+            caller,
+            owner,
+            event,
+            target,
+            format!("Destroy audit event streaming destination {}", destination.name),
+        )
+        .await
+    }
+
+    /// The secret to store: a checked HTTP token (generated when absent), or a required key.
+    fn checked_secret(&self, api: Api, category: Category, given: Option<String>) -> ServiceResult<String> {
+        match (category, given) {
+            (Category::Http, None) => Ok(generate_token()),
+            (Category::Http, Some(token)) => {
+                match api {
+                    Api::Legacy => rules::verification_token(&token),
+                    Api::Consolidated => rules::http_secret_token(&token),
+                }
+                .map_err(invalid)?;
+                Ok(token)
+            }
+            (_, None) if api == Api::Consolidated => Err(invalid("Secret token is required for category")),
+            (category, secret) => {
+                let attribute = match (api, category) {
+                    (Api::Consolidated, _) => "Secret token",
+                    (_, Category::Gcp) => "Private key",
+                    _ => "Secret access key",
+                };
+                let secret = secret.unwrap_or_default();
+                rules::secret(attribute, &secret).map_err(invalid)?;
+                Ok(secret)
+            }
+        }
+    }
+
+    /// The SSRF guard at creation: literal local addresses and localhost names are refused
+    /// unless the admin allows local requests.
+    async fn check_url(&self, api: Api, config: &DestinationConfig) -> ServiceResult<()> {
+        let DestinationConfig::Http { url, .. } = config else { return Ok(()) };
+        let allow_local = self.setting_enabled("allow_local_requests_from_web_hooks_and_services").await?;
+        check_destination_url(url, allow_local).map(|_| ()).map_err(|complaint| {
+            invalid(match api {
+                Api::Legacy => format!("Destination url {complaint}"),
+                Api::Consolidated => format!("Config url {complaint}"),
+            })
+        })
+    }
+
+    fn check_config_unique(
+        &self,
+        api: Api,
+        config: &DestinationConfig,
+        except: Option<i64>,
+        siblings: &[auditrelay_store::destinations::DestinationRow],
+    ) -> ServiceResult<()> {
+        let (key, consolidated_message) = config.uniqueness();
+        for sibling in siblings.iter().filter(|d| Some(d.id) != except) {
+            let Some(existing) = serde_json::from_str(&sibling.config)
+                .ok()
+                .and_then(|v| auditrelay_core::destination::config::parse_config(config.category(), &v).ok())
+            else {
+                continue;
+            };
+            if existing.uniqueness().0 == key {
+                return Err(invalid(match (api, config.category()) {
+                    (Api::Consolidated, _) => consolidated_message,
+                    (Api::Legacy, Category::Http) => "Destination url has already been taken",
+                    (Api::Legacy, Category::Gcp) => "Google project id name has already been taken",
+                    (Api::Legacy, Category::Aws) => "Bucket name has already been taken",
+                }));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Active destinations that count against the limit: GitLab's consolidated model counts every
+/// category together; the legacy GCP and S3 models have limits of their own.
+fn active_count(
+    api: Api,
+    category: Category,
+    all: &[auditrelay_store::destinations::DestinationRow],
+    except: Option<i64>,
+) -> usize {
+    all.iter()
+        .filter(|d| d.active && Some(d.id) != except)
+        .filter(|d| api == Api::Consolidated || d.category == category.as_str())
+        .count()
+}
+
+/// Whose wording the limit message uses.
+fn limit_category(api: Api, category: Category) -> Category {
+    if api == Api::Consolidated { Category::Http } else { category }
+}
+
+/// The stored config JSON: the consolidated form without headers (they are rows of their own).
+fn stored_config(config: &DestinationConfig) -> String {
+    let mut json = config.to_json();
+    if let Some(object) = json.as_object_mut() {
+        object.remove("headers");
+    }
+    json.to_string()
+}
