@@ -5,6 +5,7 @@
 mod ai;
 mod ai_producer;
 mod ai_sessions;
+mod ai_ui;
 mod archive;
 mod bad_input;
 mod delivery;

@@ -2,6 +2,7 @@
 //! completeness of their sessions, and the sessions listing of the web UI.
 
 pub mod events;
+pub mod sessions;
 pub mod summary;
 pub mod workflows;
 

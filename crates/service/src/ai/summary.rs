@@ -89,7 +89,7 @@ pub fn report_of(workflow_id: i64, rows: Vec<SequencedRow>) -> SessionReport {
 impl Service {
     /// A workflow's session report, for whoever may read its events: the project's Maintainers
     /// and Owners, the workflow's own user, admins. A workflow known only from general ingest
-    /// (no workflow created here) is for admins.
+    /// (no workflow created here) is for those who read all of its project's events.
     pub async fn session_report(&self, caller: &Caller, workflow_id: i64) -> ServiceResult<SessionReport> {
         caller.require(auditrelay_core::access::Need::Read)?;
         let report = report_of(workflow_id, self.store.workflow_events(workflow_id).await?);
@@ -100,10 +100,21 @@ impl Service {
                 Ok(report)
             };
         }
-        let workflow = self.store.workflow_by_id(workflow_id).await?.ok_or(ServiceError::NotFound("Workflow"))?;
-        let (_, author) = self.project_read_scope(caller, &workflow.project_id.to_string()).await?;
-        if author.is_some_and(|a| a != workflow.user_id) {
-            return Err(ServiceError::Forbidden);
+        match self.store.workflow_by_id(workflow_id).await? {
+            Some(workflow) => {
+                let (_, author) = self.project_read_scope(caller, &workflow.project_id.to_string()).await?;
+                if author.is_some_and(|a| a != workflow.user_id) {
+                    return Err(ServiceError::Forbidden);
+                }
+            }
+            // Known from general ingest only: for those who read all of its project's events.
+            None => {
+                let project = report.project_id.ok_or(ServiceError::NotFound("Workflow"))?;
+                let (_, author) = self.project_read_scope(caller, &project.to_string()).await?;
+                if author.is_some() {
+                    return Err(ServiceError::Forbidden);
+                }
+            }
         }
         Ok(report)
     }
