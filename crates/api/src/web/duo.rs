@@ -118,4 +118,13 @@ mod tests {
         assert_eq!(super::label("ai_new_thing"), "Ai new thing");
         assert!(super::label("ai_audit_event_streaming_enabled").contains("AI agents"));
     }
+
+    #[test]
+    fn list_settings_are_shown_comma_separated() {
+        let settings =
+            serde_json::json!({"ai_audit_event_content_fields": ["goal", "tool_args"], "ai_x": true, "other": ["a"]});
+        let lists: Vec<(&String, String)> = super::ai_lists(settings.as_object().unwrap()).collect();
+        assert_eq!(lists.len(), 1);
+        assert_eq!(lists[0].1, "goal, tool_args");
+    }
 }
