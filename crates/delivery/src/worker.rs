@@ -218,7 +218,7 @@ impl Worker {
         if wanted.is_empty() {
             return Ok(false);
         }
-        let redact = self.settings.ai_redact_content;
+        let redact = self.settings.redaction();
         let events: Vec<Outgoing> = self
             .store
             .events_by_seq(&wanted)
@@ -280,7 +280,7 @@ impl Worker {
                 project_id: event.project_id,
             };
             if routes(spec, &place, self.settings.ai_streaming_enabled) {
-                out.push(Outgoing::from_stored(event).redact_ai_content(self.settings.ai_redact_content));
+                out.push(Outgoing::from_stored(event).redact_ai_content(self.settings.redaction()));
             }
         }
         Ok(out)

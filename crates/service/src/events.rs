@@ -10,6 +10,7 @@
 //! are always read from the store (one indexed lookup).
 
 use auditrelay_core::access::Need;
+use auditrelay_core::ai_events::{SESSION_SUMMARY_TYPE, is_ai_agent_event};
 use auditrelay_core::event_catalogue::AI_EVENT_TYPES;
 use auditrelay_core::{AccessLevel, EntityType};
 use auditrelay_store::{EventFilter, EventScope, IdScope, SeqOrder, StoredEvent};
@@ -122,17 +123,17 @@ impl Service {
         caller.require(Need::Read)?;
         caller.require_admin()?;
         if let Some(event_type) = &query.event_type
-            && !AI_EVENT_TYPES.contains(&event_type.as_str())
+            && !is_ai_agent_event(event_type)
         {
             return Err(ServiceError::BadParam(format!(
-                "event_type must be one of the AI event types ({})",
+                "event_type must be one of the AI event types ({}, {SESSION_SUMMARY_TYPE})",
                 AI_EVENT_TYPES.join(", ")
             )));
         }
         let mut query = query.clone();
         let types: Vec<String> = match query.event_type.take() {
             Some(t) => vec![t],
-            None => AI_EVENT_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+            None => AI_EVENT_TYPES.iter().chain([&SESSION_SUMMARY_TYPE]).map(|t| (*t).to_owned()).collect(),
         };
         self.read_events_of(Scoped::All, None, &query, types, page).await
     }
@@ -232,7 +233,7 @@ impl Service {
 
     /// Owners (and admins) read all of a group's events; other members with at least the
     /// Developer role read only the events they authored, as in GitLab.
-    async fn group_read_scope(
+    pub(crate) async fn group_read_scope(
         &self,
         caller: &Caller,
         group: &str,
@@ -243,7 +244,7 @@ impl Service {
     }
 
     /// Maintainers, Owners and admins read all of a project's events; Developers their own.
-    async fn project_read_scope(
+    pub(crate) async fn project_read_scope(
         &self,
         caller: &Caller,
         project: &str,

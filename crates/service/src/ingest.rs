@@ -2,7 +2,7 @@
 //! and append the whole batch to the log. Nothing of a rejected batch is stored.
 
 use auditrelay_core::access::Need;
-use auditrelay_core::ai_events::workflow_and_session;
+use auditrelay_core::ai_events::{SESSION_SUMMARY_TYPE, ai_keys, is_ai_agent_event, redact_content};
 use auditrelay_core::event::render_payload;
 use auditrelay_core::time::{Micros, now_micros};
 use auditrelay_core::{AccessLevel, EntityType, EventId, NewEvent, parse_ingest_body};
@@ -16,15 +16,20 @@ impl Service {
     /// Ingests a request body. Answers the public ids, in order, once they are committed.
     pub async fn ingest(&self, caller: &Caller, body: &[u8], ndjson: bool) -> ServiceResult<Vec<EventId>> {
         caller.require(Need::Ingest)?;
-        let events = parse_ingest_body(body, ndjson, self.ingest_limits)?;
+        let mut events = parse_ingest_body(body, ndjson, self.ingest_limits)?;
+        self.hash_ai_content_at_rest(&mut events).await?;
         let now = now_micros();
         let mut prepared = Vec::with_capacity(events.len());
         for (index, event) in events.into_iter().enumerate() {
             prepared.push(self.prepare(caller, index, event, now).await?);
         }
         let new_types = self.unobserved_types(&prepared);
+        let ai_workflows = ai_workflows_of(&prepared);
         let ids = self.log.append(prepared).await?;
         metrics::counter!("auditrelay_ingested_events_total").increment(ids.len() as u64);
+        for workflow_id in ai_workflows {
+            self.issue_session_summary(workflow_id).await?;
+        }
         if !new_types.is_empty() {
             self.store.note_event_types(&new_types).await?;
             if let Ok(mut seen) = self.observed_types.write() {
@@ -32,6 +37,26 @@ impl Service {
             }
         }
         Ok(ids)
+    }
+
+    /// AI agent events arriving here (e.g. from a GitLab instance streaming to this service) are
+    /// AI events like those of the workflow endpoint: their content is hashed before storing
+    /// when the admin asks for it. The session summary is the service's alone.
+    async fn hash_ai_content_at_rest(&self, events: &mut [NewEvent]) -> ServiceResult<()> {
+        if !events.iter().any(|e| is_ai_agent_event(&e.event_type)) {
+            return Ok(());
+        }
+        if let Some(index) = events.iter().position(|e| e.event_type == SESSION_SUMMARY_TYPE) {
+            return Err(ServiceError::BadInput(format!(
+                "event {index}: {SESSION_SUMMARY_TYPE} is the service's own event and cannot be sent"
+            )));
+        }
+        if let Some(fields) = self.ai_fields_hashed_at_rest().await? {
+            for event in events.iter_mut() {
+                redact_content(&event.event_type, &mut event.details, &fields);
+            }
+        }
+        Ok(())
     }
 
     /// Event types of a batch that are neither defined nor seen before: filters may name them
@@ -210,6 +235,15 @@ fn project_placement(
     }
 }
 
+/// The workflows of a batch's AI agent events (their sessions may need a new summary).
+fn ai_workflows_of(events: &[PreparedEvent]) -> Vec<i64> {
+    let mut ids: Vec<i64> =
+        events.iter().filter(|e| e.event_type != SESSION_SUMMARY_TYPE).filter_map(|e| e.workflow_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 fn describe(key: &Key) -> String {
     match key {
         Key::GroupPath(p) | Key::ProjectPath(p) => format!("'{p}'"),
@@ -234,7 +268,7 @@ pub(crate) struct EventLocation<'a> {
 /// service's own: GitLab's payload rendered, and an AI event's workflow and session taken from
 /// its details here, outside the log writer's lock.
 pub(crate) fn prepared_event(event: NewEvent, at: EventLocation<'_>, created_at: Micros) -> PreparedEvent {
-    let (workflow_id, session_id) = workflow_and_session(&event.event_type, &event.details);
+    let ai = ai_keys(&event.event_type, &event.details);
     PreparedEvent {
         payload: render_payload(&event, at.entity_id, at.entity_path, created_at),
         entity_type: event.entity_type().as_str().to_owned(),
@@ -246,7 +280,8 @@ pub(crate) fn prepared_event(event: NewEvent, at: EventLocation<'_>, created_at:
         group_id: at.group_id,
         project_id: at.project_id,
         root_group_id: at.root_group_id,
-        workflow_id,
-        session_id,
+        workflow_id: ai.workflow_id,
+        session_id: ai.session_id,
+        ai_sequence: ai.sequence,
     }
 }

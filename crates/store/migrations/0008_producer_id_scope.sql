@@ -2,7 +2,8 @@
 -- events outside any group), never across scopes. The instance-wide UNIQUE on producer_id
 -- becomes a unique index on (producer_id, scope); the scope is COALESCE(root_group_id, 0)
 -- (group ids start at 1). SQLite cannot drop a column's UNIQUE constraint, so the table is
--- rebuilt with the same columns and rows (seq, and so every follower's cursor, unchanged).
+-- rebuilt with the same columns (0007's ai_sequence included) and rows (seq, and so every
+-- follower's cursor, unchanged).
 CREATE TABLE events_v8 (
     seq BIGINT PRIMARY KEY,
     producer_id TEXT,
@@ -16,12 +17,13 @@ CREATE TABLE events_v8 (
     root_group_id BIGINT,
     payload TEXT NOT NULL,
     workflow_id BIGINT,
-    session_id TEXT
+    session_id TEXT,
+    ai_sequence BIGINT
 );
 INSERT INTO events_v8 (seq, producer_id, created_at, event_type, entity_type, entity_id, author_id,
-                       group_id, project_id, root_group_id, payload, workflow_id, session_id)
+                       group_id, project_id, root_group_id, payload, workflow_id, session_id, ai_sequence)
 SELECT seq, producer_id, created_at, event_type, entity_type, entity_id, author_id,
-       group_id, project_id, root_group_id, payload, workflow_id, session_id
+       group_id, project_id, root_group_id, payload, workflow_id, session_id, ai_sequence
 FROM events;
 DROP TABLE events;
 ALTER TABLE events_v8 RENAME TO events;

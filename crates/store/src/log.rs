@@ -40,6 +40,8 @@ pub struct PreparedEvent {
     /// For AI events, their workflow and agent session (indexed columns for AI queries).
     pub workflow_id: Option<i64>,
     pub session_id: Option<String>,
+    /// For AI events, the producer's `sequence` in its session (migration 0007).
+    pub ai_sequence: Option<i64>,
 }
 
 /// An event as read back from the log.
@@ -60,9 +62,9 @@ pub struct StoredEvent {
     pub payload: String,
 }
 
-const EVENT_COLUMNS: &str = "seq, producer_id, created_at, event_type, entity_type, entity_id, author_id, group_id, project_id, root_group_id, payload";
+pub(crate) const EVENT_COLUMNS: &str = "seq, producer_id, created_at, event_type, entity_type, entity_id, author_id, group_id, project_id, root_group_id, payload";
 
-fn stored_event(row: &AnyRow) -> Result<StoredEvent> {
+pub(crate) fn stored_event(row: &AnyRow) -> Result<StoredEvent> {
     let seq: i64 = row.try_get("seq")?;
     let producer_id: Option<String> = row.try_get("producer_id")?;
     Ok(StoredEvent {
@@ -146,8 +148,8 @@ pub fn ai_event_keys(event_type: &str, payload: &str) -> (Option<i64>, Option<St
 }
 
 /// A WHERE clause with its bound values, numbered `$1…` in order.
-struct Where {
-    sql: String,
+pub(crate) struct Where {
+    pub(crate) sql: String,
     binds: Vec<Bind>,
 }
 
@@ -164,7 +166,7 @@ impl Where {
         self.sql.push_str(&condition.replace('?', &format!("${n}")));
     }
 
-    fn from_filter(filter: &EventFilter) -> Where {
+    pub(crate) fn from_filter(filter: &EventFilter) -> Where {
         let mut w = Where { sql: "1 = 1".into(), binds: Vec::new() };
         match &filter.scope {
             EventScope::All => {}
@@ -213,7 +215,7 @@ impl Where {
         w
     }
 
-    fn bind<'q>(
+    pub(crate) fn bind<'q>(
         &'q self,
         mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
     ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
@@ -280,7 +282,8 @@ impl Store {
                     .bind(e.root_group_id)
                     .bind(e.payload.as_str())
                     .bind(e.workflow_id)
-                    .bind(e.session_id.as_deref());
+                    .bind(e.session_id.as_deref())
+                    .bind(e.ai_sequence);
             }
             query.execute(&mut **tx).await?;
         }
@@ -379,8 +382,8 @@ fn placeholder(dialect: Dialect, n: usize) -> String {
 }
 
 fn insert_sql(dialect: Dialect, rows: usize) -> String {
-    const COLUMNS: usize = 13;
-    let mut sql = format!("INSERT INTO events ({EVENT_COLUMNS}, workflow_id, session_id) VALUES ");
+    const COLUMNS: usize = 14;
+    let mut sql = format!("INSERT INTO events ({EVENT_COLUMNS}, workflow_id, session_id, ai_sequence) VALUES ");
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
@@ -402,6 +405,12 @@ mod tests {
         let payload = r#"{"details":{"workflow_id":42,"session_id":"s-1"}}"#;
         assert_eq!(ai_event_keys("ai_tool_invoked", payload), (Some(42), Some("s-1".into())));
         assert_eq!(ai_event_keys("user_created", payload), (None, None));
+        let producer = r#"{"details":{"workflow_id":"42"}}"#;
+        assert_eq!(
+            ai_event_keys("ai_tool_invoked", producer),
+            (Some(42), Some("42".into())),
+            "the workflow is the session"
+        );
         assert_eq!(ai_event_keys("ai_tool_invoked", r#"{"details":{"workflow_id":"x"}}"#), (None, None));
         assert_eq!(ai_event_keys("ai_tool_invoked", "not json"), (None, None));
     }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_ai_workflows.sql")),
     (5, include_str!("../migrations/0005_archive.sql")),
     (6, include_str!("../migrations/0006_web_sessions.sql")),
+    (7, include_str!("../migrations/0007_ai_sequence.sql")),
     (8, include_str!("../migrations/0008_producer_id_scope.sql")),
     (10, include_str!("../migrations/0010_route_versions.sql")),
 ];

@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ai/duo_workflows/workflows", post(ai::create_workflow))
         .route("/ai/duo_workflows/workflows/{id}", get(ai::show_workflow))
         .route("/ai/duo_workflows/workflows/{id}/audit_events", post(ai::ingest))
+        .route("/ai/duo_workflows/workflows/{id}/audit_events/summary", get(ai::summary))
         .route("/streaming_destinations/{id}", get(streaming::show))
         .route("/streaming_destinations/{id}/parked", get(streaming::parked))
         .route("/streaming_destinations/{id}/resend_parked", post(streaming::resend_parked))

@@ -3,6 +3,9 @@
 //! service); `scripts/test.sh` runs them with `--include-ignored` and fails if PostgreSQL is down.
 
 mod ai;
+mod ai_producer;
+mod ai_sessions;
+mod ai_ui;
 mod archive;
 mod bad_input;
 mod clients;

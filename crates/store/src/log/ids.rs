@@ -173,6 +173,7 @@ mod tests {
             root_group_id,
             payload: "{}".into(),
             workflow_id: None,
+            ai_sequence: None,
             session_id: None,
         }
     }
