@@ -6,8 +6,7 @@ use serde_json::json;
 use super::documents::*;
 use super::helpers::*;
 use crate::{create_group, on_both_backends};
-
-async fn mutations_record_audit_events(backend: Backend) {
+async fn group_mutations_record_audit_events(backend: Backend) {
     let server = crate::server(backend).await;
     let root = server.root();
     let acme = create_group(&root, "acme", None).await;
@@ -76,6 +75,34 @@ async fn mutations_record_audit_events(backend: Backend) {
     .await;
     assert_eq!(s3["errors"], json!([]));
 
+    let names = event_names(&root).await;
+    for (name, expected) in [
+        ("created_group_audit_event_streaming_destination", 1),
+        // name, secret_token, then active.
+        ("updated_group_audit_event_streaming_destination", 3),
+        ("deleted_group_audit_event_streaming_destination", 1),
+        ("event_type_filters_created", 1),
+        ("created_group_namespace_filter", 1),
+        ("deleted_group_namespace_filter", 1),
+        ("google_cloud_logging_configuration_created", 1),
+        ("amazon_s3_configuration_created", 1),
+    ] {
+        assert_eq!(count(&names, name), expected, "{name} in {names:?}");
+    }
+
+    // Group events are about the group.
+    let events = root.get("/api/v4/audit_events?per_page=100").await.expect(200);
+    let events = events.body.as_array().unwrap();
+    let created = events.iter().find(|e| e["event_name"] == "created_group_audit_event_streaming_destination").unwrap();
+    assert_eq!(created["entity_type"], "Group");
+    assert_eq!(created["entity_id"], acme);
+}
+
+async fn instance_mutations_record_audit_events(backend: Backend) {
+    let server = crate::server(backend).await;
+    let root = server.root();
+    create_group(&root, "acme", None).await;
+
     // Instance variants.
     let instance = payload(
         &root,
@@ -121,15 +148,6 @@ async fn mutations_record_audit_events(backend: Backend) {
 
     let names = event_names(&root).await;
     for (name, expected) in [
-        ("created_group_audit_event_streaming_destination", 1),
-        // name, secret_token, then active.
-        ("updated_group_audit_event_streaming_destination", 3),
-        ("deleted_group_audit_event_streaming_destination", 1),
-        ("event_type_filters_created", 1),
-        ("created_group_namespace_filter", 1),
-        ("deleted_group_namespace_filter", 1),
-        ("google_cloud_logging_configuration_created", 1),
-        ("amazon_s3_configuration_created", 1),
         ("created_instance_audit_event_streaming_destination", 1),
         ("updated_instance_audit_event_streaming_destination", 1),
         ("created_instance_namespace_filter", 1),
@@ -140,15 +158,12 @@ async fn mutations_record_audit_events(backend: Backend) {
         assert_eq!(count(&names, name), expected, "{name} in {names:?}");
     }
 
-    // Group events are about the group; instance events about the instance.
+    // Instance events are about the instance.
     let events = root.get("/api/v4/audit_events?per_page=100").await.expect(200);
     let events = events.body.as_array().unwrap();
-    let created = events.iter().find(|e| e["event_name"] == "created_group_audit_event_streaming_destination").unwrap();
-    assert_eq!(created["entity_type"], "Group");
-    assert_eq!(created["entity_id"], acme);
     let instance_created =
         events.iter().find(|e| e["event_name"] == "created_instance_audit_event_streaming_destination").unwrap();
     assert_eq!(instance_created["entity_type"], "Gitlab::Audit::InstanceScope");
 }
 
-on_both_backends!(mutations_record_audit_events);
+on_both_backends!(group_mutations_record_audit_events, instance_mutations_record_audit_events);

@@ -1,39 +1,38 @@
 //! Consolidated group HTTP destinations: create, list, update, delete and their refusals.
 
-use auditrelay_testkit::Backend;
+use auditrelay_testkit::{Api, Backend, TestServer};
 use serde_json::{Value, json};
 
 use super::documents::*;
 use super::helpers::*;
 use crate::{create_group, on_both_backends, user_with_token};
 
-async fn group_http_destinations(backend: Backend) {
+/// Alice owns `acme` (with the subgroup `acme/platform`) and has created two HTTP destinations:
+/// `siem` (no secretToken given) and `collector` (a given secretToken and headers).
+struct Acme {
+    _server: TestServer,
+    root: Api,
+    alice: Api,
+    siem: Value,
+    siem_id: String,
+    collector: Value,
+    collector_config: Value,
+}
+
+async fn acme(backend: Backend) -> Acme {
     let server = crate::server(backend).await;
     let root = server.root();
     let (_, alice) = user_with_token(&root, "alice", &["api"]).await;
     let acme = create_group(&alice, "acme", None).await;
     create_group(&alice, "platform", Some(acme)).await;
-
-    // Without secretToken, a 24-character token is generated.
     let created = create_group_destination(
         &alice,
         json!({"groupPath": "acme", "category": "http", "config": {"url": "https://siem.example.com/ingest"}, "name": "siem"}),
     )
     .await;
     assert_eq!(created["errors"], json!([]));
-    let siem = &created["externalAuditEventDestination"];
+    let siem = created["externalAuditEventDestination"].clone();
     let siem_id = siem["id"].as_str().unwrap().to_owned();
-    assert!(siem_id.starts_with("gid://gitlab/AuditEvents::Group::ExternalStreamingDestination/"), "{siem_id}");
-    assert_eq!(siem["name"], "siem");
-    assert_eq!(siem["category"], "http");
-    assert_eq!(siem["config"], json!({"url": "https://siem.example.com/ingest"}));
-    assert_eq!(siem["secretToken"].as_str().unwrap().chars().count(), 24);
-    assert_eq!(siem["eventTypeFilters"], json!([]));
-    assert_eq!(siem["active"], true);
-    assert_eq!(siem["namespaceFilters"], json!([]));
-    assert_eq!(siem["group"]["fullPath"], "acme");
-
-    // With secretToken and headers: the config round-trips; an empty `headers` is dropped.
     let config = json!({
         "url": "https://collector.example.com/audit",
         "headers": {"X-Api-Key": {"value": "k-123", "active": true}, "X-Tenant": {"value": "acme", "active": false}}
@@ -44,7 +43,23 @@ async fn group_http_destinations(backend: Backend) {
     )
     .await;
     assert_eq!(with_token["errors"], json!([]));
-    let collector = &with_token["externalAuditEventDestination"];
+    let collector = with_token["externalAuditEventDestination"].clone();
+    Acme { _server: server, root, alice, siem, siem_id, collector, collector_config: config }
+}
+
+async fn create_generates_a_token_and_round_trips_the_config(backend: Backend) {
+    let Acme { _server, alice, siem, siem_id, collector, collector_config: config, .. } = acme(backend).await;
+    // Without secretToken, a 24-character token is generated.
+    assert!(siem_id.starts_with("gid://gitlab/AuditEvents::Group::ExternalStreamingDestination/"), "{siem_id}");
+    assert_eq!(siem["name"], "siem");
+    assert_eq!(siem["category"], "http");
+    assert_eq!(siem["config"], json!({"url": "https://siem.example.com/ingest"}));
+    assert_eq!(siem["secretToken"].as_str().unwrap().chars().count(), 24);
+    assert_eq!(siem["eventTypeFilters"], json!([]));
+    assert_eq!(siem["active"], true);
+    assert_eq!(siem["namespaceFilters"], json!([]));
+    assert_eq!(siem["group"]["fullPath"], "acme");
+    // With secretToken and headers: the config round-trips; an empty `headers` is dropped.
     assert_eq!(collector["secretToken"], "a-token-of-20-chars!");
     assert_eq!(collector["config"], config);
     let bare = create_group_destination(
@@ -61,7 +76,10 @@ async fn group_http_destinations(backend: Backend) {
         default_name.starts_with("Destination_") && default_name.len() == "Destination_".len() + 36,
         "{default_name}"
     );
+}
 
+async fn create_refusals_name_the_problem_and_create_nothing(backend: Backend) {
+    let Acme { _server, alice, .. } = acme(backend).await;
     // Refusals, each as the payload's `errors` with no destination.
     for (variables, message) in [
         (
@@ -122,7 +140,10 @@ async fn group_http_destinations(backend: Backend) {
     )
     .await;
     assert_eq!(gcp_siem["errors"], json!([]));
+}
 
+async fn non_owners_get_the_resource_access_error(backend: Backend) {
+    let Acme { _server, root, siem_id, .. } = acme(backend).await;
     // Someone who is not an Owner of the group gets GitLab's resource access error.
     let (_, bob) = user_with_token(&root, "bob", &["api"]).await;
     let denied = top_level_error(
@@ -134,16 +155,22 @@ async fn group_http_destinations(backend: Backend) {
     assert_eq!(denied, RESOURCE_ACCESS_ERROR);
     let denied = top_level_error(&bob, GROUP_DELETE, json!({"id": siem_id})).await;
     assert_eq!(denied, RESOURCE_ACCESS_ERROR);
+}
 
+async fn the_list_shows_tokens_and_configs_as_created(backend: Backend) {
+    let Acme { _server, alice, siem, siem_id, collector_config: config, .. } = acme(backend).await;
     // The group's list, as the UI queries it.
     let nodes = group_destinations(&alice, "acme").await;
-    assert_eq!(nodes.len(), 4);
+    assert_eq!(nodes.len(), 2);
     let listed = nodes.iter().find(|n| n["id"] == siem_id.as_str()).unwrap();
     assert_eq!(listed["secretToken"], siem["secretToken"]);
     assert_eq!(listed["config"], siem["config"]);
     let listed = nodes.iter().find(|n| n["name"] == "collector").unwrap();
     assert_eq!(listed["config"], config);
+}
 
+async fn update_changes_name_token_and_config(backend: Backend) {
+    let Acme { _server, alice, siem_id, .. } = acme(backend).await;
     // Update: name and secretToken (the consolidated API may change the token).
     let updated = update_group_destination(
         &alice,
@@ -155,6 +182,17 @@ async fn group_http_destinations(backend: Backend) {
     assert_eq!(d["name"], "siem-2");
     assert_eq!(d["secretToken"], "new-secret-token-1234");
     assert_eq!(d["config"], json!({"url": "https://siem.example.com/ingest"}));
+    let new_config =
+        json!({"url": "https://siem.example.com/v2", "headers": {"X-Env": {"value": "prod", "active": true}}});
+    let reconfigured = update_group_destination(&alice, json!({"id": siem_id, "config": new_config})).await;
+    assert_eq!(reconfigured["errors"], json!([]));
+    assert_eq!(reconfigured["externalAuditEventDestination"]["config"], new_config);
+    assert_eq!(reconfigured["externalAuditEventDestination"]["name"], "siem-2");
+    assert_eq!(reconfigured["externalAuditEventDestination"]["secretToken"], "new-secret-token-1234");
+}
+
+async fn update_refusals_name_the_problem_and_change_nothing(backend: Backend) {
+    let Acme { _server, alice, siem_id, .. } = acme(backend).await;
     let short = update_group_destination(&alice, json!({"id": siem_id, "secretToken": "0123456789"})).await;
     assert_eq!(short["errors"], json!(["Secret token should have length between 16 to 24 characters."]));
     assert_eq!(short["externalAuditEventDestination"], Value::Null);
@@ -172,23 +210,29 @@ async fn group_http_destinations(backend: Backend) {
     )
     .await;
     assert_eq!(token_header["errors"], json!(["Config headers cannot contain X-Gitlab-Event-Streaming-Token"]));
-    let new_config =
-        json!({"url": "https://siem.example.com/v2", "headers": {"X-Env": {"value": "prod", "active": true}}});
-    let reconfigured = update_group_destination(&alice, json!({"id": siem_id, "config": new_config})).await;
-    assert_eq!(reconfigured["errors"], json!([]));
-    assert_eq!(reconfigured["externalAuditEventDestination"]["config"], new_config);
-    assert_eq!(reconfigured["externalAuditEventDestination"]["name"], "siem-2");
-    assert_eq!(reconfigured["externalAuditEventDestination"]["secretToken"], "new-secret-token-1234");
+    let nodes = group_destinations(&alice, "acme").await;
+    let siem = nodes.iter().find(|n| n["id"] == siem_id.as_str()).unwrap();
+    assert_eq!((&siem["name"], &siem["config"]), (&json!("siem"), &json!({"url": "https://siem.example.com/ingest"})));
+}
 
-    // Delete.
+async fn delete_removes_the_destination_and_a_second_delete_is_refused(backend: Backend) {
+    let Acme { _server, alice, siem_id, .. } = acme(backend).await;
     let deleted =
         payload(&alice, GROUP_DELETE, "groupAuditEventStreamingDestinationsDelete", json!({"id": siem_id})).await;
     assert_eq!(deleted["errors"], json!([]));
     let nodes = group_destinations(&alice, "acme").await;
-    assert_eq!(nodes.len(), 3);
+    assert_eq!(nodes.len(), 1);
     assert!(nodes.iter().all(|n| n["id"] != siem_id.as_str()));
     let again = top_level_error(&alice, GROUP_DELETE, json!({"id": siem_id})).await;
     assert_eq!(again, RESOURCE_ACCESS_ERROR);
 }
 
-on_both_backends!(group_http_destinations);
+on_both_backends!(
+    create_generates_a_token_and_round_trips_the_config,
+    create_refusals_name_the_problem_and_create_nothing,
+    non_owners_get_the_resource_access_error,
+    the_list_shows_tokens_and_configs_as_created,
+    update_changes_name_token_and_config,
+    update_refusals_name_the_problem_and_change_nothing,
+    delete_removes_the_destination_and_a_second_delete_is_refused,
+);

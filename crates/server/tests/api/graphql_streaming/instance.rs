@@ -1,13 +1,13 @@
 //! Consolidated instance-level destinations, their filters and who may manage them.
 
-use auditrelay_testkit::Backend;
+use auditrelay_testkit::{Api, Backend};
 use serde_json::{Value, json};
 
 use super::documents::*;
 use super::helpers::*;
 use crate::{create_group, on_both_backends, user_with_token};
 
-async fn instance_streaming_destinations(backend: Backend) {
+async fn instance_create_generates_a_token_and_refuses_duplicates(backend: Backend) {
     let server = crate::server(backend).await;
     let root = server.root();
     create_group(&root, "acme", None).await;
@@ -48,7 +48,35 @@ async fn instance_streaming_destinations(backend: Backend) {
 
     let nodes = instance_destinations(&root).await;
     assert_eq!(names(&nodes), ["siem", "gcp"]);
+}
 
+/// Creates the instance destinations `siem` (HTTP) and `gcp`; returns `siem`'s id.
+async fn siem_and_gcp(root: &Api) -> String {
+    let created = payload(
+        root,
+        &instance_create(),
+        "instanceAuditEventStreamingDestinationsCreate",
+        json!({"category": "http", "config": {"url": "https://siem.example.com"}, "name": "siem"}),
+    )
+    .await;
+    assert_eq!(created["errors"], json!([]));
+    let gcp = payload(
+        root,
+        &instance_create(),
+        "instanceAuditEventStreamingDestinationsCreate",
+        json!({"category": "gcp", "secretToken": "key", "name": "gcp",
+               "config": {"googleProjectIdName": "inst-audit", "clientEmail": "sa@example.com"}}),
+    )
+    .await;
+    assert_eq!(gcp["errors"], json!([]));
+    created["externalAuditEventDestination"]["id"].as_str().unwrap().to_owned()
+}
+
+async fn instance_update_and_filters(backend: Backend) {
+    let server = crate::server(backend).await;
+    let root = server.root();
+    create_group(&root, "acme", None).await;
+    let id = siem_and_gcp(&root).await;
     // Update.
     let updated = payload(
         &root,
@@ -138,7 +166,13 @@ async fn instance_streaming_destinations(backend: Backend) {
     )
     .await;
     assert_eq!(filter_deleted["errors"], json!([]));
+}
 
+async fn instance_destinations_are_admin_only(backend: Backend) {
+    let server = crate::server(backend).await;
+    let root = server.root();
+    create_group(&root, "acme", None).await;
+    let id = siem_and_gcp(&root).await;
     // A non-admin gets a top-level error and sees nothing.
     let (_, alice) = user_with_token(&root, "alice", &["api"]).await;
     let denied = top_level_error(
@@ -157,7 +191,7 @@ async fn instance_streaming_destinations(backend: Backend) {
         assert_eq!(top_level_error(&alice, &query, variables).await, RESOURCE_ACCESS_ERROR, "{query}");
     }
     let listed = alice.graphql(&instance_destinations_query(), json!({})).await;
-    assert!(!listed.text.contains("siem-2"), "a non-admin must not see instance destinations: {}", listed.text);
+    assert!(!listed.text.contains("siem"), "a non-admin must not see instance destinations: {}", listed.text);
     assert!(listed.body.get("errors").is_some(), "{}", listed.text);
 
     // A group destination id is not an instance destination id.
@@ -179,4 +213,8 @@ async fn instance_streaming_destinations(backend: Backend) {
     assert_eq!(names(&instance_destinations(&root).await), ["gcp"]);
 }
 
-on_both_backends!(instance_streaming_destinations);
+on_both_backends!(
+    instance_create_generates_a_token_and_refuses_duplicates,
+    instance_update_and_filters,
+    instance_destinations_are_admin_only,
+);

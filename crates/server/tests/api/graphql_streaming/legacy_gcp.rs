@@ -7,7 +7,7 @@ use super::documents::*;
 use super::helpers::*;
 use crate::{create_group, on_both_backends, user_with_token};
 
-async fn legacy_gcp_configurations(backend: Backend) {
+async fn legacy_gcp_group_configurations(backend: Backend) {
     let server = crate::server(backend).await;
     let root = server.root();
     create_group(&root, "acme", None).await;
@@ -127,7 +127,11 @@ async fn legacy_gcp_configurations(backend: Backend) {
     assert_eq!(destroyed["errors"], json!([]));
     let listed = data(&root, &gcp_query(), json!({"fullPath": "acme"})).await;
     assert_eq!(names(listed["group"]["googleCloudLoggingConfigurations"]["nodes"].as_array().unwrap()), ["gcp-two"]);
+}
 
+async fn legacy_gcp_instance_configurations(backend: Backend) {
+    let server = crate::server(backend).await;
+    let root = server.root();
     // Instance variants.
     let mut instance_vars = gcp_variables("", "inst-audit-1", "instance-private-key", "inst-gcp");
     instance_vars.as_object_mut().unwrap().remove("groupPath");
@@ -177,4 +181,4 @@ async fn legacy_gcp_configurations(backend: Backend) {
     assert_eq!(listed["instanceGoogleCloudLoggingConfigurations"]["nodes"], json!([]));
 }
 
-on_both_backends!(legacy_gcp_configurations);
+on_both_backends!(legacy_gcp_group_configurations, legacy_gcp_instance_configurations);

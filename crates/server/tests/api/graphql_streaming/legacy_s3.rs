@@ -7,7 +7,7 @@ use super::documents::*;
 use super::helpers::*;
 use crate::{create_group, on_both_backends, user_with_token};
 
-async fn legacy_s3_configurations(backend: Backend) {
+async fn legacy_s3_group_configurations(backend: Backend) {
     let server = crate::server(backend).await;
     let root = server.root();
     create_group(&root, "acme", None).await;
@@ -104,7 +104,11 @@ async fn legacy_s3_configurations(backend: Backend) {
     assert_eq!(deleted["errors"], json!([]));
     let listed = data(&root, &s3_query(), json!({"fullPath": "acme"})).await;
     assert_eq!(listed["group"]["amazonS3Configurations"]["nodes"], json!([]));
+}
 
+async fn legacy_s3_instance_configurations(backend: Backend) {
+    let server = crate::server(backend).await;
+    let root = server.root();
     // Instance variants.
     let mut instance_vars = s3_variables("", "instance-audit", "instance-secret", "inst-s3");
     instance_vars.as_object_mut().unwrap().remove("groupPath");
@@ -158,4 +162,4 @@ async fn legacy_s3_configurations(backend: Backend) {
     assert_eq!(listed["auditEventsInstanceAmazonS3Configurations"]["nodes"], json!([]));
 }
 
-on_both_backends!(legacy_s3_configurations);
+on_both_backends!(legacy_s3_group_configurations, legacy_s3_instance_configurations);

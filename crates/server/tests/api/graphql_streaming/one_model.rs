@@ -7,7 +7,7 @@ use super::documents::*;
 use super::helpers::*;
 use crate::{create_group, on_both_backends};
 
-async fn one_model_behind_both_apis(backend: Backend) {
+async fn group_configurations_show_in_both_generations(backend: Backend) {
     let server = crate::server(backend).await;
     let root = server.root();
     create_group(&root, "acme", None).await;
@@ -120,7 +120,14 @@ async fn one_model_behind_both_apis(backend: Backend) {
         ["new-gcp-renamed"]
     );
 
-    // The same at instance level.
+    assert_eq!(group_destinations(&root, "acme").await.len(), 3);
+}
+
+async fn instance_configurations_show_in_both_generations(backend: Backend) {
+    let server = crate::server(backend).await;
+    let root = server.root();
+    create_group(&root, "acme", None).await;
+    http_destination(&root, "acme", "https://siem.example.com", "group-siem").await;
     let created = payload(
         &root,
         &instance_create(),
@@ -142,8 +149,7 @@ async fn one_model_behind_both_apis(backend: Backend) {
     assert_eq!(names(&nodes), ["inst-aws", "inst-gcp"]);
     assert_eq!(nodes[1]["category"], "gcp");
     assert_eq!(nodes[1]["config"]["logIdName"], "audit_events");
-    // Group destinations and instance destinations stay apart.
-    assert_eq!(group_destinations(&root, "acme").await.len(), 3);
+    assert_eq!(names(&group_destinations(&root, "acme").await), ["group-siem"]);
 }
 
-on_both_backends!(one_model_behind_both_apis);
+on_both_backends!(group_configurations_show_in_both_generations, instance_configurations_show_in_both_generations);
