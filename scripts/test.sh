@@ -78,6 +78,9 @@ ensure_browser() {
 log "checking formatting"
 cargo fmt --all -- --check
 
+log "checking that ARCHITECTURE.md names only paths that exist"
+python3 scripts/check-architecture.py
+
 log "linting (clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
