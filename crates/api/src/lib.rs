@@ -5,6 +5,7 @@
 mod body;
 pub(crate) mod caller;
 pub mod error;
+mod filters;
 pub mod graphql;
 mod health;
 mod pagination;

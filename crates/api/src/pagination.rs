@@ -1,6 +1,10 @@
-//! GitLab pagination: offset (`page`, `per_page`, `X-*` headers) and keyset (`cursor`, `Link`).
+//! GitLab pagination for every REST listing: offset (`page`, `per_page`, the `X-*` headers and
+//! `Link` with `prev`/`next`/`first`/`last`) and keyset (`pagination=keyset`, `Link` `next`).
+//! One parser with one set of bounds, one header builder, for audit events and directory lists.
 
 use auditrelay_store::SeqOrder;
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -8,27 +12,142 @@ use serde_json::json;
 
 use super::params::Params;
 use crate::error::{ServiceError, ServiceResult};
-use auditrelay_service::events::{DEFAULT_PER_PAGE, MAX_PER_PAGE, Page};
+use auditrelay_service::events::Page;
 
-/// Reads `page`/`per_page`, or `pagination=keyset` with `order_by`, `sort` and `cursor`.
-pub fn page_from(params: &Params) -> ServiceResult<Page> {
-    let per_page = params.int("per_page")?.unwrap_or(DEFAULT_PER_PAGE).clamp(1, MAX_PER_PAGE);
-    if params.string("pagination")?.as_deref() != Some("keyset") {
-        let page = params.int("page")?.unwrap_or(1).max(1);
-        return Ok(Page::Offset { page, per_page });
+/// GitLab's default page size.
+pub const DEFAULT_PER_PAGE: i64 = 20;
+/// GitLab's largest page: larger `per_page` values are served 100 at a time, as GitLab does.
+pub const MAX_PER_PAGE: i64 = 100;
+/// The largest `page`: far beyond any listing, small enough that `page * per_page` cannot wrap.
+pub const MAX_PAGE: i64 = i32::MAX as i64;
+
+/// Where a listing was asked for: the base URL and the request URI, for absolute `Link`s.
+pub struct PageUrl {
+    base: String,
+    uri: Uri,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageUrl {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let uri = parts.extensions.get::<OriginalUri>().map_or_else(|| parts.uri.clone(), |o| o.0.clone());
+        Ok(PageUrl { base: crate::rest::base_url(&parts.headers), uri })
     }
+}
+
+/// `page` and `per_page`, bounded: a bad value is a 400 naming it, never a wrapped offset.
+fn offset_page(params: &Params) -> ServiceResult<(i64, i64)> {
+    let per_page = match params.int("per_page")? {
+        None => DEFAULT_PER_PAGE,
+        Some(n) if n < 1 => {
+            return Err(ServiceError::BadParam(format!(
+                "per_page must be at least 1 (at most {MAX_PER_PAGE} are returned per page)"
+            )));
+        }
+        Some(n) => n.min(MAX_PER_PAGE),
+    };
+    let page = match params.int("page")? {
+        None => 1,
+        Some(n) if !(1..=MAX_PAGE).contains(&n) => {
+            return Err(ServiceError::BadParam(format!("page must be between 1 and {MAX_PAGE}")));
+        }
+        Some(n) => n,
+    };
+    Ok((page, per_page))
+}
+
+fn keyset_requested(params: &Params) -> ServiceResult<bool> {
+    match params.string("pagination")?.as_deref() {
+        None | Some("offset") => Ok(false),
+        Some("keyset") => Ok(true),
+        Some(_) => Err(ServiceError::BadParam("pagination does not have a valid value: use offset or keyset".into())),
+    }
+}
+
+fn check_order_by_id(params: &Params) -> ServiceResult<()> {
     if params.string("order_by")?.is_some_and(|o| o != "id") {
         return Err(ServiceError::BadParam(
             "order_by does not have a valid value: keyset pagination orders by id".into(),
         ));
     }
+    Ok(())
+}
+
+/// Audit events: `page`/`per_page`, or `pagination=keyset` with `order_by=id`, `sort` and `cursor`.
+pub fn page_from(params: &Params) -> ServiceResult<Page> {
+    let (page, per_page) = offset_page(params)?;
+    if !keyset_requested(params)? {
+        return Ok(Page::Offset { page, per_page });
+    }
+    check_order_by_id(params)?;
     let position = params.string("cursor")?.map(|c| decode_cursor(&c)).transpose()?;
     let order = match params.string("sort")?.as_deref() {
         None | Some("desc") => SeqOrder::NewestFirst { before: position },
         Some("asc") => SeqOrder::OldestFirst { after: position },
-        Some(_) => return Err(ServiceError::BadParam("sort does not have a valid value".into())),
+        Some(_) => return Err(ServiceError::BadParam("sort does not have a valid value: use asc or desc".into())),
     };
     Ok(Page::Keyset { order, per_page })
+}
+
+/// A page of a directory listing (users, groups, projects, members, tokens), ordered by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListPage {
+    Offset {
+        page: i64,
+        per_page: i64,
+    },
+    /// GitLab's keyset form for these lists: `order_by=id`, `sort`, and `id_after`/`id_before`.
+    Keyset {
+        descending: bool,
+        from: Option<i64>,
+        per_page: i64,
+    },
+}
+
+pub fn list_page_from(params: &Params) -> ServiceResult<ListPage> {
+    let (page, per_page) = offset_page(params)?;
+    if !keyset_requested(params)? {
+        return Ok(ListPage::Offset { page, per_page });
+    }
+    check_order_by_id(params)?;
+    let descending = match params.string("sort")?.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(ServiceError::BadParam("sort does not have a valid value: use asc or desc".into())),
+    };
+    let from = params.int(if descending { "id_before" } else { "id_after" })?;
+    Ok(ListPage::Keyset { descending, from, per_page })
+}
+
+/// Cuts one page out of a whole listing (ascending by id) and builds its headers.
+pub fn paginate<T>(items: Vec<T>, id: impl Fn(&T) -> i64, page: ListPage, url: &PageUrl) -> (HeaderMap, Vec<T>) {
+    match page {
+        ListPage::Offset { page, per_page } => {
+            let total = items.len() as i64;
+            let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+            let items: Vec<T> = items.into_iter().skip(skip).take(per_page as usize).collect();
+            (offset_headers(url, page, per_page, total), items)
+        }
+        ListPage::Keyset { descending, from, per_page } => {
+            let mut items: Vec<T> = if descending {
+                items.into_iter().rev().filter(|i| from.is_none_or(|f| id(i) < f)).collect()
+            } else {
+                items.into_iter().filter(|i| from.is_none_or(|f| id(i) > f)).collect()
+            };
+            let more = items.len() as i64 > per_page;
+            items.truncate(per_page as usize);
+            let next = more.then(|| items.last().map(&id)).flatten();
+            let key = if descending { "id_before" } else { "id_after" };
+            let mut headers = HeaderMap::new();
+            set(&mut headers, "x-per-page", per_page.to_string());
+            if let Some(last) = next {
+                let next_url = url_with(url, &[(key, last.to_string()), ("per_page", per_page.to_string())]);
+                set(&mut headers, "link", format!("<{next_url}>; rel=\"next\""));
+            }
+            (headers, items)
+        }
+    }
 }
 
 pub fn encode_cursor(seq: i64) -> String {
@@ -43,13 +162,13 @@ fn decode_cursor(cursor: &str) -> ServiceResult<i64> {
 }
 
 /// The request's URL with some query parameters replaced, for `Link` headers.
-fn url_with(base: &str, uri: &Uri, replace: &[(&str, String)]) -> String {
+fn url_with(url: &PageUrl, replace: &[(&str, String)]) -> String {
     let mut pairs: Vec<(String, String)> =
-        uri.query().and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default();
+        url.uri.query().and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default();
     pairs.retain(|(k, _)| !replace.iter().any(|(r, _)| r == k));
     pairs.extend(replace.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    format!("{base}{}?{query}", uri.path())
+    format!("{}{}?{query}", url.base, url.uri.path())
 }
 
 fn set(headers: &mut HeaderMap, name: &'static str, value: String) {
@@ -58,10 +177,12 @@ fn set(headers: &mut HeaderMap, name: &'static str, value: String) {
     }
 }
 
-pub fn offset_headers(base: &str, uri: &Uri, page: i64, per_page: i64, total: i64) -> HeaderMap {
+/// GitLab's offset headers: `X-Page`, `X-Per-Page`, `X-Total`, `X-Total-Pages`, `X-Next-Page`,
+/// `X-Prev-Page` (empty when there is none) and `Link`.
+pub fn offset_headers(url: &PageUrl, page: i64, per_page: i64, total: i64) -> HeaderMap {
     let total_pages = ((total + per_page - 1) / per_page).max(1);
     let next = (page < total_pages).then(|| page + 1);
-    let prev = (page > 1).then(|| page - 1);
+    let prev = (page > 1).then(|| (page - 1).min(total_pages));
     let mut headers = HeaderMap::new();
     set(&mut headers, "x-page", page.to_string());
     set(&mut headers, "x-per-page", per_page.to_string());
@@ -70,10 +191,7 @@ pub fn offset_headers(base: &str, uri: &Uri, page: i64, per_page: i64, total: i6
     set(&mut headers, "x-next-page", next.map(|p| p.to_string()).unwrap_or_default());
     set(&mut headers, "x-prev-page", prev.map(|p| p.to_string()).unwrap_or_default());
     let link = |p: i64, rel: &str| {
-        format!(
-            "<{}>; rel=\"{rel}\"",
-            url_with(base, uri, &[("page", p.to_string()), ("per_page", per_page.to_string())])
-        )
+        format!("<{}>; rel=\"{rel}\"", url_with(url, &[("page", p.to_string()), ("per_page", per_page.to_string())]))
     };
     let mut links = Vec::new();
     if let Some(p) = prev {
@@ -88,40 +206,16 @@ pub fn offset_headers(base: &str, uri: &Uri, page: i64, per_page: i64, total: i6
     headers
 }
 
-pub fn keyset_headers(base: &str, uri: &Uri, per_page: i64, next_seq: Option<i64>) -> HeaderMap {
+/// Keyset headers of audit events: `X-Per-Page` and, when there is a next page, `Link` `next`.
+pub fn keyset_headers(url: &PageUrl, per_page: i64, next_seq: Option<i64>) -> HeaderMap {
     let mut headers = HeaderMap::new();
     set(&mut headers, "x-per-page", per_page.to_string());
     if let Some(seq) = next_seq {
-        let url = url_with(base, uri, &[("cursor", encode_cursor(seq))]);
-        set(&mut headers, "link", format!("<{url}>; rel=\"next\""));
+        let next = url_with(url, &[("cursor", encode_cursor(seq))]);
+        set(&mut headers, "link", format!("<{next}>; rel=\"next\""));
     }
     headers
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        assert_eq!(decode_cursor(&encode_cursor(42)).unwrap(), 42);
-        assert!(decode_cursor("%%%").is_err());
-        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("{\"x\":1}")).is_err());
-    }
-
-    #[test]
-    fn offset_headers_link_neighbours() {
-        let uri: Uri = "/api/v4/audit_events?page=2&per_page=10&entity_type=Group".parse().unwrap();
-        let h = offset_headers("http://h", &uri, 2, 10, 25);
-        assert_eq!(h["x-total-pages"], "3");
-        assert_eq!(h["x-next-page"], "3");
-        assert_eq!(h["x-prev-page"], "1");
-        let link = h["link"].to_str().unwrap();
-        assert!(
-            link.contains("<http://h/api/v4/audit_events?entity_type=Group&page=3&per_page=10>; rel=\"next\""),
-            "{link}"
-        );
-        let last = offset_headers("http://h", &uri, 3, 10, 25);
-        assert_eq!(last["x-next-page"], "");
-    }
-}
+mod tests;

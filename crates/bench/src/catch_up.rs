@@ -8,9 +8,11 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::delivery::{STALL, batch_body, set_up, warm_up};
-use super::receiver::Receiver;
-use super::{Bench, MIB, Row, bench_serve_args, peak_rss_bytes, reset_peak_rss, store_name, with_bench_server};
+use crate::fill::{STALL, batch_body, set_up, warm_up};
+use crate::process::{MIB, peak_rss_bytes, reset_peak_rss};
+use crate::receiver::Receiver;
+use crate::report::Row;
+use crate::server::{Bench, bench_serve_args, store_name, with_bench_server};
 
 /// Bytes the bench itself holds per arrival at its peak: the receiver's record (an id and an
 /// `Instant`, 24 bytes) and the copy of the ids it sorts to count distinct ones (8 bytes). Part

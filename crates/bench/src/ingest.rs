@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{Bench, Row, Server, bench_serve_args, peak_rss_bytes, reset_peak_rss, store_name, with_bench_server};
+use crate::process::{MIB, peak_rss_bytes, reset_peak_rss};
+use crate::report::Row;
+use crate::server::{Bench, Server, bench_serve_args, store_name, with_bench_server};
 
 pub(super) async fn run(args: &Bench) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
@@ -30,7 +32,7 @@ async fn measure_ingest(args: &Bench, batch: usize) -> anyhow::Result<Row> {
         events,
         seconds,
         rate: events as f64 / seconds,
-        peak_rss_mib: peak_rss_bytes().map(|b| b as f64 / super::MIB),
+        peak_rss_mib: peak_rss_bytes().map(|b| b as f64 / MIB),
         note: format!("{} clients, batch {batch}", args.clients),
         extra: Some(json!({"clients": args.clients, "batch": batch})),
         ..Row::default()

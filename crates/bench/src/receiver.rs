@@ -193,13 +193,16 @@ fn slot_of(path: &str) -> Option<usize> {
 
 /// The integer `id` of a GitLab payload: read from its `{"id":N,` prefix, or else parsed.
 fn event_id(body: &[u8]) -> Option<i64> {
+    // Producer ids are streamed as text ("42"), the service's own ids as numbers (42).
     if let Some(rest) = body.strip_prefix(b"{\"id\":") {
+        let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
         let end = rest.iter().position(|b| !(b.is_ascii_digit() || *b == b'-')).unwrap_or(rest.len());
         if let Some(id) = std::str::from_utf8(&rest[..end]).ok().and_then(|s| s.parse().ok()) {
             return Some(id);
         }
     }
-    serde_json::from_slice::<serde_json::Value>(body).ok()?.get("id")?.as_i64()
+    let id = serde_json::from_slice::<serde_json::Value>(body).ok()?.get("id")?.clone();
+    id.as_i64().or_else(|| id.as_str()?.parse().ok())
 }
 
 #[cfg(test)]
@@ -211,6 +214,8 @@ mod tests {
         assert_eq!(event_id(br#"{"id":42,"a":1}"#), Some(42));
         assert_eq!(event_id(br#"{"a":1,"id":7}"#), Some(7));
         assert_eq!(event_id(br#"{"id":"x"}"#), None);
+        assert_eq!(event_id(br#"{"id":"42","a":1}"#), Some(42));
+        assert_eq!(event_id(br#"{"a":1,"id":"7"}"#), Some(7));
         assert_eq!(slot_of("/direct"), Some(0));
         assert_eq!(slot_of("/d10"), Some(10));
         assert_eq!(slot_of("/d11"), None);

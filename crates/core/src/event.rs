@@ -5,7 +5,12 @@ use std::fmt;
 
 use crate::time::{Micros, format_micros};
 
-/// An event's public id: the producer's own (kept exactly as given), or the service's number.
+/// An event's public id: the producer's own, or the service's number.
+///
+/// A producer's id is text (`Str`; an integer a producer sends is taken as its decimal text),
+/// unique within its scope (a top-level group, or the instance). `Int` is the service's own id
+/// (the log's `seq`), so the two never name the same event. Events stored before producer ids
+/// became text keep their integer producer ids (`Int`), unchanged on replay.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EventId {
     Int(i64),
@@ -91,6 +96,12 @@ pub const INSTANCE_SCOPE_ID: i64 = 1;
 /// GitLab's full path for the instance scope.
 pub const INSTANCE_SCOPE_PATH: &str = "gitlab_instance";
 
+/// GitLab's author of events without a known author (`Gitlab::Audit::UnauthenticatedAuthor`):
+/// its id, name and class, which GitLab streams where a producer gave no author.
+pub const UNKNOWN_AUTHOR_ID: i64 = -1;
+pub const UNKNOWN_AUTHOR_NAME: &str = "An unauthenticated user";
+pub const UNKNOWN_AUTHOR_CLASS: &str = "Gitlab::Audit::UnauthenticatedAuthor";
+
 /// A validated event as a producer (or the service itself) submits it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewEvent {
@@ -113,20 +124,43 @@ impl NewEvent {
     pub fn entity_type(&self) -> EntityType {
         self.entity_type.unwrap_or(EntityType::InstanceScope)
     }
+
+    /// Whether the event names an author other than this user: in `author_id`, `author_name`,
+    /// or the `details` that GitLab fills with the author (`author_name`, `author_email`).
+    /// Omitted fields claim nothing.
+    pub fn claims_author_other_than(&self, id: i64, name: &str, email: &str) -> bool {
+        let differs = |key: &str, own: &str| self.details.get(key).is_some_and(|v| v.as_str() != Some(own));
+        self.author_id.is_some_and(|a| a != id)
+            || self.author_name.as_deref().is_some_and(|n| n != name)
+            || differs("author_name", name)
+            || differs("author_email", email)
+    }
 }
 
 /// Renders GitLab's streamed payload without its `id`, keys in GitLab's column order.
 /// The `id` is prepended when the event is read or sent ([`payload_with_id`]), because the
 /// service's own id is only known once the log writer has placed the event.
+///
+/// Where a producer omitted the author, GitLab's values for an unknown author are streamed
+/// (author id `-1`, its name and class) instead of `null`, as GitLab always has an author.
 pub fn render_payload(event: &NewEvent, entity_id: i64, entity_path: &str, created_at: Micros) -> String {
     let mut details = event.details.clone();
+    let author_id = event.author_id.unwrap_or(UNKNOWN_AUTHOR_ID);
+    let author_name = match (&event.author_name, event.author_id) {
+        (Some(name), _) => Value::from(name.as_str()),
+        (None, None) => Value::from(UNKNOWN_AUTHOR_NAME),
+        (None, Some(_)) => Value::Null,
+    };
     let mut fill = |key: &str, value: Value| {
         if !value.is_null() && !details.contains_key(key) {
             details.insert(key.to_owned(), value);
         }
     };
     fill("event_name", Value::from(event.event_type.as_str()));
-    fill("author_name", opt_str(&event.author_name));
+    fill("author_name", author_name.clone());
+    if event.author_id.is_none() {
+        fill("author_class", Value::from(UNKNOWN_AUTHOR_CLASS));
+    }
     fill("target_id", event.target_id.map_or(Value::Null, Value::from));
     fill("target_type", opt_str(&event.target_type));
     fill("target_details", opt_str(&event.target_details));
@@ -134,12 +168,12 @@ pub fn render_payload(event: &NewEvent, entity_id: i64, entity_path: &str, creat
     fill("entity_path", Value::from(entity_path));
 
     let mut body = Map::with_capacity(12);
-    body.insert("author_id".into(), event.author_id.map_or(Value::Null, Value::from));
+    body.insert("author_id".into(), Value::from(author_id));
     body.insert("entity_id".into(), Value::from(entity_id));
     body.insert("entity_type".into(), Value::from(event.entity_type().as_str()));
     body.insert("details".into(), Value::Object(details));
     body.insert("ip_address".into(), opt_str(&event.ip_address));
-    body.insert("author_name".into(), opt_str(&event.author_name));
+    body.insert("author_name".into(), author_name);
     body.insert("entity_path".into(), Value::from(entity_path));
     body.insert("target_details".into(), opt_str(&event.target_details));
     body.insert("created_at".into(), Value::from(format_micros(created_at)));
@@ -221,6 +255,42 @@ mod tests {
         assert_eq!(value["details"]["entity_path"], "example-group/example-project");
         assert_eq!(value["details"]["event_name"], "repository_git_operation");
         assert_eq!(value["id"], 1);
+    }
+
+    #[test]
+    fn an_omitted_author_is_gitlabs_unknown_author() {
+        let event = NewEvent { event_type: "x".into(), ..NewEvent::default() };
+        let value: Value = serde_json::from_str(&render_payload(&event, 1, "gitlab_instance", 0)).unwrap();
+        assert_eq!(value["author_id"], -1);
+        assert_eq!(value["author_name"], UNKNOWN_AUTHOR_NAME);
+        assert_eq!(value["details"]["author_name"], UNKNOWN_AUTHOR_NAME);
+        assert_eq!(value["details"]["author_class"], UNKNOWN_AUTHOR_CLASS);
+        let named = NewEvent { author_id: Some(7), ..event };
+        let value: Value = serde_json::from_str(&render_payload(&named, 1, "gitlab_instance", 0)).unwrap();
+        assert_eq!(value["author_id"], 7);
+        assert!(value["details"].get("author_class").is_none());
+    }
+
+    #[test]
+    fn author_claims_are_every_author_field() {
+        let mine = NewEvent { author_id: Some(7), author_name: Some("Ann".into()), ..NewEvent::default() };
+        assert!(!mine.claims_author_other_than(7, "Ann", "ann@x"));
+        assert!(!NewEvent::default().claims_author_other_than(7, "Ann", "ann@x"), "omitted claims nothing");
+        let other_id = NewEvent { author_id: Some(1), ..NewEvent::default() };
+        assert!(other_id.claims_author_other_than(7, "Ann", "ann@x"));
+        let other_name = NewEvent { author_name: Some("Administrator".into()), ..mine.clone() };
+        assert!(other_name.claims_author_other_than(7, "Ann", "ann@x"));
+        for details in [
+            serde_json::json!({"author_name": "Administrator"}),
+            serde_json::json!({"author_email": "admin@x"}),
+            serde_json::json!({"author_name": 1}),
+        ] {
+            let event = NewEvent { details: details.as_object().unwrap().clone(), ..mine.clone() };
+            assert!(event.claims_author_other_than(7, "Ann", "ann@x"), "{details}");
+        }
+        let own_details = serde_json::json!({"author_name": "Ann", "author_email": "ann@x", "change": "x"});
+        let event = NewEvent { details: own_details.as_object().unwrap().clone(), ..mine };
+        assert!(!event.claims_author_other_than(7, "Ann", "ann@x"));
     }
 
     #[test]

@@ -66,6 +66,7 @@ fn build() -> Vec<Definition> {
     let extra = AI_EVENT_TYPES
         .iter()
         .map(|n| (*n, "ai_abstraction_layer"))
+        .chain(std::iter::once((crate::ai_events::SESSION_SUMMARY_TYPE, "ai_abstraction_layer")))
         .chain(SERVICE_EVENT_TYPES.iter().map(|n| (*n, "audit_events")));
     for (name, category) in extra {
         if !all.iter().any(|d| d.name == name) {
@@ -107,6 +108,7 @@ mod tests {
         for name in SERVICE_EVENT_TYPES.iter().chain(AI_EVENT_TYPES.iter()) {
             assert!(is_defined(name), "{name}");
         }
+        assert!(is_defined(crate::ai_events::SESSION_SUMMARY_TYPE), "the service's session summary");
         assert!(!is_defined("not_a_real_event_type"));
     }
 }

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use crate::event::{EntityType, EventId, INSTANCE_SCOPE_ID, INSTANCE_SCOPE_PATH, NewEvent};
 use crate::names::validate_full_path;
+use crate::storable::find_nul_in_object;
 use crate::time::parse_timestamp;
 
 /// Size limits of one ingest request.
@@ -107,6 +108,10 @@ fn parse_event(index: usize, value: Value) -> Result<NewEvent, IngestError> {
     let Value::Object(mut fields) = value else {
         return Err(invalid(index, "must be a JSON object"));
     };
+    // Before any other rule, so the message names where the NUL is, even inside `details`.
+    if let Some(at) = find_nul_in_object(&fields) {
+        return Err(invalid(index, at));
+    }
     if let Some(unknown) = fields.keys().find(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
         return Err(invalid(index, format_args!("unknown field '{unknown}'")));
     }
@@ -158,9 +163,11 @@ fn parse_event(index: usize, value: Value) -> Result<NewEvent, IngestError> {
 
     let producer_id = match take("id") {
         None => None,
-        Some(Value::Number(n)) => {
-            Some(EventId::Int(n.as_i64().ok_or_else(|| invalid(index, "id must be a 64-bit integer or a string"))?))
-        }
+        // Integers are the service's own ids: a producer's integer id is taken as its decimal
+        // text, so the two can never name the same event (see `EventId`).
+        Some(Value::Number(n)) => Some(EventId::Str(
+            n.as_i64().ok_or_else(|| invalid(index, "id must be a 64-bit integer or a string"))?.to_string(),
+        )),
         Some(Value::String(s))
             if !s.is_empty() && s.len() <= MAX_SHORT_TEXT_LEN && !s.chars().any(char::is_control) =>
         {
@@ -289,10 +296,28 @@ mod tests {
     }
 
     #[test]
-    fn keeps_producer_ids_exactly() {
-        let events = parse(&format!(r#"[{{"id":5,{0}}},{{"id":"5",{0}}}]"#, &OK[1..OK.len() - 1])).unwrap();
-        assert_eq!(events[0].producer_id, Some(EventId::Int(5)));
+    fn producer_ids_are_text() {
+        let events =
+            parse(&format!(r#"[{{"id":5,{0}}},{{"id":"5",{0}}},{{"id":"a b",{0}}}]"#, &OK[1..OK.len() - 1])).unwrap();
+        assert_eq!(events[0].producer_id, Some(EventId::Str("5".into())));
         assert_eq!(events[1].producer_id, Some(EventId::Str("5".into())));
+        assert_eq!(events[2].producer_id, Some(EventId::Str("a b".into())));
+    }
+
+    #[test]
+    fn nul_characters_are_refused_naming_the_field() {
+        let with = |field: &str| error(&format!(r#"{{"event_type":"x","entity_type":"Group","entity_id":1,{field}}}"#));
+        assert_eq!(
+            with(r#""author_name":"a\u0000""#),
+            "event 0: author_name contains a NUL character (\\u0000), which cannot be stored"
+        );
+        assert!(with(r#""details":{"a":[{"b":"\u0000"}]}"#).starts_with("event 0: details.a[0].b contains a NUL"));
+        assert!(with(r#""details":{"k\u0000":1}"#).starts_with("event 0: a key in details contains a NUL"));
+        assert!(with(r#""target_details":"\u0000""#).starts_with("event 0: target_details contains a NUL"));
+        assert!(with(r#""id":"\u0000""#).starts_with("event 0: id contains a NUL"));
+        assert!(error(r#"{"x\u0000":1}"#).starts_with("event 0: a field name contains a NUL"));
+        let six_chars = r#"{"event_type":"x","entity_type":"Group","entity_id":1,"details":{"t":"\\u0000"}}"#;
+        assert!(parse(six_chars).is_ok(), "an escaped backslash followed by u0000 is plain text");
     }
 
     #[test]

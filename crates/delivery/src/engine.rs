@@ -3,6 +3,7 @@
 //! starts new workers, restarts changed ones and stops removed ones. A stopped worker has
 //! advanced its cursor only past what was acknowledged, so nothing is lost by a restart.
 
+use auditrelay_core::ai_events::ContentFields;
 use auditrelay_store::Store;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -52,12 +53,21 @@ impl Default for EngineConfig {
 }
 
 /// Instance settings that change how events are delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DeliverySettings {
     pub allow_local: bool,
     pub ai_streaming_enabled: bool,
     /// Stream AI events with their content replaced by a hash and length.
     pub ai_redact_content: bool,
+    /// Which fields of an AI event are content (the admin's list).
+    pub ai_content_fields: ContentFields,
+}
+
+impl DeliverySettings {
+    /// The content fields to redact in streamed AI events, if any.
+    pub fn redaction(&self) -> Option<&ContentFields> {
+        self.ai_redact_content.then_some(&self.ai_content_fields)
+    }
 }
 
 /// Everything a worker needs about its destination, built by the service layer.
@@ -119,7 +129,7 @@ impl Engine {
             let control = Arc::new(WorkerControl::default());
             let worker = Worker::new(
                 spec.clone(),
-                settings,
+                settings.clone(),
                 self.store.clone(),
                 self.head.clone(),
                 self.log.clone(),
@@ -127,7 +137,7 @@ impl Engine {
                 control.clone(),
             );
             let task = tokio::spawn(worker.run());
-            running.insert(id, Running { fingerprint: spec.fingerprint, settings, control, task });
+            running.insert(id, Running { fingerprint: spec.fingerprint, settings: settings.clone(), control, task });
         }
     }
 

@@ -116,6 +116,7 @@ mod tests {
             payload: format!("{{\"n\":{n}}}"),
             workflow_id: None,
             session_id: None,
+            ai_sequence: None,
         }
     }
 

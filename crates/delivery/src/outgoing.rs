@@ -1,7 +1,7 @@
 //! An event on its way to a destination: GitLab's payload and what the wire formats need.
 
 use auditrelay_core::EventId;
-use auditrelay_core::ai_events::redact_streamed_body;
+use auditrelay_core::ai_events::{ContentFields, redact_streamed_body};
 use auditrelay_core::event::payload_with_id;
 use auditrelay_store::StoredEvent;
 
@@ -31,11 +31,12 @@ impl Outgoing {
         }
     }
 
-    /// With `redact` on, an AI event's prompt, response and tool content in the body is replaced
-    /// by its hash and length (the admin setting `ai_audit_event_redact_content`).
-    pub fn redact_ai_content(mut self, redact: bool) -> Outgoing {
-        if redact {
-            self.body = redact_streamed_body(&self.event_type, &self.body);
+    /// With `redact` given, an AI event's content fields in the body are replaced by their hash
+    /// and length (the admin settings `ai_audit_event_redact_content` and
+    /// `ai_audit_event_content_fields`).
+    pub fn redact_ai_content(mut self, redact: Option<&ContentFields>) -> Outgoing {
+        if let Some(fields) = redact {
+            self.body = redact_streamed_body(&self.event_type, &self.body, fields);
         }
         self
     }

@@ -3,7 +3,7 @@
 //! projects; then the event-type allow-list and the namespace filters; AI agent events only
 //! while the admin setting allows streaming them.
 
-use auditrelay_core::event_catalogue::AI_EVENT_TYPES;
+use auditrelay_core::ai_events::is_ai_agent_event;
 
 /// A namespace filter: a group covers itself, its subgroups and their projects; a project
 /// covers only itself.
@@ -40,7 +40,7 @@ pub fn routes(spec: &RouteSpec, event: &EventPlace<'_>, ai_streaming_enabled: bo
     if !spec.active {
         return false;
     }
-    if !ai_streaming_enabled && AI_EVENT_TYPES.contains(&event.event_type) {
+    if !ai_streaming_enabled && is_ai_agent_event(event.event_type) {
         return false;
     }
     if let Some(owner) = spec.group_id

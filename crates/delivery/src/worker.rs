@@ -4,6 +4,7 @@
 //! acknowledged or parked. Also runs the destination's replays and parked-event re-sends.
 
 mod follow;
+mod versions;
 
 use auditrelay_core::time::now_micros;
 use auditrelay_store::{Store, StoredEvent};
@@ -20,7 +21,7 @@ use crate::failure::{DeliveryError, FailureKind};
 use crate::health::HealthBoard;
 use crate::log_cache::LogCache;
 use crate::outgoing::Outgoing;
-use crate::routing::{EventPlace, routes};
+use crate::routing::{EventPlace, NamespaceMatch, RouteSpec, routes};
 use crate::sinks::Sink;
 
 /// How the supervisor talks to a running worker.
@@ -41,6 +42,8 @@ pub(crate) struct Worker {
     group_paths: Mutex<HashMap<i64, Option<String>>>,
     /// The last `seq` read when the live round found nothing new (`i64::MAX`: it did not).
     caught_up_at: AtomicI64,
+    /// The destination's routing by log position (see `versions`).
+    versions: Mutex<versions::RouteVersions>,
 }
 
 /// The parts of a worker that concurrent sends share.
@@ -135,6 +138,7 @@ impl Worker {
             control,
             group_paths: Mutex::new(HashMap::new()),
             caught_up_at: AtomicI64::new(i64::MAX),
+            versions: Mutex::new(versions::RouteVersions::default()),
         }
     }
 
@@ -214,7 +218,7 @@ impl Worker {
         if wanted.is_empty() {
             return Ok(false);
         }
-        let redact = self.settings.ai_redact_content;
+        let redact = self.settings.redaction();
         let events: Vec<Outgoing> = self
             .store
             .events_by_seq(&wanted)
@@ -258,8 +262,13 @@ impl Worker {
 
     /// The events this destination should get, as they will be sent.
     async fn route(&self, events: &[StoredEvent]) -> Result<Vec<Outgoing>, auditrelay_store::StoreError> {
+        if let Some(last) = events.iter().map(|e| e.seq).max() {
+            self.load_versions(last).await?;
+        }
         let mut out = Vec::new();
         for event in events {
+            let version = self.versions.lock().ok().and_then(|v| v.at(event.seq));
+            let spec = version.as_deref().unwrap_or(&self.spec.route);
             let group_path = match event.group_id {
                 Some(gid) => self.group_path(gid).await?,
                 None => None,
@@ -270,11 +279,48 @@ impl Worker {
                 group_path: group_path.as_deref(),
                 project_id: event.project_id,
             };
-            if routes(&self.spec.route, &place, self.settings.ai_streaming_enabled) {
-                out.push(Outgoing::from_stored(event).redact_ai_content(self.settings.ai_redact_content));
+            if routes(spec, &place, self.settings.ai_streaming_enabled) {
+                out.push(Outgoing::from_stored(event).redact_ai_content(self.settings.redaction()));
             }
         }
         Ok(out)
+    }
+
+    /// Reads the routing versions up to `seq`. The events were read first, and a version
+    /// commits with its change's audit event, so every version up to `seq` is visible now.
+    async fn load_versions(&self, seq: i64) -> Result<(), auditrelay_store::StoreError> {
+        let Some(after) = self.versions.lock().ok().filter(|v| v.needs(seq)).map(|v| v.loaded_upto()) else {
+            return Ok(());
+        };
+        let mut read = Vec::new();
+        for version in self.store.route_versions(self.spec.id, after, seq).await? {
+            let mut namespace_filters = Vec::new();
+            for filter in &version.namespace_filters {
+                match *filter {
+                    (Some(group_id), _) => {
+                        // A filter whose group is gone is dropped, as the service does.
+                        if let Some(full_path) = self.group_path(group_id).await? {
+                            namespace_filters.push(NamespaceMatch::Group { full_path });
+                        }
+                    }
+                    (None, Some(id)) => namespace_filters.push(NamespaceMatch::Project { id }),
+                    (None, None) => {}
+                }
+            }
+            // Only the filters are versioned: an inactive destination's worker is paused (it
+            // resumes from its cursor), so a running one is active.
+            let spec = RouteSpec {
+                group_id: self.spec.route.group_id,
+                active: self.spec.route.active,
+                event_types: version.event_types,
+                namespace_filters,
+            };
+            read.push((version.from_seq, spec));
+        }
+        if let Ok(mut versions) = self.versions.lock() {
+            versions.add(seq, read);
+        }
+        Ok(())
     }
 
     async fn group_path(&self, group_id: i64) -> Result<Option<String>, auditrelay_store::StoreError> {

@@ -73,6 +73,8 @@ pub async fn run(
         tracing::info!(sealed, "sealed custom header values stored in plain text");
     }
     bootstrap::ensure_root(&service, &args).await?;
+    // Destinations made before routing versions were kept get theirs (see `route_versions`).
+    service.log.commit_unit(seed_route_versions).await?;
 
     service.refresh_delivery().await;
     let refresher = tokio::spawn(refresh_periodically(Arc::downgrade(&service)));
@@ -161,4 +163,11 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn seed_route_versions(tx: &mut auditrelay_store::Tx) -> auditrelay_store::UnitFuture<'_, ()> {
+    Box::pin(async move {
+        tx.seed_route_versions().await?;
+        Ok(((), Vec::new()))
+    })
 }

@@ -5,6 +5,7 @@ use auditrelay_core::time::now_micros;
 use auditrelay_core::{EntityType, NewEvent};
 use auditrelay_store::identity::User;
 use auditrelay_store::namespaces::Group;
+use auditrelay_store::{PreparedEvent, StoreError, Tx, UnitFuture};
 use serde_json::{Map, Value};
 
 use super::ingest::{EventLocation, prepared_event};
@@ -86,9 +87,21 @@ impl<'a> AdminEvent<'a> {
     }
 }
 
-impl Service {
-    /// Appends an administrative event authored by `caller` and waits for its commit.
-    pub async fn record(&self, caller: &Caller, event: AdminEvent<'_>) -> ServiceResult<()> {
+/// Who makes a change, owned: a unit of work runs on the log writer's task.
+#[derive(Debug, Clone)]
+pub struct Author {
+    pub id: i64,
+    pub name: String,
+    pub ip: Option<String>,
+}
+
+impl Author {
+    pub fn of(caller: &Caller) -> Author {
+        Author { id: caller.user.id, name: caller.user.name.clone(), ip: caller.ip.map(|ip| ip.to_string()) }
+    }
+
+    /// The log row of an administrative event authored by this author.
+    pub fn event(&self, event: AdminEvent<'_>) -> PreparedEvent {
         let mut details = Map::new();
         details.insert("custom_message".into(), Value::from(event.message));
         details.insert("author_class".into(), Value::from("User"));
@@ -97,9 +110,9 @@ impl Service {
             entity_type: Some(event.entity_type),
             entity_id: Some(event.entity_id),
             entity_path: Some(event.entity_path.to_owned()),
-            author_id: Some(caller.user.id),
-            author_name: Some(caller.user.name.clone()),
-            ip_address: caller.ip.map(|ip| ip.to_string()),
+            author_id: Some(self.id),
+            author_name: Some(self.name.clone()),
+            ip_address: self.ip.clone(),
             target_id: Some(event.target_id),
             target_type: Some(event.target_type.to_owned()),
             target_details: Some(event.target_details.to_owned()),
@@ -113,8 +126,28 @@ impl Service {
             project_id: event.project_id,
             root_group_id: event.root_group_id,
         };
-        let prepared = prepared_event(new, location, now_micros());
-        self.log.append(vec![prepared]).await?;
+        prepared_event(new, location, now_micros())
+    }
+}
+
+impl Service {
+    /// Runs a use case's statements and appends the audit events they return in one
+    /// transaction (see `auditrelay_store::unit_of_work`): both are stored, or neither.
+    /// Errors are the store's, for the caller to word (a conflict names what was taken).
+    pub async fn change<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Tx) -> UnitFuture<'c, T> + Send + 'static,
+    {
+        self.log.commit_unit(work).await
+    }
+}
+
+impl Service {
+    /// Appends an administrative event that records no change of the store (a change commits
+    /// with its events through [`Service::change`]) and waits for its commit.
+    pub async fn record(&self, caller: &Caller, event: AdminEvent<'_>) -> ServiceResult<()> {
+        self.log.append(vec![Author::of(caller).event(event)]).await?;
         Ok(())
     }
 }

@@ -19,6 +19,8 @@ pub struct Caller {
     pub user: User,
     pub scopes: Vec<Scope>,
     pub ip: Option<IpAddr>,
+    /// The personal access token presented (none for a web session).
+    pub token_id: Option<i64>,
 }
 
 impl Caller {
@@ -65,6 +67,6 @@ impl Service {
             });
         }
         let scopes = found.scopes.iter().filter_map(|s| s.parse().ok()).collect();
-        Ok(Caller { user, scopes, ip })
+        Ok(Caller { user, scopes, ip, token_id: Some(found.id) })
     }
 }

@@ -58,7 +58,8 @@ impl Service {
         let settings = DeliverySettings {
             allow_local: self.setting_enabled("allow_local_requests_from_web_hooks_and_services").await?,
             ai_streaming_enabled: self.setting_enabled("ai_audit_event_streaming_enabled").await?,
-            ai_redact_content: self.setting_enabled("ai_audit_event_redact_content").await?,
+            ai_redact_content: self.setting_enabled(super::settings::AI_REDACT_CONTENT).await?,
+            ai_content_fields: self.ai_content_fields().await?,
         };
         let mut specs = Vec::new();
         for row in self.store.all_destinations().await?.into_iter().filter(|d| d.active) {
@@ -232,9 +233,9 @@ pub(super) fn spec(d: &Destination) -> DestinationSpec {
             aws_region: aws_region.clone(),
         }),
     };
+    // Filters are not in it: a running worker takes them from the routing versions at the
+    // change's place in the log, without a restart.
     let mut hasher = DefaultHasher::new();
-    (d.id, &d.name, d.category.as_str(), d.config.to_json().to_string(), &d.secret, d.active, &d.event_types)
-        .hash(&mut hasher);
-    format!("{:?}", route.namespace_filters).hash(&mut hasher);
+    (d.id, &d.name, d.category.as_str(), d.config.to_json().to_string(), &d.secret, d.active).hash(&mut hasher);
     DestinationSpec { id: d.id, name: d.name.clone(), route, target, fingerprint: hasher.finish() }
 }

@@ -10,16 +10,17 @@
 //! are always read from the store (one indexed lookup).
 
 use auditrelay_core::access::Need;
+use auditrelay_core::ai_events::{SESSION_SUMMARY_TYPE, is_ai_agent_event};
 use auditrelay_core::event_catalogue::AI_EVENT_TYPES;
 use auditrelay_core::{AccessLevel, EntityType};
-use auditrelay_store::{EventFilter, EventScope, SeqOrder, StoredEvent};
+use auditrelay_store::{EventFilter, EventScope, IdScope, SeqOrder, StoredEvent};
+
+use std::collections::HashMap;
 
 use super::access::Access;
 use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
 
-pub const DEFAULT_PER_PAGE: i64 = 20;
-pub const MAX_PER_PAGE: i64 = 100;
 /// How long a read waits for a close-behind archive before reading the operational store.
 const ARCHIVE_PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
 
@@ -49,6 +50,25 @@ pub struct EventQuery {
     pub event_type: Option<String>,
     pub workflow_id: Option<i64>,
     pub session_id: Option<String>,
+}
+
+/// How `GET …/audit_events/:id` names an event: by the service's own integer id (what REST
+/// listings show as `id`), or by the id the stream carries (`streamed_id`: the producer's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKey<'a> {
+    Service(i64),
+    Streamed(&'a str),
+}
+
+impl<'a> EventKey<'a> {
+    /// A number is the service's id unless `streamed` asks for the streamed id; anything else
+    /// can only be a producer's id.
+    pub fn parse(id: &'a str, streamed: bool) -> EventKey<'a> {
+        match id.parse::<i64>() {
+            Ok(seq) if !streamed => EventKey::Service(seq),
+            _ => EventKey::Streamed(id),
+        }
+    }
 }
 
 /// Which store answered a listing (the REST API shows it in `X-Auditrelay-Read-Source`).
@@ -103,17 +123,17 @@ impl Service {
         caller.require(Need::Read)?;
         caller.require_admin()?;
         if let Some(event_type) = &query.event_type
-            && !AI_EVENT_TYPES.contains(&event_type.as_str())
+            && !is_ai_agent_event(event_type)
         {
             return Err(ServiceError::BadParam(format!(
-                "event_type must be one of the AI event types ({})",
+                "event_type must be one of the AI event types ({}, {SESSION_SUMMARY_TYPE})",
                 AI_EVENT_TYPES.join(", ")
             )));
         }
         let mut query = query.clone();
         let types: Vec<String> = match query.event_type.take() {
             Some(t) => vec![t],
-            None => AI_EVENT_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+            None => AI_EVENT_TYPES.iter().chain([&SESSION_SUMMARY_TYPE]).map(|t| (*t).to_owned()).collect(),
         };
         self.read_events_of(Scoped::All, None, &query, types, page).await
     }
@@ -136,19 +156,58 @@ impl Service {
         query: &EventQuery,
         page: Page,
     ) -> ServiceResult<EventPage> {
-        let (project_id, author) = self.project_read_scope(caller, project).await?;
-        self.read_events(Scoped::Project(project_id), author, query, page).await
+        let (project, author) = self.project_read_scope(caller, project).await?;
+        self.read_events(Scoped::Project(project.id), author, query, page).await
     }
 
-    pub async fn instance_event(&self, caller: &Caller, id: &str) -> ServiceResult<StoredEvent> {
+    /// One event by either of its ids. A producer's id names an event only within its scope
+    /// (a top-level group, or the instance); at the instance, an id that exactly one group's
+    /// events carry names that event too.
+    async fn event_by_key(&self, scope: IdScope, key: EventKey<'_>) -> ServiceResult<StoredEvent> {
+        let not_found = || ServiceError::NotFound("Audit Event");
+        match key {
+            EventKey::Service(seq) => self.store.event_by_seq(seq).await?.ok_or_else(not_found),
+            EventKey::Streamed(id) => {
+                if let Some(event) = self.store.event_by_producer_id(scope, id).await? {
+                    return Ok(event);
+                }
+                if scope != IdScope::Instance {
+                    return Err(not_found());
+                }
+                let mut carriers = self.store.events_by_producer_id(id, 2).await?;
+                if carriers.len() > 1 {
+                    return Err(ServiceError::Conflict(format!(
+                        "events of several top-level groups have the id '{id}'; read it at its group's \
+                         audit events, or by the service's own id"
+                    )));
+                }
+                carriers.pop().ok_or_else(not_found)
+            }
+        }
+    }
+
+    /// The emails of the events' authors, for GitLab's `details.author_email`.
+    pub async fn author_emails(&self, events: &[StoredEvent]) -> ServiceResult<HashMap<i64, String>> {
+        let mut emails = HashMap::new();
+        for author in events.iter().filter_map(|e| e.author_id).filter(|a| *a > 0) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = emails.entry(author)
+                && let Some(user) = self.store.user_by_id(author).await?
+            {
+                slot.insert(user.email);
+            }
+        }
+        Ok(emails)
+    }
+
+    pub async fn instance_event(&self, caller: &Caller, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
         caller.require(Need::Read)?;
         caller.require_admin()?;
-        self.store.find_event(id).await?.ok_or(ServiceError::NotFound("Audit Event"))
+        self.event_by_key(IdScope::Instance, id).await
     }
 
-    pub async fn group_event(&self, caller: &Caller, group: &str, id: &str) -> ServiceResult<StoredEvent> {
+    pub async fn group_event(&self, caller: &Caller, group: &str, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
         let (group, author) = self.group_read_scope(caller, group).await?;
-        let event = self.store.find_event(id).await?.ok_or(ServiceError::NotFound("Audit Event"))?;
+        let event = self.event_by_key(IdScope::TopLevelGroup(group.root_id), id).await?;
         let in_tree = match event.group_id {
             Some(gid) if event.root_group_id == Some(group.root_id) => {
                 gid == group.id
@@ -163,16 +222,18 @@ impl Service {
         visible(event, in_tree, author)
     }
 
-    pub async fn project_event(&self, caller: &Caller, project: &str, id: &str) -> ServiceResult<StoredEvent> {
-        let (project_id, author) = self.project_read_scope(caller, project).await?;
-        let event = self.store.find_event(id).await?.ok_or(ServiceError::NotFound("Audit Event"))?;
-        let in_project = event.project_id == Some(project_id);
+    pub async fn project_event(&self, caller: &Caller, project: &str, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
+        let (project, author) = self.project_read_scope(caller, project).await?;
+        let root =
+            self.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Project"))?.root_id;
+        let event = self.event_by_key(IdScope::TopLevelGroup(root), id).await?;
+        let in_project = event.project_id == Some(project.id);
         visible(event, in_project, author)
     }
 
     /// Owners (and admins) read all of a group's events; other members with at least the
     /// Developer role read only the events they authored, as in GitLab.
-    async fn group_read_scope(
+    pub(crate) async fn group_read_scope(
         &self,
         caller: &Caller,
         group: &str,
@@ -183,10 +244,14 @@ impl Service {
     }
 
     /// Maintainers, Owners and admins read all of a project's events; Developers their own.
-    async fn project_read_scope(&self, caller: &Caller, project: &str) -> ServiceResult<(i64, Option<i64>)> {
+    pub(crate) async fn project_read_scope(
+        &self,
+        caller: &Caller,
+        project: &str,
+    ) -> ServiceResult<(auditrelay_store::namespaces::Project, Option<i64>)> {
         caller.require(Need::Read)?;
         let (project, access) = self.visible_project(caller, project).await?;
-        Ok((project.id, author_limit(caller, access, AccessLevel::Maintainer)?))
+        Ok((project, author_limit(caller, access, AccessLevel::Maintainer)?))
     }
 
     async fn read_events(

@@ -8,7 +8,7 @@ use auditrelay_core::{AccessLevel, EntityType, Scope};
 use auditrelay_store::identity::{Member, NewToken, NewUser, Token, User};
 use auditrelay_store::namespaces::{Group, Project};
 
-use super::audit::AdminEvent;
+use super::audit::{AdminEvent, Author};
 use super::secrets::{generate_token, hash_password, token_digest};
 use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
@@ -58,9 +58,25 @@ impl Service {
         if username_taken {
             return Err(ServiceError::Conflict("Username has already been taken".into()));
         }
-        let user = self.insert_user(&input).await?;
-        self.record(caller, user_event(types::USER_CREATED, &user, format!("Created user {}", user.username))).await?;
-        Ok(user)
+        let password_hash = hash_password(&input.password)?;
+        let author = Author::of(caller);
+        Ok(self
+            .change(move |tx| {
+                Box::pin(async move {
+                    let new = NewUser {
+                        username: &input.username,
+                        name: &input.name,
+                        email: &input.email,
+                        password_hash: &password_hash,
+                        is_admin: input.admin,
+                    };
+                    let user = tx.create_user(&new).await?;
+                    let event =
+                        author.event(user_event(types::USER_CREATED, &user, format!("Created user {}", user.username)));
+                    Ok((user, vec![event]))
+                })
+            })
+            .await?)
     }
 
     /// Creates a user without an acting caller (bootstrap of `root`).
@@ -88,12 +104,6 @@ impl Service {
         if caller.is_admin() || caller.user.id == id { Ok(user) } else { Err(ServiceError::NotFound("User")) }
     }
 
-    pub async fn users(&self, caller: &Caller, offset: i64, limit: i64) -> ServiceResult<Vec<User>> {
-        caller.require(Need::Read)?;
-        caller.require_admin()?;
-        Ok(self.store.list_users(offset, limit).await?)
-    }
-
     /// Creates a token for a user (admin only). Returns the token and its plain text, shown once.
     pub async fn create_token(
         &self,
@@ -116,13 +126,31 @@ impl Service {
         if input.expires_at.is_some_and(|at| at <= now_micros()) {
             return Err(ServiceError::invalid("expires_at", "must be in the future"));
         }
-        let (token, plain) = self.insert_token(user.id, &input).await?;
-        let message = format!("Created personal access token {} with scopes {}", token.name, token.scopes.join(", "));
-        let mut event = user_event(types::PERSONAL_ACCESS_TOKEN_CREATED, &user, message);
-        event.target_type = "PersonalAccessToken";
-        event.target_id = token.id;
-        event.target_details = &token.name;
-        self.record(caller, event).await?;
+        let plain = generate_token();
+        let digest = token_digest(&plain);
+        let author = Author::of(caller);
+        let token = self
+            .change(move |tx| {
+                Box::pin(async move {
+                    let new = NewToken {
+                        user_id: user.id,
+                        name: &input.name,
+                        digest: &digest,
+                        scopes: &input.scopes,
+                        expires_at: input.expires_at,
+                    };
+                    let token = tx.create_token(&new).await?;
+                    let message =
+                        format!("Created personal access token {} with scopes {}", token.name, token.scopes.join(", "));
+                    let mut event = user_event(types::PERSONAL_ACCESS_TOKEN_CREATED, &user, message);
+                    event.target_type = "PersonalAccessToken";
+                    event.target_id = token.id;
+                    event.target_details = &token.name;
+                    let event = author.event(event);
+                    Ok((token, vec![event]))
+                })
+            })
+            .await?;
         Ok((token, plain))
     }
 
@@ -164,19 +192,30 @@ impl Service {
         if token.user_id != caller.user.id && !caller.is_admin() {
             return Err(ServiceError::NotFound("Token"));
         }
-        if !self.store.revoke_token(token.id).await? {
+        let user = self.store.user_by_id(token.user_id).await?.ok_or(ServiceError::NotFound("User"))?;
+        let author = Author::of(caller);
+        let revoked = self
+            .change(move |tx| {
+                Box::pin(async move {
+                    if !tx.revoke_token(token.id).await? {
+                        return Ok((false, Vec::new()));
+                    }
+                    let mut event = user_event(
+                        types::PERSONAL_ACCESS_TOKEN_REVOKED,
+                        &user,
+                        format!("Revoked personal access token {}", token.name),
+                    );
+                    event.target_type = "PersonalAccessToken";
+                    event.target_id = token.id;
+                    event.target_details = &token.name;
+                    Ok((true, vec![author.event(event)]))
+                })
+            })
+            .await?;
+        if !revoked {
             return Err(ServiceError::BadParam("Token already revoked".into()));
         }
-        let user = self.store.user_by_id(token.user_id).await?.ok_or(ServiceError::NotFound("User"))?;
-        let mut event = user_event(
-            types::PERSONAL_ACCESS_TOKEN_REVOKED,
-            &user,
-            format!("Revoked personal access token {}", token.name),
-        );
-        event.target_type = "PersonalAccessToken";
-        event.target_id = token.id;
-        event.target_details = &token.name;
-        self.record(caller, event).await
+        Ok(())
     }
 
     /// Creates a group; the creator becomes its Owner. Subgroups need Maintainer on the parent.
@@ -203,24 +242,24 @@ impl Service {
                 Some(parent)
             }
         };
-        let group = self.store.create_group(&input.name, &input.path, parent.as_ref()).await.map_err(|e| match e {
-            auditrelay_store::StoreError::Conflict(_) => ServiceError::invalid("path", "has already been taken"),
-            other => other.into(),
-        })?;
-        self.store.add_member(group.id, caller.user.id, AccessLevel::Owner.value()).await?;
-        self.record(
-            caller,
-            group_event(
-                types::GROUP_CREATED,
-                &group,
-                "Group",
-                group.id,
-                &group.full_path,
-                format!("Created group {}", group.full_path),
-            ),
-        )
-        .await?;
-        Ok(group)
+        let author = Author::of(caller);
+        self.change(move |tx| {
+            Box::pin(async move {
+                let group = tx.create_group(&input.name, &input.path, parent.as_ref()).await?;
+                tx.add_member(group.id, author.id, AccessLevel::Owner.value()).await?;
+                let event = author.event(group_event(
+                    types::GROUP_CREATED,
+                    &group,
+                    "Group",
+                    group.id,
+                    &group.full_path,
+                    format!("Created group {}", group.full_path),
+                ));
+                Ok((group, vec![event]))
+            })
+        })
+        .await
+        .map_err(path_taken)
     }
 
     pub async fn group(&self, caller: &Caller, id_or_path: &str) -> ServiceResult<Group> {
@@ -230,21 +269,8 @@ impl Service {
 
     /// Groups the caller can see: all for an admin, else those under their memberships.
     pub async fn groups(&self, caller: &Caller, offset: i64, limit: i64) -> ServiceResult<Vec<Group>> {
-        caller.require(Need::Read)?;
-        if caller.is_admin() {
-            return Ok(self.store.list_groups(offset, limit).await?);
-        }
-        let mut roots = Vec::new();
-        for (group_id, _) in self.store.memberships_of_user(caller.user.id).await? {
-            if let Some(group) = self.store.group_by_id(group_id).await? {
-                roots.push(group.full_path);
-            }
-        }
-        let all = self.store.list_groups(0, i64::MAX / 2).await?;
-        let visible = all
-            .into_iter()
-            .filter(|g| roots.iter().any(|r| g.full_path == *r || g.full_path.starts_with(&format!("{r}/"))));
-        Ok(visible.skip(offset as usize).take(limit as usize).collect())
+        let all = self.list_groups(caller, &super::directory::GroupFilter::default(), None).await?;
+        Ok(all.into_iter().skip(offset as usize).take(limit as usize).map(|g| g.group).collect())
     }
 
     pub async fn create_project(&self, caller: &Caller, input: CreateProject) -> ServiceResult<(Project, Group)> {
@@ -259,24 +285,28 @@ impl Service {
         if !access.at_least(AccessLevel::Maintainer) {
             return Err(ServiceError::Denied("you need at least the Maintainer role in the namespace".into()));
         }
-        let project = self.store.create_project(&input.name, &input.path, &namespace).await.map_err(|e| match e {
-            auditrelay_store::StoreError::Conflict(_) => ServiceError::invalid("path", "has already been taken"),
-            other => other.into(),
-        })?;
-        let mut event = group_event(
-            types::PROJECT_CREATED,
-            &namespace,
-            "Project",
-            project.id,
-            &project.full_path,
-            format!("Created project {}", project.full_path),
-        );
-        event.entity_type = EntityType::Project;
-        event.entity_id = project.id;
-        event.entity_path = &project.full_path;
-        event.project_id = Some(project.id);
-        self.record(caller, event).await?;
-        Ok((project, namespace))
+        let author = Author::of(caller);
+        self.change(move |tx| {
+            Box::pin(async move {
+                let project = tx.create_project(&input.name, &input.path, &namespace).await?;
+                let mut event = group_event(
+                    types::PROJECT_CREATED,
+                    &namespace,
+                    "Project",
+                    project.id,
+                    &project.full_path,
+                    format!("Created project {}", project.full_path),
+                );
+                event.entity_type = EntityType::Project;
+                event.entity_id = project.id;
+                event.entity_path = &project.full_path;
+                event.project_id = Some(project.id);
+                let event = author.event(event);
+                Ok(((project, namespace), vec![event]))
+            })
+        })
+        .await
+        .map_err(path_taken)
     }
 
     pub async fn project(&self, caller: &Caller, id_or_path: &str) -> ServiceResult<(Project, Group)> {
@@ -284,20 +314,6 @@ impl Service {
         let (project, _) = self.visible_project(caller, id_or_path).await?;
         let namespace = self.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Project"))?;
         Ok((project, namespace))
-    }
-
-    pub async fn projects(&self, caller: &Caller, offset: i64, limit: i64) -> ServiceResult<Vec<(Project, Group)>> {
-        caller.require(Need::Read)?;
-        let mut out = Vec::new();
-        let all = self.store.list_projects(0, i64::MAX / 2).await?;
-        for project in all {
-            if let Ok((project, _)) = self.visible_project(caller, &project.id.to_string()).await
-                && let Some(group) = self.store.group_by_id(project.namespace_id).await?
-            {
-                out.push((project, group));
-            }
-        }
-        Ok(out.into_iter().skip(offset as usize).take(limit as usize).collect())
     }
 
     /// Adds a member to a group. Needs Owner on the group (or admin).
@@ -316,13 +332,21 @@ impl Service {
         let level = AccessLevel::from_value(access_level)
             .ok_or_else(|| ServiceError::BadParam("access_level does not have a valid value".into()))?;
         let user = self.store.user_by_id(user_id).await?.ok_or(ServiceError::NotFound("User"))?;
-        self.store.add_member(group.id, user.id, level.value()).await.map_err(|e| match e {
+        let author = Author::of(caller);
+        let event_group = group.clone();
+        self.change(move |tx| {
+            Box::pin(async move {
+                tx.add_member(event_group.id, user.id, level.value()).await?;
+                let message = format!("Added {} as {:?}", user.username, level);
+                let event = group_event(types::MEMBER_CREATED, &event_group, "User", user.id, &user.username, message);
+                Ok(((), vec![author.event(event)]))
+            })
+        })
+        .await
+        .map_err(|e| match e {
             auditrelay_store::StoreError::Conflict(_) => ServiceError::Conflict("Member already exists".into()),
             other => other.into(),
         })?;
-        let message = format!("Added {} as {:?}", user.username, level);
-        self.record(caller, group_event(types::MEMBER_CREATED, &group, "User", user.id, &user.username, message))
-            .await?;
         self.member(caller, &group.id.to_string(), user.id).await
     }
 
@@ -354,4 +378,12 @@ fn group_event<'a>(
     message: String,
 ) -> AdminEvent<'a> {
     AdminEvent::for_group(event_type, group, (target_type, target_id, target_details), message)
+}
+
+/// A path conflict, in GitLab's words.
+fn path_taken(error: auditrelay_store::StoreError) -> ServiceError {
+    match error {
+        auditrelay_store::StoreError::Conflict(_) => ServiceError::invalid("path", "has already been taken"),
+        other => other.into(),
+    }
 }

@@ -2,7 +2,7 @@
 //! and append the whole batch to the log. Nothing of a rejected batch is stored.
 
 use auditrelay_core::access::Need;
-use auditrelay_core::ai_events::workflow_and_session;
+use auditrelay_core::ai_events::{SESSION_SUMMARY_TYPE, ai_keys, is_ai_agent_event, redact_content};
 use auditrelay_core::event::render_payload;
 use auditrelay_core::time::{Micros, now_micros};
 use auditrelay_core::{AccessLevel, EntityType, EventId, NewEvent, parse_ingest_body};
@@ -16,15 +16,20 @@ impl Service {
     /// Ingests a request body. Answers the public ids, in order, once they are committed.
     pub async fn ingest(&self, caller: &Caller, body: &[u8], ndjson: bool) -> ServiceResult<Vec<EventId>> {
         caller.require(Need::Ingest)?;
-        let events = parse_ingest_body(body, ndjson, self.ingest_limits)?;
+        let mut events = parse_ingest_body(body, ndjson, self.ingest_limits)?;
+        self.hash_ai_content_at_rest(&mut events).await?;
         let now = now_micros();
         let mut prepared = Vec::with_capacity(events.len());
         for (index, event) in events.into_iter().enumerate() {
             prepared.push(self.prepare(caller, index, event, now).await?);
         }
         let new_types = self.unobserved_types(&prepared);
+        let ai_workflows = ai_workflows_of(&prepared);
         let ids = self.log.append(prepared).await?;
         metrics::counter!("auditrelay_ingested_events_total").increment(ids.len() as u64);
+        for workflow_id in ai_workflows {
+            self.issue_session_summary(workflow_id).await?;
+        }
         if !new_types.is_empty() {
             self.store.note_event_types(&new_types).await?;
             if let Ok(mut seen) = self.observed_types.write() {
@@ -32,6 +37,26 @@ impl Service {
             }
         }
         Ok(ids)
+    }
+
+    /// AI agent events arriving here (e.g. from a GitLab instance streaming to this service) are
+    /// AI events like those of the workflow endpoint: their content is hashed before storing
+    /// when the admin asks for it. The session summary is the service's alone.
+    async fn hash_ai_content_at_rest(&self, events: &mut [NewEvent]) -> ServiceResult<()> {
+        if !events.iter().any(|e| is_ai_agent_event(&e.event_type)) {
+            return Ok(());
+        }
+        if let Some(index) = events.iter().position(|e| e.event_type == SESSION_SUMMARY_TYPE) {
+            return Err(ServiceError::BadInput(format!(
+                "event {index}: {SESSION_SUMMARY_TYPE} is the service's own event and cannot be sent"
+            )));
+        }
+        if let Some(fields) = self.ai_fields_hashed_at_rest().await? {
+            for event in events.iter_mut() {
+                redact_content(&event.event_type, &mut event.details, &fields);
+            }
+        }
+        Ok(())
     }
 
     /// Event types of a batch that are neither defined nor seen before: filters may name them
@@ -51,9 +76,17 @@ impl Service {
 
     async fn prepare(&self, caller: &Caller, index: usize, event: NewEvent, now: i64) -> ServiceResult<PreparedEvent> {
         let placement = self.place(caller, index, &event).await?;
+        let event = self.authored(caller, index, event, placement.as_ref()).await?;
         let entity_id = event.entity_id.or(placement.as_ref().map(|p| p.entity_id)).unwrap_or_default();
         let entity_path =
             event.entity_path.clone().or_else(|| placement.as_ref().map(|p| p.full_path.clone())).unwrap_or_default();
+        let entity_path = match (entity_path.is_empty(), event.entity_type(), event.entity_id) {
+            // GitLab streams a user event with the user's path (their username).
+            (true, EntityType::User, Some(id)) => {
+                self.store.user_by_id(id).await?.map(|u| u.username).unwrap_or_default()
+            }
+            _ => entity_path,
+        };
         let created_at = event.created_at.unwrap_or(now);
         let location = EventLocation {
             entity_id,
@@ -117,6 +150,44 @@ impl Service {
         Ok(Some(placement))
     }
 
+    /// The author of an ingested event is what the token may claim (docs/integrity.md). An
+    /// administrator, or an Owner of the event's top-level group (whose stream it is), may name
+    /// any author. Everyone else, such as the Owner of a subgroup they created as a Maintainer,
+    /// or a user sending events about themselves, authors events as themselves: an omitted
+    /// author is them, and naming anyone else is refused.
+    async fn authored(
+        &self,
+        caller: &Caller,
+        index: usize,
+        mut event: NewEvent,
+        placement: Option<&Placement>,
+    ) -> ServiceResult<NewEvent> {
+        let me = &caller.user;
+        if caller.is_admin() {
+            return Ok(event);
+        }
+        if !event.claims_author_other_than(me.id, &me.name, &me.email) {
+            event.author_id.get_or_insert(me.id);
+            event.author_name.get_or_insert_with(|| me.name.clone());
+            return Ok(event);
+        }
+        let Some(placement) = placement else {
+            return Err(refused(index, "only an administrator may send these events as another author"));
+        };
+        let root = self.store.group_by_id(placement.root_group_id).await?.ok_or(ServiceError::NotFound("Group"))?;
+        if self.group_access(caller, &root).await?.at_least(AccessLevel::Owner) {
+            return Ok(event);
+        }
+        Err(refused(
+            index,
+            &format!(
+                "only an Owner of the top-level group '{}' may send events authored by someone else; \
+                 omit the author (or give your own) to author it yourself",
+                root.full_path
+            ),
+        ))
+    }
+
     async fn resolve(&self, key: &Key, learn: bool) -> ServiceResult<Option<Placement>> {
         let store = &self.store;
         let group_placement = |g: auditrelay_store::namespaces::Group| Placement {
@@ -164,6 +235,15 @@ fn project_placement(
     }
 }
 
+/// The workflows of a batch's AI agent events (their sessions may need a new summary).
+fn ai_workflows_of(events: &[PreparedEvent]) -> Vec<i64> {
+    let mut ids: Vec<i64> =
+        events.iter().filter(|e| e.event_type != SESSION_SUMMARY_TYPE).filter_map(|e| e.workflow_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 fn describe(key: &Key) -> String {
     match key {
         Key::GroupPath(p) | Key::ProjectPath(p) => format!("'{p}'"),
@@ -188,7 +268,7 @@ pub(crate) struct EventLocation<'a> {
 /// service's own: GitLab's payload rendered, and an AI event's workflow and session taken from
 /// its details here, outside the log writer's lock.
 pub(crate) fn prepared_event(event: NewEvent, at: EventLocation<'_>, created_at: Micros) -> PreparedEvent {
-    let (workflow_id, session_id) = workflow_and_session(&event.event_type, &event.details);
+    let ai = ai_keys(&event.event_type, &event.details);
     PreparedEvent {
         payload: render_payload(&event, at.entity_id, at.entity_path, created_at),
         entity_type: event.entity_type().as_str().to_owned(),
@@ -200,7 +280,8 @@ pub(crate) fn prepared_event(event: NewEvent, at: EventLocation<'_>, created_at:
         group_id: at.group_id,
         project_id: at.project_id,
         root_group_id: at.root_group_id,
-        workflow_id,
-        session_id,
+        workflow_id: ai.workflow_id,
+        session_id: ai.session_id,
+        ai_sequence: ai.sequence,
     }
 }

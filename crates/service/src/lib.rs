@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod delivery;
 pub mod destinations;
+pub mod directory;
 pub mod error;
 pub mod events;
 pub mod files;
@@ -41,6 +42,8 @@ pub struct Service {
     /// Failed web sign-ins per username (GitLab locks an account for 10 minutes after 10) and
     /// per client address.
     pub sign_in_failures: std::sync::Mutex<auditrelay_core::throttle::SignInThrottle>,
+    /// Destination creates and updates per user, for GitLab's newer limits (when enabled).
+    pub destination_mutations: std::sync::Mutex<auditrelay_core::throttle::FailureThrottle>,
 }
 
 impl Service {
@@ -59,6 +62,10 @@ impl Service {
                 sessions::SIGN_IN_FAILURE_LIMIT,
                 sessions::SIGN_IN_ADDRESS_FAILURE_LIMIT,
                 sessions::SIGN_IN_LOCK_MICROS,
+            )),
+            destination_mutations: std::sync::Mutex::new(auditrelay_core::throttle::FailureThrottle::new(
+                destinations::newer_limits::MUTATIONS_PER_WINDOW,
+                destinations::newer_limits::MUTATION_WINDOW_MICROS,
             )),
         }
     }

@@ -5,13 +5,8 @@ use sqlx::{AnyPool, Executor};
 use std::path::Path;
 use std::time::Duration;
 
+pub use crate::dialect::Dialect;
 use crate::{Result, migrate};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-}
 
 /// The operational store. Cheap to clone.
 #[derive(Clone)]
@@ -78,7 +73,7 @@ impl Store {
     }
 
     async fn finish(store: Store) -> Result<Store> {
-        migrate::run(&store).await?;
+        migrate::run(&store.write, store.dialect).await?;
         Ok(store)
     }
 

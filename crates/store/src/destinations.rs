@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use crate::error::conflict_as;
 use crate::sealed::Sealer;
-use crate::{Result, Store};
+use crate::{Result, Store, Tx};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DestinationRow {
@@ -100,14 +100,14 @@ fn filter(row: &AnyRow) -> Result<NamespaceFilterRow> {
     })
 }
 
-impl Store {
-    /// Creates a destination and its headers in one transaction.
+/// Destination changes inside a unit of work.
+impl Tx {
+    /// Creates a destination and its headers.
     pub async fn create_destination(
-        &self,
+        &mut self,
         new: &NewDestination<'_>,
         headers: &[(String, String, bool)],
     ) -> Result<DestinationRow> {
-        let mut tx = self.write.begin().await?;
         let now = now_micros();
         let sql = format!(
             "INSERT INTO destinations (group_id, category, name, config, secret, active, created_at, updated_at) \
@@ -121,18 +121,18 @@ impl Store {
             .bind(new.secret)
             .bind(i64::from(new.active))
             .bind(now)
-            .fetch_one(&mut *tx)
+            .fetch_one(self.conn())
             .await
             .map_err(conflict_as("Name"))?;
         let created = destination(&row)?;
+        let sealer = self.sealer();
         for (key, value, active) in headers {
-            insert_header(&mut tx, &self.sealer, created.id, key, value, *active).await?;
+            insert_header(self.conn(), &sealer, created.id, key, value, *active).await?;
         }
-        tx.commit().await?;
         Ok(created)
     }
 
-    pub async fn update_destination(&self, id: i64, changes: &DestinationChanges) -> Result<()> {
+    pub async fn update_destination(&mut self, id: i64, changes: &DestinationChanges) -> Result<()> {
         sqlx::query(
             "UPDATE destinations SET name = COALESCE($1, name), config = COALESCE($2, config), \
              secret = COALESCE($3, secret), active = COALESCE($4, active), updated_at = $5, \
@@ -145,17 +145,19 @@ impl Store {
         .bind(now_micros())
         .bind(id)
         .bind(changes.category.as_deref())
-        .execute(&self.write)
+        .execute(self.conn())
         .await
         .map_err(conflict_as("Name"))?;
         Ok(())
     }
 
-    pub async fn delete_destination(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM destinations WHERE id = $1").bind(id).execute(&self.write).await?;
+    pub async fn delete_destination(&mut self, id: i64) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM destinations WHERE id = $1").bind(id).execute(self.conn()).await?;
         Ok(done.rows_affected() > 0)
     }
+}
 
+impl Store {
     pub async fn destination(&self, id: i64) -> Result<Option<DestinationRow>> {
         let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations WHERE id = $1");
         sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(destination).transpose()
@@ -192,57 +194,67 @@ impl Store {
         let row = sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?;
         row.as_ref().map(|row| header(row, &self.sealer)).transpose()
     }
+}
 
-    pub async fn create_header(&self, destination_id: i64, key: &str, value: &str, active: bool) -> Result<HeaderRow> {
-        let mut tx = self.write.begin().await?;
-        let created = insert_header(&mut tx, &self.sealer, destination_id, key, value, active).await?;
-        tx.commit().await?;
+impl Tx {
+    pub async fn create_header(
+        &mut self,
+        destination_id: i64,
+        key: &str,
+        value: &str,
+        active: bool,
+    ) -> Result<HeaderRow> {
+        let sealer = self.sealer();
+        let created = insert_header(self.conn(), &sealer, destination_id, key, value, active).await?;
         Ok(created)
     }
 
-    pub async fn update_header(&self, id: i64, key: &str, value: &str, active: bool) -> Result<()> {
+    pub async fn update_header(&mut self, id: i64, key: &str, value: &str, active: bool) -> Result<()> {
         sqlx::query("UPDATE destination_headers SET header_key = $1, header_value = $2, active = $3 WHERE id = $4")
             .bind(key)
-            .bind(self.sealer.seal(value))
+            .bind(self.sealer().seal(value))
             .bind(i64::from(active))
             .bind(id)
-            .execute(&self.write)
+            .execute(self.conn())
             .await
             .map_err(conflict_as("Key"))?;
         Ok(())
     }
 
-    pub async fn delete_header(&self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM destination_headers WHERE id = $1").bind(id).execute(&self.write).await?;
+    pub async fn delete_header(&mut self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM destination_headers WHERE id = $1").bind(id).execute(self.conn()).await?;
         Ok(())
     }
 
     /// Replaces a destination's headers with `headers`, keeping the ids of keys that stay.
-    pub async fn replace_headers(&self, destination_id: i64, headers: &[(String, String, bool)]) -> Result<()> {
-        let existing = self.headers_of(destination_id).await?;
-        let mut tx = self.write.begin().await?;
+    pub async fn replace_headers(&mut self, destination_id: i64, headers: &[(String, String, bool)]) -> Result<()> {
+        let sql = format!("SELECT {HEADER_COLUMNS} FROM destination_headers WHERE destination_id = $1 ORDER BY id");
+        let rows = sqlx::query(&sql).bind(destination_id).fetch_all(self.conn()).await?;
+        let sealer = self.sealer();
+        let existing = rows.iter().map(|row| header(row, &sealer)).collect::<Result<Vec<_>>>()?;
         for old in existing.iter().filter(|h| !headers.iter().any(|(k, ..)| *k == h.key)) {
-            sqlx::query("DELETE FROM destination_headers WHERE id = $1").bind(old.id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM destination_headers WHERE id = $1").bind(old.id).execute(self.conn()).await?;
         }
         for (key, value, active) in headers {
             match existing.iter().find(|h| h.key == *key) {
                 Some(old) => {
                     sqlx::query("UPDATE destination_headers SET header_value = $1, active = $2 WHERE id = $3")
-                        .bind(self.sealer.seal(value))
+                        .bind(sealer.seal(value))
                         .bind(i64::from(*active))
                         .bind(old.id)
-                        .execute(&mut *tx)
+                        .execute(self.conn())
                         .await?;
                 }
                 None => {
-                    insert_header(&mut tx, &self.sealer, destination_id, key, value, *active).await?;
+                    insert_header(self.conn(), &sealer, destination_id, key, value, *active).await?;
                 }
             }
         }
-        tx.commit().await?;
         Ok(())
     }
+}
 
+impl Store {
     pub async fn event_types_of(&self, destination_id: i64) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT event_type FROM destination_event_types WHERE destination_id = $1 ORDER BY event_type",
@@ -251,10 +263,11 @@ impl Store {
         .fetch_all(&self.read)
         .await?)
     }
+}
 
-    /// Adds event types (all or nothing); types already present are kept once.
-    pub async fn add_event_types(&self, destination_id: i64, event_types: &[String]) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+impl Tx {
+    /// Adds event types; types already present are kept once.
+    pub async fn add_event_types(&mut self, destination_id: i64, event_types: &[String]) -> Result<()> {
         for event_type in event_types {
             sqlx::query(
                 "INSERT INTO destination_event_types (destination_id, event_type) VALUES ($1, $2) \
@@ -262,26 +275,25 @@ impl Store {
             )
             .bind(destination_id)
             .bind(event_type)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 
-    pub async fn remove_event_types(&self, destination_id: i64, event_types: &[String]) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+    pub async fn remove_event_types(&mut self, destination_id: i64, event_types: &[String]) -> Result<()> {
         for event_type in event_types {
             sqlx::query("DELETE FROM destination_event_types WHERE destination_id = $1 AND event_type = $2")
                 .bind(destination_id)
                 .bind(event_type)
-                .execute(&mut *tx)
+                .execute(self.conn())
                 .await?;
         }
-        tx.commit().await?;
         Ok(())
     }
+}
 
+impl Store {
     pub async fn namespace_filters_of(&self, destination_id: i64) -> Result<Vec<NamespaceFilterRow>> {
         let sql =
             format!("SELECT {FILTER_COLUMNS} FROM destination_namespace_filters WHERE destination_id = $1 ORDER BY id");
@@ -304,9 +316,11 @@ impl Store {
         .fetch_one(&self.read)
         .await?)
     }
+}
 
+impl Tx {
     pub async fn create_namespace_filter(
-        &self,
+        &mut self,
         destination_id: i64,
         group_id: Option<i64>,
         project_id: Option<i64>,
@@ -321,16 +335,18 @@ impl Store {
             .bind(group_id)
             .bind(project_id)
             .bind(i64::from(legacy))
-            .fetch_one(&self.write)
+            .fetch_one(self.conn())
             .await?;
         filter(&row)
     }
 
-    pub async fn delete_namespace_filter(&self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM destination_namespace_filters WHERE id = $1").bind(id).execute(&self.write).await?;
+    pub async fn delete_namespace_filter(&mut self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM destination_namespace_filters WHERE id = $1").bind(id).execute(self.conn()).await?;
         Ok(())
     }
+}
 
+impl Store {
     /// Records event types seen at ingest (idempotent).
     pub async fn note_event_types(&self, names: &[String]) -> Result<()> {
         let now = now_micros();
@@ -352,7 +368,7 @@ impl Store {
 }
 
 async fn insert_header(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conn: &mut sqlx::AnyConnection,
     sealer: &Sealer,
     destination_id: i64,
     key: &str,
@@ -368,7 +384,7 @@ async fn insert_header(
         .bind(key)
         .bind(sealer.seal(value))
         .bind(i64::from(active))
-        .fetch_one(&mut **tx)
+        .fetch_one(conn)
         .await
         .map_err(conflict_as("Key"))?;
     header(&row, sealer)

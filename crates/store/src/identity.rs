@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::conflict_as;
-use crate::{Result, Store};
+use crate::{Result, Store, Tx};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
@@ -90,22 +90,9 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.read).await?)
     }
 
+    /// Creates a user outside a unit of work (the bootstrap's `root`).
     pub async fn create_user(&self, new: &NewUser<'_>) -> Result<User> {
-        let sql = format!(
-            "INSERT INTO users (username, name, email, password_hash, is_admin, state, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'active', $6) RETURNING {USER_COLUMNS}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(new.username)
-            .bind(new.name)
-            .bind(new.email)
-            .bind(new.password_hash)
-            .bind(i64::from(new.is_admin))
-            .bind(now_micros())
-            .fetch_one(&self.write)
-            .await
-            .map_err(conflict_as("Username or email"))?;
-        user(&row)
+        insert_user(&mut *self.write.acquire().await?, new).await
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
@@ -133,22 +120,9 @@ impl Store {
         sqlx::query(&sql).fetch_all(&self.read).await?.iter().map(user).collect()
     }
 
+    /// Stores a token outside a unit of work (the bootstrap's `root` token).
     pub async fn create_token(&self, new: &NewToken<'_>) -> Result<Token> {
-        let sql = format!(
-            "INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at, revoked, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING {TOKEN_COLUMNS}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(new.user_id)
-            .bind(new.name)
-            .bind(new.digest)
-            .bind(new.scopes.join(","))
-            .bind(new.expires_at)
-            .bind(now_micros())
-            .fetch_one(&self.write)
-            .await
-            .map_err(conflict_as("Token"))?;
-        token(&row)
+        insert_token(&mut *self.write.acquire().await?, new).await
     }
 
     /// The token with this digest and its user, whatever its state (the caller checks it).
@@ -173,32 +147,12 @@ impl Store {
         sqlx::query(&sql).bind(user_id).fetch_all(&self.read).await?.iter().map(token).collect()
     }
 
-    pub async fn revoke_token(&self, id: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE personal_access_tokens SET revoked = 1 WHERE id = $1 AND revoked = 0")
-            .bind(id)
-            .execute(&self.write)
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
     pub async fn touch_token(&self, id: i64, at: Micros) -> Result<()> {
         sqlx::query("UPDATE personal_access_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(at)
             .bind(id)
             .execute(&self.write)
             .await?;
-        Ok(())
-    }
-
-    pub async fn add_member(&self, group_id: i64, user_id: i64, access_level: i64) -> Result<()> {
-        sqlx::query("INSERT INTO members (group_id, user_id, access_level, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(group_id)
-            .bind(user_id)
-            .bind(access_level)
-            .bind(now_micros())
-            .execute(&self.write)
-            .await
-            .map_err(conflict_as("Member"))?;
         Ok(())
     }
 
@@ -229,4 +183,71 @@ impl Store {
             .await?;
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
+}
+
+/// Identity changes inside a unit of work.
+impl Tx {
+    pub async fn create_user(&mut self, new: &NewUser<'_>) -> Result<User> {
+        insert_user(self.conn(), new).await
+    }
+
+    pub async fn create_token(&mut self, new: &NewToken<'_>) -> Result<Token> {
+        insert_token(self.conn(), new).await
+    }
+
+    pub async fn revoke_token(&mut self, id: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE personal_access_tokens SET revoked = 1 WHERE id = $1 AND revoked = 0")
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn add_member(&mut self, group_id: i64, user_id: i64, access_level: i64) -> Result<()> {
+        sqlx::query("INSERT INTO members (group_id, user_id, access_level, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(group_id)
+            .bind(user_id)
+            .bind(access_level)
+            .bind(now_micros())
+            .execute(self.conn())
+            .await
+            .map_err(conflict_as("Member"))?;
+        Ok(())
+    }
+}
+
+async fn insert_user(conn: &mut sqlx::AnyConnection, new: &NewUser<'_>) -> Result<User> {
+    let sql = format!(
+        "INSERT INTO users (username, name, email, password_hash, is_admin, state, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'active', $6) RETURNING {USER_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(new.username)
+        .bind(new.name)
+        .bind(new.email)
+        .bind(new.password_hash)
+        .bind(i64::from(new.is_admin))
+        .bind(now_micros())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(conflict_as("Username or email"))?;
+    user(&row)
+}
+
+async fn insert_token(conn: &mut sqlx::AnyConnection, new: &NewToken<'_>) -> Result<Token> {
+    let sql = format!(
+        "INSERT INTO personal_access_tokens (user_id, name, token_digest, scopes, expires_at, revoked, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING {TOKEN_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(new.user_id)
+        .bind(new.name)
+        .bind(new.digest)
+        .bind(new.scopes.join(","))
+        .bind(new.expires_at)
+        .bind(now_micros())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(conflict_as("Token"))?;
+    token(&row)
 }

@@ -4,20 +4,25 @@
 mod connect;
 pub mod delivery;
 pub mod destinations;
+mod dialect;
 mod error;
+mod fault;
 pub mod identity;
 pub mod log;
 pub mod log_writer;
 mod migrate;
 pub mod namespaces;
+pub mod route_versions;
 pub mod sealed;
 pub mod settings;
+pub mod unit_of_work;
 pub mod web_sessions;
 pub mod workflows;
 
 pub use connect::{Dialect, Store};
 pub use error::StoreError;
-pub use log::{EventFilter, EventScope, PreparedEvent, SeqOrder, StoredEvent, ai_event_keys};
+pub use log::{EventFilter, EventScope, IdScope, PreparedEvent, SeqOrder, StoredEvent, ai_event_keys};
 pub use log_writer::LogWriter;
+pub use unit_of_work::{Tx, UnitFuture};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -9,15 +9,20 @@ use auditrelay_core::EventId;
 use auditrelay_core::time::Micros;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
-use std::collections::HashSet;
 
 use crate::Result;
 use crate::connect::{Dialect, Store};
 
+mod ids;
+pub use ids::IdScope;
+
 /// Lock key for the log's writers across processes sharing one PostgreSQL database.
 const PG_LOG_LOCK: i64 = 0x6175_6469_746c_6f67;
 const INSERT_CHUNK: usize = 100;
-const LOOKUP_CHUNK: usize = 500;
+/// With the `fault-injection` feature (tests only), a batch holding an event of this type fails
+/// in the database, as a commit refused by the backend would.
+#[cfg(feature = "fault-injection")]
+pub const FAULT_EVENT_TYPE: &str = "auditrelay_test_commit_fault";
 
 /// An event ready to be appended: validated, namespace resolved, payload rendered (without id).
 #[derive(Debug, Clone)]
@@ -35,6 +40,8 @@ pub struct PreparedEvent {
     /// For AI events, their workflow and agent session (indexed columns for AI queries).
     pub workflow_id: Option<i64>,
     pub session_id: Option<String>,
+    /// For AI events, the producer's `sequence` in its session (migration 0007).
+    pub ai_sequence: Option<i64>,
 }
 
 /// An event as read back from the log.
@@ -55,9 +62,9 @@ pub struct StoredEvent {
     pub payload: String,
 }
 
-const EVENT_COLUMNS: &str = "seq, producer_id, created_at, event_type, entity_type, entity_id, author_id, group_id, project_id, root_group_id, payload";
+pub(crate) const EVENT_COLUMNS: &str = "seq, producer_id, created_at, event_type, entity_type, entity_id, author_id, group_id, project_id, root_group_id, payload";
 
-fn stored_event(row: &AnyRow) -> Result<StoredEvent> {
+pub(crate) fn stored_event(row: &AnyRow) -> Result<StoredEvent> {
     let seq: i64 = row.try_get("seq")?;
     let producer_id: Option<String> = row.try_get("producer_id")?;
     Ok(StoredEvent {
@@ -141,8 +148,8 @@ pub fn ai_event_keys(event_type: &str, payload: &str) -> (Option<i64>, Option<St
 }
 
 /// A WHERE clause with its bound values, numbered `$1…` in order.
-struct Where {
-    sql: String,
+pub(crate) struct Where {
+    pub(crate) sql: String,
     binds: Vec<Bind>,
 }
 
@@ -159,7 +166,7 @@ impl Where {
         self.sql.push_str(&condition.replace('?', &format!("${n}")));
     }
 
-    fn from_filter(filter: &EventFilter) -> Where {
+    pub(crate) fn from_filter(filter: &EventFilter) -> Where {
         let mut w = Where { sql: "1 = 1".into(), binds: Vec::new() };
         match &filter.scope {
             EventScope::All => {}
@@ -208,7 +215,7 @@ impl Where {
         w
     }
 
-    fn bind<'q>(
+    pub(crate) fn bind<'q>(
         &'q self,
         mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
     ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
@@ -223,32 +230,41 @@ impl Where {
 }
 
 impl Store {
-    /// Appends events in one transaction. Events whose producer id is already in the log (or
-    /// earlier in the same batch) are not stored again; their existing id is returned.
+    /// Appends events in one transaction. Events whose producer id their scope already holds
+    /// (in the log, or earlier in the same batch; see [`IdScope`]) are not stored again; the
+    /// original id is returned.
     /// Returns the public id of every input event, in order, and the log's new head `seq`.
     pub async fn append_events(&self, events: &[PreparedEvent]) -> Result<(Vec<EventId>, i64)> {
+        let mut tx = self.begin_locked().await?;
+        let appended = self.append_locked(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(appended)
+    }
+
+    /// A write transaction holding the log lock (see the module's ordering rule).
+    pub(crate) async fn begin_locked(&self) -> Result<sqlx::Transaction<'static, Any>> {
         let mut tx = self.write.begin().await?;
         if self.dialect == Dialect::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_LOG_LOCK).execute(&mut *tx).await?;
         }
-        let mut head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut *tx).await?;
-        let known = existing_producer_ids(&mut tx, self.dialect, events).await?;
+        Ok(tx)
+    }
 
-        let mut ids = Vec::with_capacity(events.len());
-        let mut seen_in_batch: HashSet<String> = HashSet::new();
-        let mut to_insert: Vec<(i64, &PreparedEvent, Option<String>)> = Vec::with_capacity(events.len());
-        for event in events {
-            let key = event.producer_id.as_ref().map(EventId::to_json);
-            if let (Some(id), Some(key)) = (&event.producer_id, &key)
-                && (known.contains(key) || !seen_in_batch.insert(key.clone()))
-            {
-                ids.push(id.clone());
-                continue;
-            }
-            head += 1;
-            ids.push(event.producer_id.clone().unwrap_or(EventId::Int(head)));
-            to_insert.push((head, event, key));
+    /// [`Store::append_events`] inside `tx`, which holds the log lock; the caller commits.
+    pub(crate) async fn append_locked(
+        &self,
+        tx: &mut sqlx::Transaction<'static, Any>,
+        events: &[PreparedEvent],
+    ) -> Result<(Vec<EventId>, i64)> {
+        #[cfg(feature = "fault-injection")]
+        if events.iter().any(|e| e.event_type == FAULT_EVENT_TYPE) {
+            // A statement the database itself refuses: the real failure path (aborted
+            // transaction, rollback) runs, on both backends.
+            sqlx::query("SELECT no_such_column FROM events").execute(&mut **tx).await?;
         }
+        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut **tx).await?;
+        let known = ids::existing(tx, self.dialect, events).await?;
+        let ids::Plan { ids, to_insert, head } = ids::plan(events, &known, head);
         for chunk in to_insert.chunks(INSERT_CHUNK) {
             let sql = insert_sql(self.dialect, chunk.len());
             let mut query = sqlx::query(&sql);
@@ -266,11 +282,11 @@ impl Store {
                     .bind(e.root_group_id)
                     .bind(e.payload.as_str())
                     .bind(e.workflow_id)
-                    .bind(e.session_id.as_deref());
+                    .bind(e.session_id.as_deref())
+                    .bind(e.ai_sequence);
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut **tx).await?;
         }
-        tx.commit().await?;
         Ok((ids, head))
     }
 
@@ -353,49 +369,6 @@ impl Store {
         .await?;
         Ok(())
     }
-
-    /// Finds an event by its public id as written in a URL: a producer id (integer or string)
-    /// first, otherwise the service's numeric id.
-    pub async fn find_event(&self, id: &str) -> Result<Option<StoredEvent>> {
-        let mut keys = vec![EventId::Str(id.to_owned()).to_json()];
-        let numeric = id.parse::<i64>().ok();
-        if let Some(n) = numeric {
-            keys.push(n.to_string());
-        }
-        for key in keys {
-            let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE producer_id = $1");
-            if let Some(row) = sqlx::query(&sql).bind(key).fetch_optional(&self.read).await? {
-                return Ok(Some(stored_event(&row)?));
-            }
-        }
-        let Some(seq) = numeric else { return Ok(None) };
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = $1 AND producer_id IS NULL");
-        match sqlx::query(&sql).bind(seq).fetch_optional(&self.read).await? {
-            Some(row) => Ok(Some(stored_event(&row)?)),
-            None => Ok(None),
-        }
-    }
-}
-
-async fn existing_producer_ids(
-    tx: &mut sqlx::Transaction<'_, Any>,
-    dialect: Dialect,
-    events: &[PreparedEvent],
-) -> Result<HashSet<String>> {
-    let keys: Vec<String> = events.iter().filter_map(|e| e.producer_id.as_ref().map(EventId::to_json)).collect();
-    let mut known = HashSet::new();
-    for chunk in keys.chunks(LOOKUP_CHUNK) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| placeholder(dialect, i)).collect();
-        let sql = format!("SELECT producer_id FROM events WHERE producer_id IN ({})", placeholders.join(", "));
-        let mut query = sqlx::query_scalar::<_, String>(&sql);
-        for key in chunk {
-            query = query.bind(key.as_str());
-        }
-        for key in query.fetch_all(&mut **tx).await? {
-            known.insert(key);
-        }
-    }
-    Ok(known)
 }
 
 /// A positional parameter. SQLite gets anonymous `?`: sqlx looks up every parameter's name, and
@@ -409,8 +382,8 @@ fn placeholder(dialect: Dialect, n: usize) -> String {
 }
 
 fn insert_sql(dialect: Dialect, rows: usize) -> String {
-    const COLUMNS: usize = 13;
-    let mut sql = format!("INSERT INTO events ({EVENT_COLUMNS}, workflow_id, session_id) VALUES ");
+    const COLUMNS: usize = 14;
+    let mut sql = format!("INSERT INTO events ({EVENT_COLUMNS}, workflow_id, session_id, ai_sequence) VALUES ");
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
@@ -432,6 +405,12 @@ mod tests {
         let payload = r#"{"details":{"workflow_id":42,"session_id":"s-1"}}"#;
         assert_eq!(ai_event_keys("ai_tool_invoked", payload), (Some(42), Some("s-1".into())));
         assert_eq!(ai_event_keys("user_created", payload), (None, None));
+        let producer = r#"{"details":{"workflow_id":"42"}}"#;
+        assert_eq!(
+            ai_event_keys("ai_tool_invoked", producer),
+            (Some(42), Some("42".into())),
+            "the workflow is the session"
+        );
         assert_eq!(ai_event_keys("ai_tool_invoked", r#"{"details":{"workflow_id":"x"}}"#), (None, None));
         assert_eq!(ai_event_keys("ai_tool_invoked", "not json"), (None, None));
     }

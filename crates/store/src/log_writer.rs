@@ -7,21 +7,29 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::log::PreparedEvent;
+use crate::unit_of_work::{UnitRequest, commit_unit};
 use crate::{Result, Store, StoreError};
 
 /// Events one transaction takes at most; more waiting requests go into the next one.
 const MAX_BATCH_EVENTS: usize = 10_000;
 const QUEUE_DEPTH: usize = 1024;
 
-struct AppendRequest {
+pub(crate) struct AppendRequest {
     events: Vec<PreparedEvent>,
     reply: oneshot::Sender<Result<Vec<EventId>>>,
+}
+
+/// What the writer is asked: plain appends are batched; a unit of work (a change with its audit
+/// events, see `unit_of_work`) commits in a transaction of its own, in queue order.
+pub(crate) enum Request {
+    Append(AppendRequest),
+    Unit(UnitRequest),
 }
 
 /// Handle to the writer task. Cloning shares the one writer.
 #[derive(Clone)]
 pub struct LogWriter {
-    requests: mpsc::Sender<AppendRequest>,
+    requests: mpsc::Sender<Request>,
     head: watch::Receiver<i64>,
 }
 
@@ -38,8 +46,12 @@ impl LogWriter {
     /// Appends events and waits until they are committed. Returns their public ids in order.
     pub async fn append(&self, events: Vec<PreparedEvent>) -> Result<Vec<EventId>> {
         let (reply, answer) = oneshot::channel();
-        self.requests.send(AppendRequest { events, reply }).await.map_err(|_| StoreError::WriterGone)?;
+        self.send(Request::Append(AppendRequest { events, reply })).await?;
         answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    pub(crate) async fn send(&self, request: Request) -> Result<()> {
+        self.requests.send(request).await.map_err(|_| StoreError::WriterGone)
     }
 
     /// The log's head `seq`, updated after every commit: followers wait on it for new events.
@@ -48,15 +60,35 @@ impl LogWriter {
     }
 }
 
-async fn run(store: Store, mut receiver: mpsc::Receiver<AppendRequest>, head: watch::Sender<i64>) {
-    while let Some(first) = receiver.recv().await {
+async fn run(store: Store, mut receiver: mpsc::Receiver<Request>, head: watch::Sender<i64>) {
+    // A unit of work met while gathering a batch waits here until the batch has committed.
+    let mut held: Option<Request> = None;
+    loop {
+        let first = match held.take() {
+            Some(request) => request,
+            None => match receiver.recv().await {
+                Some(request) => request,
+                None => break,
+            },
+        };
+        let first = match first {
+            Request::Unit(unit) => {
+                commit_unit(&store, unit, &head).await;
+                continue;
+            }
+            Request::Append(first) => first,
+        };
         let mut batch = vec![first];
         let mut count = batch[0].events.len();
         while count < MAX_BATCH_EVENTS {
             match receiver.try_recv() {
-                Ok(request) => {
+                Ok(Request::Append(request)) => {
                     count += request.events.len();
                     batch.push(request);
+                }
+                Ok(unit) => {
+                    held = Some(unit);
+                    break;
                 }
                 Err(_) => break,
             }
@@ -75,17 +107,18 @@ async fn commit_batch(store: &Store, batch: Vec<AppendRequest>, count: usize, he
     }
     match store.append_events(&all).await {
         Ok((ids, new_head)) => {
-            head.send_if_modified(|h| {
-                let moved = new_head > *h;
-                *h = (*h).max(new_head);
-                moved
-            });
+            publish_head(head, new_head);
             metrics::histogram!("auditrelay_log_commit_seconds").record(started.elapsed().as_secs_f64());
             metrics::histogram!("auditrelay_log_commit_events").record(count as f64);
             let mut ids = ids.into_iter();
             for (n, reply) in replies {
                 let _ = reply.send(Ok(ids.by_ref().take(n).collect()));
             }
+        }
+        Err(error) if replies.len() > 1 && refused_by_database(&error) => {
+            tracing::warn!(%error, events = count, requests = replies.len(), "group commit failed; committing each request alone");
+            metrics::counter!("auditrelay_log_commit_failures_total").increment(1);
+            commit_each_alone(store, all, replies, head).await;
         }
         Err(error) => {
             tracing::error!(%error, events = count, "event log commit failed");
@@ -96,4 +129,53 @@ async fn commit_batch(store: &Store, batch: Vec<AppendRequest>, count: usize, he
             }
         }
     }
+}
+
+/// Whether the database answered the batch with an error (a value or statement it refused), as
+/// opposed to being unreachable: only then can committing the requests one by one help. During an
+/// outage every request fails at once, without a retry per request.
+fn refused_by_database(error: &StoreError) -> bool {
+    matches!(error, StoreError::Database(sqlx::Error::Database(_)))
+}
+
+/// After a failed group commit: one transaction per request, so a request the database refuses
+/// fails alone and every other request of the batch still commits (in its original order).
+async fn commit_each_alone(
+    store: &Store,
+    mut events: Vec<PreparedEvent>,
+    replies: Vec<(usize, oneshot::Sender<Result<Vec<EventId>>>)>,
+    head: &watch::Sender<i64>,
+) {
+    let mut unreachable: Option<String> = None;
+    for (n, reply) in replies {
+        let own: Vec<PreparedEvent> = events.drain(..n).collect();
+        if let Some(message) = &unreachable {
+            let _ = reply.send(Err(StoreError::Database(sqlx::Error::Protocol(message.clone()))));
+            continue;
+        }
+        let answer = match store.append_events(&own).await {
+            Ok((ids, new_head)) => {
+                publish_head(head, new_head);
+                Ok(ids)
+            }
+            Err(error) => {
+                tracing::error!(%error, events = n, "event log commit of one request failed");
+                metrics::counter!("auditrelay_log_commit_failures_total").increment(1);
+                // The database went away meanwhile: the rest fail at once, as in an outage.
+                if !refused_by_database(&error) {
+                    unreachable = Some(error.to_string());
+                }
+                Err(error)
+            }
+        };
+        let _ = reply.send(answer);
+    }
+}
+
+fn publish_head(head: &watch::Sender<i64>, new_head: i64) {
+    head.send_if_modified(|h| {
+        let moved = new_head > *h;
+        *h = (*h).max(new_head);
+        moved
+    });
 }

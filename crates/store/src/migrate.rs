@@ -5,7 +5,9 @@
 
 use sqlx::Acquire;
 
-use crate::connect::{Dialect, Store};
+use sqlx::AnyPool;
+
+use crate::dialect::Dialect;
 use crate::{Result, StoreError};
 
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -15,6 +17,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_ai_workflows.sql")),
     (5, include_str!("../migrations/0005_archive.sql")),
     (6, include_str!("../migrations/0006_web_sessions.sql")),
+    (7, include_str!("../migrations/0007_ai_sequence.sql")),
+    (8, include_str!("../migrations/0008_producer_id_scope.sql")),
+    (10, include_str!("../migrations/0010_route_versions.sql")),
 ];
 
 /// Serialises migrations of several processes sharing one PostgreSQL database.
@@ -28,13 +33,13 @@ fn dialect_sql(sql: &str, dialect: Dialect) -> String {
     sql.replace("@ID@", id)
 }
 
-pub(crate) async fn run(store: &Store) -> Result<()> {
-    let mut conn = store.write.acquire().await?;
-    if store.dialect == Dialect::Postgres {
+pub(crate) async fn run(write: &AnyPool, dialect: Dialect) -> Result<()> {
+    let mut conn = write.acquire().await?;
+    if dialect == Dialect::Postgres {
         sqlx::query("SELECT pg_advisory_lock($1)").bind(PG_MIGRATION_LOCK).execute(&mut *conn).await?;
     }
-    let result = apply_pending(&mut conn, store.dialect).await;
-    if store.dialect == Dialect::Postgres {
+    let result = apply_pending(&mut conn, dialect).await;
+    if dialect == Dialect::Postgres {
         sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_MIGRATION_LOCK).execute(&mut *conn).await?;
     }
     result

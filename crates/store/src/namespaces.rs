@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::conflict_as;
-use crate::{Result, Store};
+use crate::{Result, Store, Tx};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
@@ -60,6 +60,16 @@ fn project(row: &AnyRow) -> Result<Project> {
 impl Store {
     /// Creates a group under `parent` (or top-level). Fails with a conflict if the path is taken.
     pub async fn create_group(&self, name: &str, path: &str, parent: Option<&Group>) -> Result<Group> {
+        self.insert_group(&mut *self.write.acquire().await?, name, path, parent).await
+    }
+
+    async fn insert_group(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        name: &str,
+        path: &str,
+        parent: Option<&Group>,
+    ) -> Result<Group> {
         let full_path = match parent {
             Some(p) => format!("{}/{path}", p.full_path),
             None => path.to_owned(),
@@ -78,7 +88,7 @@ impl Store {
             .bind(parent.map(|p| p.root_id))
             .bind(&full_path)
             .bind(now_micros())
-            .fetch_one(&self.write)
+            .fetch_one(&mut *conn)
             .await
             .map_err(conflict_as("Path"))?;
         group(&row)
@@ -136,6 +146,16 @@ impl Store {
     }
 
     pub async fn create_project(&self, name: &str, path: &str, namespace: &Group) -> Result<Project> {
+        self.insert_project(&mut *self.write.acquire().await?, name, path, namespace).await
+    }
+
+    async fn insert_project(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        name: &str,
+        path: &str,
+        namespace: &Group,
+    ) -> Result<Project> {
         let full_path = format!("{}/{path}", namespace.full_path);
         if self.group_by_path(&full_path).await?.is_some() {
             return Err(crate::StoreError::Conflict("Path".into()));
@@ -150,7 +170,7 @@ impl Store {
             .bind(namespace.id)
             .bind(&full_path)
             .bind(now_micros())
-            .fetch_one(&self.write)
+            .fetch_one(&mut *conn)
             .await
             .map_err(conflict_as("Path"))?;
         project(&row)
@@ -188,5 +208,18 @@ impl Store {
     pub async fn list_projects(&self, offset: i64, limit: i64) -> Result<Vec<Project>> {
         let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects ORDER BY id LIMIT {limit} OFFSET {offset}");
         sqlx::query(&sql).fetch_all(&self.read).await?.iter().map(project).collect()
+    }
+}
+
+/// Namespace changes inside a unit of work.
+impl Tx {
+    pub async fn create_group(&mut self, name: &str, path: &str, parent: Option<&Group>) -> Result<Group> {
+        let store = self.store().clone();
+        store.insert_group(self.conn(), name, path, parent).await
+    }
+
+    pub async fn create_project(&mut self, name: &str, path: &str, namespace: &Group) -> Result<Project> {
+        let store = self.store().clone();
+        store.insert_project(self.conn(), name, path, namespace).await
     }
 }

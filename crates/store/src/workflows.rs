@@ -4,7 +4,8 @@ use auditrelay_core::time::{Micros, now_micros};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Result, Store};
+use crate::log::{EVENT_COLUMNS, Where, stored_event};
+use crate::{EventFilter, Result, Store, StoredEvent};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workflow {
@@ -62,5 +63,67 @@ impl Store {
     pub async fn workflow_by_id(&self, id: i64) -> Result<Option<Workflow>> {
         let sql = format!("SELECT {COLUMNS} FROM ai_workflows WHERE id = $1");
         sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(workflow).transpose()
+    }
+}
+
+/// A stored AI event of a workflow with the producer's `sequence`.
+#[derive(Debug, Clone)]
+pub struct SequencedRow {
+    pub event: StoredEvent,
+    pub ai_sequence: Option<i64>,
+}
+
+/// One AI session (a workflow) in a listing: its project and the span of its events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    pub workflow_id: i64,
+    pub project_id: Option<i64>,
+    pub events: i64,
+    pub first_at: Micros,
+    pub last_at: Micros,
+}
+
+impl Store {
+    /// Every AI event of a workflow, in log order.
+    pub async fn workflow_events(&self, workflow_id: i64) -> Result<Vec<SequencedRow>> {
+        let sql = format!("SELECT {EVENT_COLUMNS}, ai_sequence FROM events WHERE workflow_id = $1 ORDER BY seq");
+        let rows = sqlx::query(&sql).bind(workflow_id).fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|row| Ok(SequencedRow { event: stored_event(row)?, ai_sequence: row.try_get("ai_sequence")? }))
+            .collect()
+    }
+
+    /// Whether a workflow's session has an event of `event_type`.
+    pub async fn workflow_has_event(&self, workflow_id: i64, event_type: &str) -> Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM events WHERE workflow_id = $1 AND event_type = $2 LIMIT 1")
+                .bind(workflow_id)
+                .bind(event_type)
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// The AI sessions with events matching `filter` (scope, times), most recently active first.
+    pub async fn ai_sessions(&self, filter: &EventFilter, limit: i64) -> Result<Vec<SessionRow>> {
+        let w = Where::from_filter(filter);
+        let sql = format!(
+            "SELECT workflow_id, MAX(project_id) AS project_id, COUNT(*) AS events, MIN(created_at) AS first_at, \
+             MAX(created_at) AS last_at FROM events WHERE {} AND workflow_id IS NOT NULL \
+             GROUP BY workflow_id ORDER BY MAX(seq) DESC LIMIT {limit}",
+            w.sql
+        );
+        let rows = w.bind(sqlx::query(&sql)).fetch_all(&self.read).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SessionRow {
+                    workflow_id: row.try_get("workflow_id")?,
+                    project_id: row.try_get("project_id")?,
+                    events: row.try_get("events")?,
+                    first_at: row.try_get("first_at")?,
+                    last_at: row.try_get("last_at")?,
+                })
+            })
+            .collect()
     }
 }

@@ -78,19 +78,25 @@ impl Query {
         Ok(AuditEventDefinitionConnection::of(all.iter().take(take).map(AuditEventDefinition).collect()))
     }
 
-    /// The signed-in user's name (`null` when anonymous).
+    /// The signed-in user (`null` when anonymous).
     async fn current_user(&self, ctx: &Context<'_>) -> Result<Option<CurrentUser>> {
         let Ok(caller) = caller(ctx) else { return Ok(None) };
-        service(ctx)
-            .current_user(caller)
-            .map(|u| Some(CurrentUser { username: u.username, name: u.name }))
-            .map_err(top_level)
+        let user = service(ctx).current_user(caller).map_err(top_level)?;
+        Ok(Some(CurrentUser {
+            id: super::gid::gid("User", user.id),
+            web_url: format!("{}/{}", super::web_base(ctx), user.username),
+            username: user.username,
+            name: user.name,
+        }))
     }
 }
 
+/// GitLab's `UserCore`, with the fields its UI and clients select.
 #[derive(async_graphql::SimpleObject)]
 #[graphql(name = "UserCore")]
 pub struct CurrentUser {
+    pub id: ID,
     pub username: String,
     pub name: String,
+    pub web_url: String,
 }

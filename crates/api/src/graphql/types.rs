@@ -5,14 +5,13 @@ use async_graphql::{Context, ID, Interface, Json, Object, Result, SimpleObject};
 use auditrelay_core::destination::config::DestinationConfig;
 use auditrelay_core::event_catalogue::Definition;
 use auditrelay_store::destinations::HeaderRow;
-use auditrelay_store::namespaces::Group;
 use std::sync::Arc;
 
 use super::gid::*;
-use super::limits::LISTED_DESTINATIONS;
+pub use super::namespaces::{GroupRef, NamespaceRef};
 use super::{caller, service, top_level};
 use auditrelay_core::destination::{MAX_HEADERS, MAX_NAMESPACE_FILTERS};
-use auditrelay_service::destinations::{Destination, FilterTarget, NamespaceFilter, Owner};
+use auditrelay_service::destinations::{Destination, NamespaceFilter, Owner};
 
 /// How a destination's delivery is going (auditrelay's addition to GitLab's types).
 #[derive(SimpleObject, Clone)]
@@ -124,94 +123,17 @@ pub async fn destinations<T>(
     Ok(all.into_iter().map(Arc::new).filter_map(pick).collect())
 }
 
-fn of_category(d: Arc<Destination>, category: auditrelay_core::destination::Category) -> Option<Arc<Destination>> {
+pub(super) fn of_category(
+    d: Arc<Destination>,
+    category: auditrelay_core::destination::Category,
+) -> Option<Arc<Destination>> {
     (d.category == category).then_some(d)
-}
-
-#[derive(Clone)]
-pub struct GroupRef(pub Group);
-
-#[Object(name = "Group")]
-impl GroupRef {
-    async fn id(&self) -> ID {
-        gid("Group", self.0.id)
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn path(&self) -> &str {
-        &self.0.path
-    }
-    async fn full_path(&self) -> &str {
-        &self.0.full_path
-    }
-    /// Legacy HTTP destinations.
-    #[graphql(complexity = "1 + LISTED_DESTINATIONS * child_complexity")]
-    async fn external_audit_event_destinations(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<ExternalAuditEventDestinationConnection> {
-        let owner = Owner::Group(self.0.clone());
-        let nodes =
-            destinations(ctx, &owner, |d| of_category(d, auditrelay_core::destination::Category::Http).map(LegacyHttp))
-                .await?;
-        Ok(ExternalAuditEventDestinationConnection::of(nodes))
-    }
-    #[graphql(complexity = "1 + LISTED_DESTINATIONS * child_complexity")]
-    async fn google_cloud_logging_configurations(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<GoogleCloudLoggingConfigurationTypeConnection> {
-        let owner = Owner::Group(self.0.clone());
-        let nodes =
-            destinations(ctx, &owner, |d| of_category(d, auditrelay_core::destination::Category::Gcp).map(Gcp)).await?;
-        Ok(GoogleCloudLoggingConfigurationTypeConnection::of(nodes))
-    }
-    #[graphql(complexity = "1 + LISTED_DESTINATIONS * child_complexity")]
-    async fn amazon_s3_configurations(&self, ctx: &Context<'_>) -> Result<AmazonS3ConfigurationTypeConnection> {
-        let owner = Owner::Group(self.0.clone());
-        let nodes =
-            destinations(ctx, &owner, |d| of_category(d, auditrelay_core::destination::Category::Aws).map(S3)).await?;
-        Ok(AmazonS3ConfigurationTypeConnection::of(nodes))
-    }
-    /// Consolidated destinations of every category.
-    #[graphql(complexity = "1 + LISTED_DESTINATIONS * child_complexity")]
-    async fn external_audit_event_streaming_destinations(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<GroupAuditEventStreamingDestinationConnection> {
-        let owner = Owner::Group(self.0.clone());
-        let nodes = destinations(ctx, &owner, |d| Some(GroupStreaming(d))).await?;
-        Ok(GroupAuditEventStreamingDestinationConnection::of(nodes))
-    }
 }
 
 fn owner_group(d: &Destination) -> Result<GroupRef> {
     match &d.owner {
         Owner::Group(g) => Ok(GroupRef(g.clone())),
         Owner::Instance => Err("an instance destination has no group".into()),
-    }
-}
-
-#[derive(Clone)]
-pub struct NamespaceRef(pub FilterTarget);
-
-#[Object(name = "Namespace")]
-impl NamespaceRef {
-    async fn id(&self) -> ID {
-        match &self.0 {
-            FilterTarget::Group(g) => gid("Group", g.id),
-            FilterTarget::Project(p) => gid("Namespaces::ProjectNamespace", p.id),
-        }
-    }
-    async fn full_path(&self) -> &str {
-        auditrelay_service::destinations::filter_path(&self.0)
-    }
-    async fn name(&self) -> &str {
-        match &self.0 {
-            FilterTarget::Group(g) => &g.name,
-            FilterTarget::Project(p) => &p.name,
-        }
     }
 }
 

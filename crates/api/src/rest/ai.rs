@@ -1,5 +1,6 @@
 //! GitLab's Duo Workflows endpoints: create and show a workflow, and its AI audit events
-//! (a CloudEvents batch, `application/json` or `application/cloudevents-batch+json`).
+//! (a CloudEvents batch, `application/json` or `application/cloudevents-batch+json`) and the
+//! summary of its session.
 
 use axum::Json;
 use axum::body::Body;
@@ -53,6 +54,13 @@ pub async fn ingest(
     let ids = s.service.ingest_ai_events(&caller, id, &bytes).await?;
     let ids: Vec<Value> = ids.iter().map(|id| id.to_value()).collect();
     Ok((CREATED, Json(json!({ "ids": ids }))))
+}
+
+/// A workflow's session: events, first and last sequence, missing and repeated numbers,
+/// started/ended, and the digest of its event ids in sequence order.
+pub async fn summary(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let id = id.parse::<i64>().map_err(|_| ServiceError::NotFound("Workflow"))?;
+    Ok(Json(Value::Object(s.service.session_report(&caller, id).await?.summary_json())))
 }
 
 fn workflow(view: &WorkflowView) -> Value {

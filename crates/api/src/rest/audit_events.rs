@@ -2,19 +2,20 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, Uri, header::CONTENT_TYPE};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header::CONTENT_TYPE};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use super::{CREATED, base_url};
+use super::CREATED;
 use crate::body::read_limited;
-use crate::error::ApiResult;
-use crate::pagination::{keyset_headers, offset_headers, page_from};
+use crate::error::{ApiResult, ServiceResult};
+use crate::pagination::{PageUrl, keyset_headers, offset_headers, page_from};
 use crate::params::Params;
 use crate::{AppState, views};
 use auditrelay_service::Caller;
-use auditrelay_service::events::{EventPage, EventQuery, Page};
+use auditrelay_service::events::{EventKey, EventPage, EventQuery, Page};
+use auditrelay_store::StoredEvent;
 
 pub async fn ingest(
     State(s): State<AppState>,
@@ -33,7 +34,7 @@ pub async fn ingest(
 /// Which store answered a listing: `clickhouse` or `store` (the operational store).
 const READ_SOURCE: &str = "x-auditrelay-read-source";
 
-fn query_from(params: &Params) -> ApiResult<EventQuery> {
+fn query_from(params: &Params) -> ServiceResult<EventQuery> {
     Ok(EventQuery {
         created_after: params.timestamp("created_after")?,
         created_before: params.timestamp("created_before")?,
@@ -46,88 +47,117 @@ fn query_from(params: &Params) -> ApiResult<EventQuery> {
     })
 }
 
-fn page_response(result: EventPage, page: Page, headers: &HeaderMap, uri: &Uri) -> impl IntoResponse + use<> {
-    let base = base_url(headers);
+async fn page_response(
+    s: &AppState,
+    result: EventPage,
+    page: Page,
+    url: &PageUrl,
+) -> ApiResult<impl IntoResponse + use<>> {
     let headers = match page {
-        Page::Offset { page, per_page } => offset_headers(&base, uri, page, per_page, result.total.unwrap_or(0)),
-        Page::Keyset { per_page, .. } => keyset_headers(&base, uri, per_page, result.next_seq),
+        Page::Offset { page, per_page } => offset_headers(url, page, per_page, result.total.unwrap_or(0)),
+        Page::Keyset { per_page, .. } => keyset_headers(url, per_page, result.next_seq),
     };
-    let body: Vec<Value> = result.events.iter().map(views::audit_event).collect();
+    let emails = s.service.author_emails(&result.events).await?;
+    let email = |e: &StoredEvent| e.author_id.and_then(|a| emails.get(&a)).map(String::as_str);
+    let body: Vec<Value> = result.events.iter().map(|e| views::audit_event(e, email(e))).collect();
     let source = [(READ_SOURCE, result.source.as_str())];
-    (headers, source, Json(Value::Array(body)))
+    Ok((headers, source, Json(Value::Array(body))))
+}
+
+/// One event in GitLab's REST shape.
+async fn one(s: &AppState, event: StoredEvent) -> ApiResult<Json<Value>> {
+    let emails = s.service.author_emails(std::slice::from_ref(&event)).await?;
+    let email = event.author_id.and_then(|a| emails.get(&a)).map(String::as_str);
+    Ok(Json(views::audit_event(&event, email)))
+}
+
+/// `?by=streamed_id` looks a number up as the streamed (producer's) id, not the service's.
+fn key<'a>(id: &'a str, params: &Params) -> ServiceResult<EventKey<'a>> {
+    let streamed = match params.string("by")?.as_deref() {
+        None | Some("id") => false,
+        Some("streamed_id") => true,
+        Some(_) => {
+            return Err(crate::error::ServiceError::BadParam(
+                "by does not have a valid value: use id or streamed_id".into(),
+            ));
+        }
+    };
+    Ok(EventKey::parse(id, streamed))
 }
 
 pub async fn list_instance(
     State(s): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    url: PageUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
     let page = page_from(&params)?;
     let result = s.service.instance_events(&caller, &query_from(&params)?, page).await?;
-    Ok(page_response(result, page, &headers, &uri))
+    page_response(&s, result, page, &url).await
 }
 
 /// `GET /ai/audit_events`: AI agent events, by `workflow_id`, `session_id`, `event_type` and time.
 pub async fn list_ai(
     State(s): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    url: PageUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
     let page = page_from(&params)?;
     let result = s.service.ai_events(&caller, &query_from(&params)?, page).await?;
-    Ok(page_response(result, page, &headers, &uri))
+    page_response(&s, result, page, &url).await
 }
 
 pub async fn list_group(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    url: PageUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
     let page = page_from(&params)?;
     let result = s.service.group_events(&caller, &id, &query_from(&params)?, page).await?;
-    Ok(page_response(result, page, &headers, &uri))
+    page_response(&s, result, page, &url).await
 }
 
 pub async fn list_project(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    url: PageUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
     let page = page_from(&params)?;
     let result = s.service.project_events(&caller, &id, &query_from(&params)?, page).await?;
-    Ok(page_response(result, page, &headers, &uri))
+    page_response(&s, result, page, &url).await
 }
 
 pub async fn show_instance(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    params: Params,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(views::audit_event(&s.service.instance_event(&caller, &id).await?)))
+    let event = s.service.instance_event(&caller, key(&id, &params)?).await?;
+    one(&s, event).await
 }
 
 pub async fn show_group(
     State(s): State<AppState>,
     caller: Caller,
     Path((id, event)): Path<(String, String)>,
+    params: Params,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(views::audit_event(&s.service.group_event(&caller, &id, &event).await?)))
+    let event = s.service.group_event(&caller, &id, key(&event, &params)?).await?;
+    one(&s, event).await
 }
 
 pub async fn show_project(
     State(s): State<AppState>,
     caller: Caller,
     Path((id, event)): Path<(String, String)>,
+    params: Params,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(views::audit_event(&s.service.project_event(&caller, &id, &event).await?)))
+    let event = s.service.project_event(&caller, &id, key(&event, &params)?).await?;
+    one(&s, event).await
 }

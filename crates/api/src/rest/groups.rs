@@ -1,64 +1,108 @@
-//! `/groups`, `/projects` and group members.
+//! `/groups` (with subgroups, descendant groups and a group's projects) and `/projects`.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use serde_json::Value;
 
-use super::{CREATED, offset_limit};
-use crate::error::{ApiResult, ServiceError};
+use super::{BaseUrl, CREATED};
+use crate::error::{ApiResult, ServiceError, ServiceResult};
+use crate::pagination::{PageUrl, list_page_from, paginate};
 use crate::params::Params;
-use crate::{AppState, views};
+use crate::{AppState, filters, views};
 use auditrelay_service::Caller;
+use auditrelay_service::directory::NamedGroup;
 use auditrelay_service::identity::{CreateGroup, CreateProject};
+use auditrelay_store::namespaces::Project;
 
-pub async fn create(State(s): State<AppState>, caller: Caller, params: Params) -> ApiResult<impl IntoResponse> {
+pub async fn create(
+    State(s): State<AppState>,
+    caller: Caller,
+    BaseUrl(base): BaseUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
     let input = CreateGroup {
         name: params.required_string("name")?,
         path: params.required_string("path")?,
         parent_id: params.int("parent_id")?,
     };
     let group = s.service.create_group(&caller, input).await?;
-    Ok((CREATED, Json(views::group(&group))))
+    Ok((CREATED, Json(views::group(&s.service.named_group(group).await?, &base))))
 }
 
-pub async fn list(State(s): State<AppState>, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
-    let (offset, limit) = offset_limit(&params)?;
-    let groups = s.service.groups(&caller, offset, limit).await?;
-    Ok(Json(groups.iter().map(views::group).collect()))
+fn group_page(
+    groups: Vec<NamedGroup>,
+    params: &Params,
+    url: &PageUrl,
+    base: &str,
+) -> ApiResult<impl IntoResponse + use<>> {
+    let (headers, groups) = paginate(groups, |g| g.group.id, list_page_from(params)?, url);
+    Ok((headers, Json(groups.iter().map(|g| views::group(g, base)).collect::<Value>())))
 }
 
-pub async fn show(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(views::group(&s.service.group(&caller, &id).await?)))
+pub async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    url: PageUrl,
+    BaseUrl(base): BaseUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    let groups = s.service.list_groups(&caller, &filters::groups(&params)?, None).await?;
+    group_page(groups, &params, &url, &base)
 }
 
-pub async fn add_member(
+/// `GET /groups/:id/subgroups` (direct children) and `/descendant_groups` (the whole subtree).
+async fn under(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    direct: bool,
+    params: &Params,
+) -> ServiceResult<Vec<NamedGroup>> {
+    let group = s.service.group(caller, id).await?;
+    s.service.list_groups(caller, &filters::groups(params)?, Some((&group, direct))).await
+}
+
+pub async fn subgroups(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    url: PageUrl,
+    BaseUrl(base): BaseUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
-    let user_id = params.required_int("user_id")?;
-    let access_level = params.required_int("access_level")?;
-    let member = s.service.add_member(&caller, &id, user_id, access_level).await?;
-    Ok((CREATED, Json(views::member(&member))))
+    let groups = under(&s, &caller, &id, true, &params).await?;
+    group_page(groups, &params, &url, &base)
 }
 
-pub async fn members(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let members = s.service.members(&caller, &id).await?;
-    Ok(Json(members.iter().map(views::member).collect()))
-}
-
-pub async fn member(
+pub async fn descendant_groups(
     State(s): State<AppState>,
     caller: Caller,
-    Path((id, user_id)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
-    let user_id = user_id.parse().map_err(|_| ServiceError::NotFound("Member"))?;
-    Ok(Json(views::member(&s.service.member(&caller, &id, user_id).await?)))
+    Path(id): Path<String>,
+    url: PageUrl,
+    BaseUrl(base): BaseUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    let groups = under(&s, &caller, &id, false, &params).await?;
+    group_page(groups, &params, &url, &base)
 }
 
-pub async fn create_project(State(s): State<AppState>, caller: Caller, params: Params) -> ApiResult<impl IntoResponse> {
+pub async fn show(
+    State(s): State<AppState>,
+    caller: Caller,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let group = s.service.group(&caller, &id).await?;
+    Ok(Json(views::group(&s.service.named_group(group).await?, &base)))
+}
+
+pub async fn create_project(
+    State(s): State<AppState>,
+    caller: Caller,
+    BaseUrl(base): BaseUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
     let name = params.string("name")?;
     let path = params.string("path")?;
     let (name, path) = match (name, path) {
@@ -74,16 +118,59 @@ pub async fn create_project(State(s): State<AppState>, caller: Caller, params: P
     };
     let input = CreateProject { name, path, namespace_id: params.required_int("namespace_id")? };
     let (project, namespace) = s.service.create_project(&caller, input).await?;
-    Ok((CREATED, Json(views::project(&project, &namespace))))
+    Ok((CREATED, Json(views::project(&project, &s.service.named_group(namespace).await?, &base))))
 }
 
-pub async fn projects(State(s): State<AppState>, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
-    let (offset, limit) = offset_limit(&params)?;
-    let projects = s.service.projects(&caller, offset, limit).await?;
-    Ok(Json(projects.iter().map(|(p, g)| views::project(p, g)).collect()))
+/// A page of projects, in GitLab's full or (`simple=true`) basic shape.
+fn project_page(
+    projects: Vec<(Project, NamedGroup)>,
+    params: &Params,
+    url: &PageUrl,
+    base: &str,
+) -> ApiResult<impl IntoResponse + use<>> {
+    let simple = params.bool("simple")?.unwrap_or(false);
+    let (headers, projects) = paginate(projects, |(p, _)| p.id, list_page_from(params)?, url);
+    let body = projects
+        .iter()
+        .map(|(p, g)| if simple { views::project_simple(p, g, base) } else { views::project(p, g, base) })
+        .collect::<Value>();
+    Ok((headers, Json(body)))
 }
 
-pub async fn project(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn projects(
+    State(s): State<AppState>,
+    caller: Caller,
+    url: PageUrl,
+    BaseUrl(base): BaseUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    let projects = s.service.list_projects(&caller, &filters::projects(&params)?, None).await?;
+    project_page(projects, &params, &url, &base)
+}
+
+/// `GET /groups/:id/projects`: the group's own projects, with `include_subgroups=true` also
+/// those of its subgroups.
+pub async fn group_projects(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    url: PageUrl,
+    BaseUrl(base): BaseUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    let group = s.service.group(&caller, &id).await?;
+    let with_subgroups = params.bool("include_subgroups")?.unwrap_or(false);
+    let filter = filters::projects(&params)?;
+    let projects = s.service.list_projects(&caller, &filter, Some((&group, with_subgroups))).await?;
+    project_page(projects, &params, &url, &base)
+}
+
+pub async fn project(
+    State(s): State<AppState>,
+    caller: Caller,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let (project, namespace) = s.service.project(&caller, &id).await?;
-    Ok(Json(views::project(&project, &namespace)))
+    Ok(Json(views::project(&project, &s.service.named_group(namespace).await?, &base)))
 }

@@ -3,6 +3,7 @@
 mod ai;
 mod audit_events;
 mod groups;
+mod members;
 mod settings;
 pub(crate) mod streaming;
 mod users;
@@ -18,15 +19,23 @@ pub fn routes() -> Router<AppState> {
         .route("/user", get(users::current))
         .route("/users", post(users::create).get(users::list))
         .route("/users/{id}", get(users::show))
-        .route("/users/{id}/personal_access_tokens", post(users::create_token))
+        .route("/users/{id}/personal_access_tokens", post(users::create_token).get(users::user_tokens))
         .route("/personal_access_tokens", get(users::list_tokens))
-        .route("/personal_access_tokens/{id}", axum::routing::delete(users::revoke_token))
+        .route("/personal_access_tokens/self", get(users::own_token))
+        .route("/personal_access_tokens/{id}", get(users::show_token).delete(users::revoke_token))
+        .route("/version", get(users::version))
         .route("/groups", post(groups::create).get(groups::list))
         .route("/groups/{id}", get(groups::show))
-        .route("/groups/{id}/members", post(groups::add_member).get(groups::members))
-        .route("/groups/{id}/members/{user_id}", get(groups::member))
+        .route("/groups/{id}/subgroups", get(groups::subgroups))
+        .route("/groups/{id}/descendant_groups", get(groups::descendant_groups))
+        .route("/groups/{id}/projects", get(groups::group_projects))
+        .route("/groups/{id}/members", post(members::add).get(members::list))
+        .route("/groups/{id}/members/all", get(members::list_all))
+        .route("/groups/{id}/members/{user_id}", get(members::show))
         .route("/projects", post(groups::create_project).get(groups::projects))
         .route("/projects/{id}", get(groups::project))
+        .route("/projects/{id}/members", get(members::project_direct))
+        .route("/projects/{id}/members/all", get(members::project_all))
         .route("/application/settings", get(settings::show).put(settings::update))
         .route("/audit_events", post(audit_events::ingest).get(audit_events::list_instance))
         .route("/audit_events/{id}", get(audit_events::show_instance))
@@ -38,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ai/duo_workflows/workflows", post(ai::create_workflow))
         .route("/ai/duo_workflows/workflows/{id}", get(ai::show_workflow))
         .route("/ai/duo_workflows/workflows/{id}/audit_events", post(ai::ingest))
+        .route("/ai/duo_workflows/workflows/{id}/audit_events/summary", get(ai::summary))
         .route("/streaming_destinations/{id}", get(streaming::show))
         .route("/streaming_destinations/{id}/parked", get(streaming::parked))
         .route("/streaming_destinations/{id}/resend_parked", post(streaming::resend_parked))
@@ -55,9 +65,13 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
 
 const CREATED: StatusCode = StatusCode::CREATED;
 
-/// Offset and limit from `page` and `per_page` (listing endpoints other than audit events).
-pub(crate) fn offset_limit(params: &super::params::Params) -> crate::error::ApiResult<(i64, i64)> {
-    let per_page = params.int("per_page")?.unwrap_or(20).clamp(1, 100);
-    let page = params.int("page")?.unwrap_or(1).max(1);
-    Ok(((page - 1) * per_page, per_page))
+/// The request's `http://host`, for GitLab's absolute `web_url`s.
+pub(crate) struct BaseUrl(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BaseUrl {
+    type Rejection = crate::error::ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(BaseUrl(base_url(&parts.headers)))
+    }
 }

@@ -4,20 +4,26 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::{CREATED, offset_limit};
+use super::{BaseUrl, CREATED};
 use crate::error::{ApiResult, ServiceError};
+use crate::pagination::{PageUrl, list_page_from, paginate};
 use crate::params::Params;
-use crate::{AppState, views};
+use crate::{AppState, filters, views};
 use auditrelay_service::Caller;
 use auditrelay_service::identity::{CreateToken, CreateUser};
 
-pub async fn current(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    Ok(Json(views::user(&s.service.current_user(&caller)?)))
+pub async fn current(State(s): State<AppState>, caller: Caller, BaseUrl(base): BaseUrl) -> ApiResult<Json<Value>> {
+    Ok(Json(views::user(&s.service.current_user(&caller)?, &base)))
 }
 
-pub async fn create(State(s): State<AppState>, caller: Caller, params: Params) -> ApiResult<impl IntoResponse> {
+pub async fn create(
+    State(s): State<AppState>,
+    caller: Caller,
+    BaseUrl(base): BaseUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
     let input = CreateUser {
         email: params.required_string("email")?,
         username: params.required_string("username")?,
@@ -26,18 +32,34 @@ pub async fn create(State(s): State<AppState>, caller: Caller, params: Params) -
         admin: params.bool("admin")?.unwrap_or(false),
     };
     let user = s.service.create_user(&caller, input).await?;
-    Ok((CREATED, Json(views::user(&user))))
+    Ok((CREATED, Json(views::user(&user, &base))))
 }
 
-pub async fn list(State(s): State<AppState>, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
-    let (offset, limit) = offset_limit(&params)?;
-    let users = s.service.users(&caller, offset, limit).await?;
-    Ok(Json(users.iter().map(views::user).collect()))
+/// `GET /users`: any signed-in user lists users (GitLab's basic view; admins see the full one).
+pub async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    url: PageUrl,
+    BaseUrl(base): BaseUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    let page = list_page_from(&params)?;
+    let users = s.service.list_users(&caller, &filters::users(&params)?).await?;
+    let (headers, users) = paginate(users, |u| u.id, page, &url);
+    let full = caller.is_admin();
+    let body: Vec<Value> =
+        users.iter().map(|u| if full { views::user(u, &base) } else { views::user_basic(u, &base) }).collect();
+    Ok((headers, Json(Value::Array(body))))
 }
 
-pub async fn show(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn show(
+    State(s): State<AppState>,
+    caller: Caller,
+    BaseUrl(base): BaseUrl,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     let id = id.parse().map_err(|_| ServiceError::NotFound("User"))?;
-    Ok(Json(views::user(&s.service.user(&caller, id).await?)))
+    Ok(Json(views::user(&s.service.user(&caller, id).await?, &base)))
 }
 
 pub async fn create_token(
@@ -62,9 +84,61 @@ pub async fn create_token(
     Ok((CREATED, Json(views::token(&token, Some(&plain)))))
 }
 
-pub async fn list_tokens(State(s): State<AppState>, caller: Caller, params: Params) -> ApiResult<Json<Value>> {
+fn token_page(
+    tokens: Vec<auditrelay_store::identity::Token>,
+    params: &Params,
+    url: &PageUrl,
+) -> ApiResult<impl IntoResponse + use<>> {
+    let (headers, tokens) = paginate(tokens, |t| t.id, list_page_from(params)?, url);
+    Ok((headers, Json(tokens.iter().map(|t| views::token(t, None)).collect::<Value>())))
+}
+
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    caller: Caller,
+    url: PageUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
     let tokens = s.service.tokens(&caller, params.int("user_id")?).await?;
-    Ok(Json(tokens.iter().map(|t| views::token(t, None)).collect()))
+    token_page(tokens, &params, &url)
+}
+
+/// `GET /users/:id/personal_access_tokens`: the user's own, or any user's for an admin.
+pub async fn user_tokens(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    url: PageUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    let user_id = id.parse().map_err(|_| ServiceError::NotFound("User"))?;
+    let user = s.service.user(&caller, user_id).await?;
+    let tokens = s.service.tokens(&caller, Some(user.id)).await?;
+    token_page(tokens, &params, &url)
+}
+
+pub async fn own_token(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    Ok(Json(views::token(&s.service.own_token(&caller).await?, None)))
+}
+
+pub async fn show_token(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let id = id.parse().map_err(|_| ServiceError::NotFound("Token"))?;
+    Ok(Json(views::token(&s.service.token(&caller, id).await?, None)))
+}
+
+/// GitLab's version of the API this service speaks (clients gate features on it), with the
+/// service's own version as the revision.
+pub const GITLAB_API_VERSION: &str = "18.10.0-ee";
+
+/// `GET /version`: any authenticated caller, as in GitLab.
+pub async fn version(caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require(auditrelay_core::access::Need::Read)?;
+    Ok(Json(json!({
+        "version": GITLAB_API_VERSION,
+        "revision": concat!("auditrelay-", env!("CARGO_PKG_VERSION")),
+        "kas": {"enabled": false, "externalUrl": null, "externalK8sProxyUrl": null, "version": null},
+        "enterprise": true,
+    })))
 }
 
 pub async fn revoke_token(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {

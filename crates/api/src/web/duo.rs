@@ -24,6 +24,10 @@ fn label(name: &str) -> String {
     match name {
         "ai_audit_event_streaming_enabled" => "Stream audit events of AI agents to streaming destinations".into(),
         "ai_audit_event_redact_content" => "Redact prompt and response content in AI audit events".into(),
+        "ai_audit_event_store_content_hashed" => {
+            "Store content fields of AI audit events only as SHA-256 and length (the content is not kept)".into()
+        }
+        "ai_audit_event_content_fields" => "Content fields of AI audit events (comma-separated)".into(),
         other => {
             let words = other.replace('_', " ");
             let mut chars = words.chars();
@@ -34,6 +38,13 @@ fn label(name: &str) -> String {
 
 fn ai_settings(settings: &Map<String, Value>) -> impl Iterator<Item = (&String, bool)> {
     settings.iter().filter(|(name, _)| name.starts_with("ai_")).filter_map(|(n, v)| v.as_bool().map(|b| (n, b)))
+}
+
+/// The `ai_…` settings that are lists of names, shown comma-separated.
+fn ai_lists(settings: &Map<String, Value>) -> impl Iterator<Item = (&String, String)> {
+    settings.iter().filter(|(name, _)| name.starts_with("ai_")).filter_map(|(n, v)| {
+        v.as_array().map(|items| (n, items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")))
+    })
 }
 
 pub async fn show(State(state): State<AppState>, session: SignedIn, Query(q): Query<DuoQuery>) -> Response {
@@ -51,6 +62,14 @@ pub async fn show(State(state): State<AppState>, session: SignedIn, Query(q): Qu
             r#"<div class="check"><input type="checkbox" id="{n}" name="{n}" value="true"{checked}><label for="{n}">{l}</label></div>"#,
             n = escape(name),
             l = escape(&label(name)),
+        ));
+    }
+    for (name, names) in ai_lists(&settings) {
+        fields.push_str(&format!(
+            r#"<div class="field"><label for="{n}">{l}</label><input type="text" id="{n}" name="{n}" value="{v}"></div>"#,
+            n = escape(name),
+            l = escape(&label(name)),
+            v = escape(&names),
         ));
     }
     let saved = if q.saved.is_some() { r#"<p class="notice" role="status">Settings saved.</p>"# } else { "" };
@@ -78,9 +97,14 @@ pub async fn save(State(state): State<AppState>, session: SignedIn, body: Bytes)
         Err(e) => return ApiError(e).into_response(),
     };
     // An unchecked box is absent from the form: every AI setting not sent is turned off.
-    let changes: Map<String, Value> = ai_settings(&current)
+    let mut changes: Map<String, Value> = ai_settings(&current)
         .map(|(name, _)| (name.clone(), Value::Bool(form_value(&form, name) == Some("true"))))
         .collect();
+    for (name, _) in ai_lists(&current) {
+        if let Some(value) = form_value(&form, name) {
+            changes.insert(name.clone(), Value::from(value));
+        }
+    }
     match state.service.update_settings(&session.caller, changes).await {
         Ok(_) => Redirect::to("/admin/gitlab_duo?saved=1").into_response(),
         Err(e) => ApiError(e).into_response(),
@@ -93,5 +117,14 @@ mod tests {
     fn unknown_settings_get_a_readable_label() {
         assert_eq!(super::label("ai_new_thing"), "Ai new thing");
         assert!(super::label("ai_audit_event_streaming_enabled").contains("AI agents"));
+    }
+
+    #[test]
+    fn list_settings_are_shown_comma_separated() {
+        let settings =
+            serde_json::json!({"ai_audit_event_content_fields": ["goal", "tool_args"], "ai_x": true, "other": ["a"]});
+        let lists: Vec<(&String, String)> = super::ai_lists(settings.as_object().unwrap()).collect();
+        assert_eq!(lists.len(), 1);
+        assert_eq!(lists[0].1, "goal, tool_args");
     }
 }

@@ -71,7 +71,7 @@ pub fn page(status: StatusCode, title: &str, session: Option<&SignedIn>, body: &
 
 fn top_bar(s: &SignedIn) -> String {
     let admin_links = if s.caller.is_admin() {
-        r#"<a href="/admin/audit_logs">Admin Area: Audit events</a><a href="/admin/gitlab_duo">GitLab Duo</a>"#
+        r#"<a href="/admin/audit_logs">Admin Area: Audit events</a><a href="/admin/gitlab_duo">GitLab Duo</a><a href="/admin/ai_sessions">AI sessions</a>"#
     } else {
         ""
     };

@@ -1,12 +1,16 @@
 //! A batch of structured-mode CloudEvents 1.0 (a JSON array, as sent with
-//! `application/cloudevents-batch+json`), validated whole: one bad event rejects the batch, and
-//! the message names every offending event by index and id.
+//! `application/cloudevents-batch+json`), checked by its envelope only: one bad event rejects the
+//! batch, and the message names every offending event by index and id.
+//!
+//! The tolerant-reader rule: `data` belongs to the producer. It must be a JSON object; its
+//! fields, their presence and the kinds of their values are never checked, so fields and types
+//! added by later producers are accepted unchanged. The only look inside `data` is for what
+//! cannot be stored (NUL characters) and for a `workflow_id` naming another workflow.
 
 use chrono::DateTime;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-use super::schemas::{MAX_SHORT_LEN, check_data};
 use crate::event_catalogue::AI_EVENT_TYPES;
 use crate::time::Micros;
 
@@ -14,10 +18,12 @@ use crate::time::Micros;
 pub const MAX_BATCH_EVENTS: usize = 500;
 /// Largest request body, in bytes.
 pub const MAX_BATCH_BYTES: usize = 16 * 1024 * 1024;
+/// Longest `id` and `type`, in characters.
+pub const MAX_ID_LEN: usize = 255;
 /// Longest `source`, in characters.
 pub const MAX_SOURCE_LEN: usize = 1024;
 
-/// One validated CloudEvent.
+/// One CloudEvent whose envelope is valid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CloudEvent {
     pub id: String,
@@ -27,7 +33,9 @@ pub struct CloudEvent {
     /// `time` as sent (kept for `details.cloudevent_time`).
     pub time_text: String,
     pub time: Micros,
-    /// The `data` object, validated against its type's schema.
+    /// The producer's order of the event in its session; `None` when sent as `null` or absent.
+    pub sequence: Option<i64>,
+    /// The `data` object exactly as sent (keys in their order, values untouched).
     pub data: Map<String, Value>,
 }
 
@@ -41,8 +49,18 @@ pub enum AiBatchError {
     TooLarge(String),
 }
 
-/// Parses and validates a whole batch. The one entry point (also for fuzzing): never panics.
+/// Parses a batch by its envelope rules, for any workflow (the fuzzing entry point). Never panics.
 pub fn parse_cloudevents_batch(body: &[u8]) -> Result<Vec<CloudEvent>, AiBatchError> {
+    parse_batch(body, None)
+}
+
+/// Parses a batch posted for `workflow_id`: the envelope rules, and `subject` and
+/// `data.workflow_id`, where present, must name that workflow (as a string or an integer).
+pub fn parse_workflow_batch(body: &[u8], workflow_id: i64) -> Result<Vec<CloudEvent>, AiBatchError> {
+    parse_batch(body, Some(workflow_id))
+}
+
+fn parse_batch(body: &[u8], workflow: Option<i64>) -> Result<Vec<CloudEvent>, AiBatchError> {
     if body.len() > MAX_BATCH_BYTES {
         return Err(AiBatchError::TooLarge(format!(
             "request body is {} bytes; the limit is {MAX_BATCH_BYTES} bytes",
@@ -69,7 +87,7 @@ pub fn parse_cloudevents_batch(body: &[u8]) -> Result<Vec<CloudEvent>, AiBatchEr
     let mut first_index: HashMap<(String, String), usize> = HashMap::new();
     for (index, item) in items.into_iter().enumerate() {
         let label = label(index, &item);
-        match parse_event(item) {
+        match parse_event(item, workflow) {
             Ok(event) => {
                 let key = (event.source.clone(), event.id.clone());
                 if let Some(first) = first_index.insert(key, index) {
@@ -103,10 +121,13 @@ fn label(index: usize, item: &Value) -> String {
     }
 }
 
-/// Validates one event; answers every problem found.
-fn parse_event(item: Value) -> Result<CloudEvent, Vec<String>> {
+/// Checks one event's envelope; answers every problem found.
+fn parse_event(item: Value, workflow: Option<i64>) -> Result<CloudEvent, Vec<String>> {
     let Value::Object(mut object) = item else { return Err(vec!["must be a JSON object".into()]) };
     let mut problems = Vec::new();
+    for (key, value) in &object {
+        find_nul(key, value, &mut problems);
+    }
     match object.get("specversion") {
         Some(Value::String(v)) if v == "1.0" => {}
         Some(Value::String(v)) => {
@@ -115,9 +136,9 @@ fn parse_event(item: Value) -> Result<CloudEvent, Vec<String>> {
         Some(_) => problems.push("specversion must be the string \"1.0\"".into()),
         None => problems.push("specversion is required".into()),
     }
-    let id = text_attribute(&object, "id", MAX_SHORT_LEN, &mut problems);
+    let id = text_attribute(&object, "id", MAX_ID_LEN, &mut problems);
     let source = text_attribute(&object, "source", MAX_SOURCE_LEN, &mut problems);
-    let event_type = text_attribute(&object, "type", MAX_SHORT_LEN, &mut problems);
+    let event_type = text_attribute(&object, "type", MAX_ID_LEN, &mut problems);
     if let Some(t) = &event_type
         && !AI_EVENT_TYPES.contains(&t.as_str())
     {
@@ -135,36 +156,113 @@ fn parse_event(item: Value) -> Result<CloudEvent, Vec<String>> {
             None
         }
     });
+    let sequence = match object.get("sequence") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64(),
+        Some(other) => {
+            problems.push(format!("sequence must be an integer or null, not {}", shown(other)));
+            None
+        }
+    };
     if let Some(content_type) = object.get("datacontenttype")
-        && content_type.as_str().is_none_or(|c| !c.starts_with("application/json"))
+        && content_type.as_str().is_none_or(|c| !is_json_media_type(c))
     {
-        problems.push("datacontenttype must be application/json".into());
+        problems.push(format!("datacontenttype must be application/json, not {}", shown(content_type)));
     }
     if object.contains_key("data_base64") {
         problems.push("data_base64 is not accepted; send data as a JSON object".into());
     }
     let data = match object.remove("data") {
         Some(Value::Object(data)) => Some(data),
-        Some(_) => {
-            problems.push("data must be a JSON object".into());
+        Some(other) => {
+            problems.push(format!("data must be a JSON object, not {}", kind(&other)));
             None
         }
         None => {
-            problems.push("data is required".into());
+            problems.push("data is required (a JSON object)".into());
             None
         }
     };
-    if let (Some(t), Some(data)) = (&event_type, &data)
-        && AI_EVENT_TYPES.contains(&t.as_str())
-    {
-        problems.extend(check_data(t, data));
+    if let Some(workflow) = workflow {
+        if let Some(subject) = object.get("subject")
+            && !names_workflow(subject, workflow)
+        {
+            problems.push(format!("subject {} is not the workflow of the URL ({workflow})", shown(subject)));
+        }
+        if let Some(named) = data.as_ref().and_then(|d| d.get("workflow_id"))
+            && !names_workflow(named, workflow)
+        {
+            problems.push(format!("data.workflow_id {} is not the workflow of the URL ({workflow})", shown(named)));
+        }
     }
     match (id, source, event_type, time_text, time, data) {
         (Some(id), Some(source), Some(event_type), Some(time_text), Some(time), Some(data)) if problems.is_empty() => {
-            Ok(CloudEvent { id, source, event_type, time_text, time, data })
+            Ok(CloudEvent { id, source, event_type, time_text, time, sequence, data })
         }
         _ => Err(problems),
     }
+}
+
+/// `application/json`, or any `…+json` type, with or without parameters.
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.ends_with("+json") && essence.contains('/'))
+}
+
+/// Whether `value` (a string or an integer; `null` counts as not named) is `workflow`.
+fn names_workflow(value: &Value, workflow: i64) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().parse::<i64>() == Ok(workflow),
+        Value::Number(n) => n.as_i64() == Some(workflow),
+        _ => false,
+    }
+}
+
+/// A value for a message, cut short.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 64 { format!("{}…", text.chars().take(64).collect::<String>()) } else { text }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Names every string (or key) under `path` that holds a NUL character: PostgreSQL cannot store
+/// one in text, so such an event could not be kept on every backend.
+fn find_nul(path: &str, value: &Value, problems: &mut Vec<String>) {
+    const WHY: &str = "contains a NUL character (\\u0000), which cannot be stored";
+    match value {
+        Value::String(s) if s.contains('\0') => problems.push(format!("{} {WHY}", printable(path))),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_nul(&format!("{path}[{i}]"), item, problems);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                if key.contains('\0') {
+                    problems.push(format!("a key in {} {WHY}", printable(path)));
+                }
+                find_nul(&format!("{path}.{key}"), item, problems);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A field path for a message: NULs in it shown as `\u0000`, cut short.
+fn printable(path: &str) -> String {
+    let text = path.replace('\0', "\\u0000");
+    if text.chars().count() > 128 { format!("{}…", text.chars().take(128).collect::<String>()) } else { text }
 }
 
 /// A required, non-empty string attribute of at most `max` characters.
@@ -182,107 +280,5 @@ fn text_attribute(object: &Map<String, Value>, name: &str, max: usize, problems:
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-    use serde_json::json;
-
-    fn event(id: &str, event_type: &str, data: Value) -> Value {
-        json!({"specversion": "1.0", "id": id, "source": "//dws/test", "type": event_type,
-            "time": "2026-11-21T08:00:00.123456Z", "data": data})
-    }
-
-    fn start(id: &str) -> Value {
-        event(id, "ai_agent_session_started", json!({"session_id": "s1", "goal": "fix the build"}))
-    }
-
-    fn parse(value: Value) -> Result<Vec<CloudEvent>, AiBatchError> {
-        parse_cloudevents_batch(value.to_string().as_bytes())
-    }
-
-    fn message(value: Value) -> String {
-        match parse(value) {
-            Err(AiBatchError::Invalid(m)) => m,
-            other => panic!("expected a rejection, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_good_batch_parses() {
-        let batch =
-            json!([start("a"), event("b", "ai_user_input_received", json!({"session_id": "s1", "content": "hi"}))]);
-        let events = parse(batch).unwrap();
-        assert_eq!(events.len(), 2);
-        assert_eq!(events[0].id, "a");
-        assert_eq!(events[0].source, "//dws/test");
-        assert_eq!(events[0].time_text, "2026-11-21T08:00:00.123456Z");
-        assert_eq!(events[0].time % 1_000_000, 123_456);
-        assert_eq!(events[1].data["content"], "hi");
-    }
-
-    #[test]
-    fn every_bad_event_is_named_with_index_and_id() {
-        let mut unknown = start("u");
-        unknown["type"] = json!("ai_made_up");
-        let mut no_id = start("x");
-        no_id.as_object_mut().unwrap().remove("id");
-        let mut old = start("o");
-        old["specversion"] = json!("0.3");
-        let bad_data = event("d", "ai_tool_invoked", json!({"session_id": "s1", "tool_name": "grep"}));
-        let m = message(json!([start("ok"), unknown, no_id, old, bad_data, 7]));
-        assert!(m.contains("5 of 6 events are invalid"), "{m}");
-        assert!(m.contains("event 1 (id \"u\"): type \"ai_made_up\" is not one of the AI event types"), "{m}");
-        assert!(m.contains("event 2 (no id): id is required"), "{m}");
-        assert!(m.contains("event 3 (id \"o\"): specversion must be \"1.0\", not \"0.3\""), "{m}");
-        assert!(m.contains("event 4 (id \"d\"): data.tool_call_id is required; data.arguments is required"), "{m}");
-        assert!(m.contains("event 5 (no id): must be a JSON object"), "{m}");
-        assert!(!m.contains("event 0"), "{m}");
-    }
-
-    #[test]
-    fn batch_shape_and_limits() {
-        assert!(message(start("a")).contains("must be a JSON array"));
-        assert!(message(json!([])).contains("no events"));
-        let many: Vec<Value> = (0..=MAX_BATCH_EVENTS).map(|i| start(&i.to_string())).collect();
-        assert!(message(Value::Array(many)).contains("501 events; the limit is 500"));
-        let big = vec![b' '; MAX_BATCH_BYTES + 1];
-        assert!(matches!(parse_cloudevents_batch(&big), Err(AiBatchError::TooLarge(_))));
-        assert!(
-            matches!(parse_cloudevents_batch(b"[{"), Err(AiBatchError::Invalid(m)) if m.contains("not valid JSON"))
-        );
-    }
-
-    #[test]
-    fn attributes_are_checked() {
-        let mut e = start("a");
-        e["time"] = json!("yesterday");
-        e["data"] = json!([1]);
-        e["source"] = json!("");
-        let m = message(json!([e]));
-        assert!(m.contains("time \"yesterday\" is not an RFC 3339 timestamp"), "{m}");
-        assert!(m.contains("data must be a JSON object"), "{m}");
-        assert!(m.contains("source must not be empty"), "{m}");
-        let mut e = start("a");
-        e["datacontenttype"] = json!("text/plain");
-        assert!(message(json!([e])).contains("datacontenttype must be application/json"));
-    }
-
-    #[test]
-    fn a_repeated_id_in_one_batch_is_refused() {
-        let m = message(json!([start("a"), start("a")]));
-        assert!(m.contains("event 1 (id \"a\"): repeats the source and id of event 0"), "{m}");
-    }
-
-    proptest! {
-        #[test]
-        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-            let _ = parse_cloudevents_batch(&bytes);
-        }
-
-        #[test]
-        fn arbitrary_json_arrays_never_panic(ids in proptest::collection::vec(".{0,8}", 0..6), t in "ai_[a-z_]{0,20}") {
-            let batch: Vec<Value> = ids.iter().map(|id| event(id, &t, json!({"session_id": id}))).collect();
-            let _ = parse(Value::Array(batch));
-        }
-    }
-}
+#[path = "cloudevents_tests.rs"]
+mod tests;

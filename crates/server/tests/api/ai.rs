@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
+use crate::ai_producer::{producer_event, producer_session, session_data};
 use crate::delivery::{fast_server, http_destination, received_of, wait_for_ids};
 use crate::{create_group, on_both_backends, user_with_token};
 
@@ -14,7 +15,7 @@ const BATCH: &str = "application/cloudevents-batch+json";
 
 /// acme/agent with a Developer `dev` (tokens for ingest and api); answers (project id, dev id,
 /// dev's ingest client, dev's api client).
-async fn project_with_developer(root: &Api) -> (i64, i64, Api, Api) {
+pub async fn project_with_developer(root: &Api) -> (i64, i64, Api, Api) {
     let acme = create_group(root, "acme", None).await;
     let project = root.post("/api/v4/projects", &json!({"name": "agent", "namespace_id": acme})).await.expect(201);
     let (dev, ingest) = user_with_token(root, "dev", &["ingest_audit_events"]).await;
@@ -29,7 +30,7 @@ async fn project_with_developer(root: &Api) -> (i64, i64, Api, Api) {
     (project.body["id"].as_i64().unwrap(), dev, ingest, api)
 }
 
-async fn create_workflow(api: &Api, project: &str) -> i64 {
+pub async fn create_workflow(api: &Api, project: &str) -> i64 {
     let reply = api
         .post("/api/v4/ai/duo_workflows/workflows", &json!({"project_id": project, "goal": "fix the build"}))
         .await
@@ -37,59 +38,28 @@ async fn create_workflow(api: &Api, project: &str) -> i64 {
     reply.body["id"].as_i64().unwrap()
 }
 
-fn cloudevent(id: &str, event_type: &str, data: Value) -> Value {
-    json!({"specversion": "1.0", "id": id, "source": "//dws/test", "type": event_type,
-        "time": "2026-11-21T08:00:00.250Z", "data": data})
+/// The producer's whole session for `workflow` (see `ai_producer.rs`).
+fn session(workflow: i64, prefix: &str) -> Vec<Value> {
+    producer_session(workflow, prefix)
 }
 
-/// One event of every type, in a session's order, ids `{prefix}-NN`.
-fn session(prefix: &str) -> Vec<Value> {
-    let llm = |extra: Value| merge(json!({"model": "claude", "provider": "anthropic"}), extra);
-    let tool = |extra: Value| merge(json!({"tool_name": "read_file", "tool_call_id": "c1"}), extra);
-    let steps = [
-        ("ai_agent_session_started", json!({"goal": "fix the build"})),
-        ("ai_user_input_received", json!({"content": "please fix the build"})),
-        ("ai_llm_input_sent", llm(json!({"prompt": "secret prompt"}))),
-        ("ai_llm_response_received", llm(json!({"response": "secret answer", "input_tokens": 5, "output_tokens": 2}))),
-        ("ai_tool_invoked", tool(json!({"arguments": {"path": "src/main.rs"}}))),
-        ("ai_tool_execution_failed", tool(json!({"error_message": "timeout"}))),
-        ("ai_tool_execution_retried", tool(json!({"attempt": 2, "reason": "timeout"}))),
-        ("ai_tool_response_received", tool(json!({"output": "fn main() {}"}))),
-        ("ai_llm_request_failed", llm(json!({"error_message": "overloaded", "status_code": 529}))),
-        ("ai_user_output_displayed", json!({"content": "done"})),
-        ("ai_agent_session_ended", json!({"status": "completed"})),
-    ];
-    steps
-        .into_iter()
-        .enumerate()
-        .map(|(i, (t, data))| cloudevent(&format!("{prefix}-{i:02}"), t, merge(json!({"session_id": prefix}), data)))
-        .collect()
-}
-
-fn merge(mut base: Value, extra: Value) -> Value {
-    if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
-        base.extend(extra);
-    }
-    base
-}
-
-fn events_path(workflow: i64) -> String {
+pub fn events_path(workflow: i64) -> String {
     format!("/api/v4/ai/duo_workflows/workflows/{workflow}/audit_events")
 }
 
-async fn post_batch(api: &Api, workflow: i64, batch: &Value) -> auditrelay_testkit::Reply {
+pub async fn post_batch(api: &Api, workflow: i64, batch: &Value) -> auditrelay_testkit::Reply {
     api.post_raw(&events_path(workflow), BATCH, batch.to_string()).await
 }
 
-/// The project's stored AI events, oldest first.
-async fn stored_ai_events(root: &Api, project: i64) -> Vec<Value> {
+/// The project's stored AI events from the producer (not the service's summaries), by id.
+pub async fn stored_ai_events(root: &Api, project: i64) -> Vec<Value> {
     let reply = root.get(&format!("/api/v4/projects/{project}/audit_events?per_page=100&sort=asc")).await.expect(200);
     let mut events: Vec<Value> = reply
         .body
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["event_name"].as_str().is_some_and(|t| t.starts_with("ai_")))
+        .filter(|e| e["event_name"].as_str().is_some_and(|t| t.starts_with("ai_") && t != "ai_agent_session_summary"))
         .cloned()
         .collect();
     events.sort_by_key(|e| e["details"]["cloudevent_id"].as_str().unwrap_or_default().to_owned());
@@ -105,7 +75,7 @@ async fn good_batch_is_stored_once(backend: Backend) {
     assert_eq!(shown.body["project_id"], project);
     assert_eq!(shown.body["user_id"], dev);
 
-    let batch = Value::Array(session("s1"));
+    let batch = Value::Array(session(workflow, "s1"));
     let first = post_batch(&ingest, workflow, &batch).await.expect(201);
     let ids = first.body["ids"].as_array().unwrap().clone();
     assert_eq!(ids.len(), 11);
@@ -118,20 +88,33 @@ async fn good_batch_is_stored_once(backend: Backend) {
     assert_eq!(prompt["entity_type"], "Project");
     assert_eq!(prompt["entity_id"], project);
     assert_eq!(prompt["author_id"], dev);
-    assert_eq!(prompt["created_at"], "2026-11-21T08:00:00.250Z");
+    assert_eq!(prompt["created_at"], "2026-12-01T12:00:00.123Z");
     let details = &prompt["details"];
     assert_eq!(details["entity_path"], "acme/agent");
     assert_eq!(details["author_name"], "dev");
     assert_eq!(details["target_type"], "Ai::DuoWorkflows::Workflow");
     assert_eq!(details["target_id"], workflow);
-    assert_eq!(details["prompt"], "secret prompt", "stored events keep the content");
-    assert_eq!(details["model"], "claude");
-    assert_eq!(details["workflow_id"], workflow);
-    assert_eq!(details["session_id"], "s1");
+    assert_eq!(details["prompt_content"], "secret prompt", "stored events keep the content");
+    assert_eq!(details["workflow_id"], workflow.to_string(), "the producer's string is kept");
     assert_eq!(details["cloudevent_id"], "s1-02");
-    assert_eq!(details["cloudevent_source"], "//dws/test");
-    assert_eq!(details["cloudevent_time"], "2026-11-21T08:00:00.250Z");
-    let one = root.get(&format!("/api/v4/projects/{project}/audit_events/{}", prompt["id"].as_str().unwrap())).await;
+    assert_eq!(details["cloudevent_source"], "/duo_workflow_service");
+    assert_eq!(details["cloudevent_time"], "2026-12-01T12:00:00.123456Z");
+    assert_eq!(details["cloudevent_sequence"], "2", "REST details are strings, as GitLab's entity");
+    // Every event's data is in its details as sent: every key, in order, every value.
+    assert_eq!(session_data().len(), 11);
+    for sent in batch.as_array().unwrap() {
+        let kept = stored.iter().find(|e| e["details"]["cloudevent_id"] == sent["id"]).unwrap();
+        let details = kept["details"].as_object().unwrap();
+        let sent_keys: Vec<&String> = sent["data"].as_object().unwrap().keys().collect();
+        let keys: Vec<&String> = details.keys().take(sent_keys.len()).collect();
+        assert_eq!(keys, sent_keys, "key order of {}", sent["type"]);
+        for (key, value) in sent["data"].as_object().unwrap() {
+            assert_eq!(details[key], rest_text(value), "{}.{key}", sent["type"]);
+        }
+        assert_eq!(kept["details"]["cloudevent_sequence"], rest_text(&sent["sequence"]));
+    }
+    let one =
+        root.get(&format!("/api/v4/projects/{project}/audit_events/{}", prompt["streamed_id"].as_str().unwrap())).await;
     assert_eq!(one.expect(200).body["details"]["cloudevent_id"], "s1-02");
 
     // The same batch again (the gateway retrying after a lost answer): same ids, nothing new.
@@ -148,7 +131,7 @@ async fn authorization(backend: Backend) {
     let root = server.root();
     let (_, _, ingest, api) = project_with_developer(&root).await;
     let workflow = create_workflow(&api, "acme/agent").await;
-    let batch = Value::Array(session("auth"));
+    let batch = Value::Array(session(workflow, "auth"));
 
     let anonymous = server.api(None);
     post_batch(&anonymous, workflow, &batch).await.expect(401);
@@ -165,7 +148,16 @@ async fn authorization(backend: Backend) {
         .await
         .expect(201);
     let denied = post_batch(&reporter_ingest, workflow, &batch).await.expect(403);
-    assert!(denied.text.contains("Developer"), "{}", denied.text);
+    assert!(denied.text.contains("only the workflow's own user or an administrator"), "{}", denied.text);
+    // Another Developer of the project may not write events in the workflow user's name.
+    let (other_dev, other_ingest) = user_with_token(&root, "other_dev", &["ingest_audit_events"]).await;
+    root.post(&format!("/api/v4/groups/{acme}/members"), &json!({"user_id": other_dev, "access_level": 30}))
+        .await
+        .expect(201);
+    let impersonating = post_batch(&other_ingest, workflow, &batch).await.expect(403);
+    assert!(impersonating.text.contains("only the workflow's own user or an administrator"), "{}", impersonating.text);
+    let project_id = root.get("/api/v4/projects/acme%2Fagent").await.expect(200).body["id"].as_i64().unwrap();
+    assert!(stored_ai_events(&root, project_id).await.is_empty(), "nothing was stored by refused posts");
     let unknown = post_batch(&ingest, workflow + 100, &batch).await.expect(404);
     assert_eq!(unknown.body["message"], "404 Workflow Not Found");
     root.get("/api/v4/ai/duo_workflows/workflows/999").await.expect(404);
@@ -193,7 +185,7 @@ async fn bad_batches_are_rejected_whole(backend: Backend) {
     let root = server.root();
     let (project, _, ingest, api) = project_with_developer(&root).await;
     let workflow = create_workflow(&api, "acme/agent").await;
-    let good = session("bad");
+    let good = session(workflow, "bad");
     let with = |index: usize, change: &dyn Fn(&mut Value)| {
         let mut batch = good.clone();
         change(&mut batch[index]);
@@ -218,9 +210,29 @@ async fn bad_batches_are_rejected_whole(backend: Backend) {
             "event 0 (id \"bad-00\"): specversion must be \"1.0\"",
         ),
         (
-            "invalid data",
-            with(4, &|e| e["data"]["arguments"] = Value::Null),
-            "event 4 (id \"bad-04\"): data.arguments is required",
+            "sequence neither integer nor null",
+            with(4, &|e| e["sequence"] = json!("4")),
+            "event 4 (id \"bad-04\"): sequence must be an integer or null, not \"4\"",
+        ),
+        (
+            "a NUL inside data",
+            with(4, &|e| e["data"]["tool_args"]["path"] = json!("src/\u{0}main.rs")),
+            "event 4 (id \"bad-04\"): data.tool_args.path contains a NUL character",
+        ),
+        (
+            "time not RFC 3339",
+            with(6, &|e| e["time"] = json!("2026-12-01 12:00:00")),
+            "event 6 (id \"bad-06\"): time \"2026-12-01 12:00:00\" is not an RFC 3339 timestamp",
+        ),
+        (
+            "datacontenttype not JSON",
+            with(7, &|e| e["datacontenttype"] = json!("text/plain")),
+            "event 7 (id \"bad-07\"): datacontenttype must be application/json",
+        ),
+        (
+            "subject names another workflow",
+            with(8, &|e| e["subject"] = json!((workflow + 1).to_string())),
+            "is not the workflow of the URL",
         ),
         (
             "data not an object",
@@ -233,10 +245,12 @@ async fn bad_batches_are_rejected_whole(backend: Backend) {
             Value::Array(
                 (0..501)
                     .map(|i| {
-                        cloudevent(
+                        producer_event(
+                            workflow,
                             &format!("n{i}"),
                             "ai_agent_session_ended",
-                            json!({"session_id": "s", "status": "completed"}),
+                            json!(i),
+                            json!({"status": "completed"}),
                         )
                     })
                     .collect(),
@@ -247,6 +261,11 @@ async fn bad_batches_are_rejected_whole(backend: Backend) {
             "workflow mismatch",
             with(5, &|e| e["data"]["workflow_id"] = json!(workflow + 1)),
             "event 5 (id \"bad-05\"): data.workflow_id",
+        ),
+        (
+            "workflow mismatch as a string",
+            with(5, &|e| e["data"]["workflow_id"] = json!("not-this-one")),
+            "event 5 (id \"bad-05\"): data.workflow_id \"not-this-one\" is not the workflow of the URL",
         ),
     ];
     for (what, batch, expected) in cases {
@@ -285,7 +304,8 @@ async fn session_streams_with_filters_setting_and_redaction(backend: Backend) {
 
     // Setting off (the default): stored, not streamed. A later plain event proves the worker
     // went past them.
-    let off = post_batch(&ingest, workflow, &Value::Array(session("off"))).await.expect(201).body["ids"].clone();
+    let off =
+        post_batch(&ingest, workflow, &Value::Array(session(workflow, "off"))).await.expect(201).body["ids"].clone();
     let marker = root
         .post("/api/v4/audit_events", &json!({"id": "marker-1", "event_type": "repository_git_operation", "entity_type": "Project", "entity_path": "acme/agent"}))
         .await
@@ -294,7 +314,8 @@ async fn session_streams_with_filters_setting_and_redaction(backend: Backend) {
     assert!(received_of(&receiver, off.as_array().unwrap()).is_empty(), "no AI event while the setting is off");
 
     root.put("/api/v4/application/settings", &json!({"ai_audit_event_streaming_enabled": true})).await.expect(200);
-    let on = post_batch(&ingest, workflow, &Value::Array(session("on"))).await.expect(201).body["ids"].clone();
+    let on =
+        post_batch(&ingest, workflow, &Value::Array(session(workflow, "on"))).await.expect(201).body["ids"].clone();
     let on = on.as_array().unwrap();
     let expected: Vec<Value> = [2, 4, 10].iter().map(|i| on[*i].clone()).collect();
     wait_for_ids(&receiver, &expected).await;
@@ -312,27 +333,31 @@ async fn session_streams_with_filters_setting_and_redaction(backend: Backend) {
         assert_eq!(request.json()["entity_path"], "acme/agent");
     }
     let prompt = got.iter().find(|r| r.json()["event_type"] == "ai_llm_input_sent").unwrap().json();
-    assert_eq!(prompt["details"]["prompt"], "secret prompt", "content is streamed while redaction is off");
-    assert_eq!(prompt["details"]["session_id"], "on");
+    assert_eq!(prompt["details"]["prompt_content"], "secret prompt", "content is streamed while redaction is off");
+    assert_eq!(prompt["details"]["workflow_id"], workflow.to_string());
 
     // Redaction on: a hash and length instead of the content; the stored event keeps it.
     root.put("/api/v4/application/settings", &json!({"ai_audit_event_redact_content": true})).await.expect(200);
     let settings = root.get("/api/v4/application/settings").await.expect(200);
     assert_eq!(settings.body["ai_audit_event_redact_content"], true);
-    let red = post_batch(&ingest, workflow, &Value::Array(session("red"))).await.expect(201).body["ids"].clone();
+    let red =
+        post_batch(&ingest, workflow, &Value::Array(session(workflow, "red"))).await.expect(201).body["ids"].clone();
     let red = red.as_array().unwrap();
     wait_for_ids(&receiver, &[red[2].clone(), red[4].clone()]).await;
     let body_of = |id: &Value| receiver.received().into_iter().find(|r| &r.json()["id"] == id).unwrap().json();
     let prompt = body_of(&red[2]);
     let digest = hex::encode(Sha256::digest(b"secret prompt"));
-    assert_eq!(prompt["details"]["prompt"], json!({"sha256": digest, "length": 13}));
-    assert_eq!(prompt["details"]["model"], "claude", "other details are kept");
+    assert_eq!(prompt["details"]["prompt_content"], json!({"sha256": digest, "length": 13}));
+    assert_eq!(prompt["details"]["model_name"], "claude-sonnet-4", "other details are kept");
+    assert_eq!(prompt["details"]["tools_bound"], json!(["read_file", "run_command"]));
     let tool = body_of(&red[4]);
-    let arguments = r#"{"path":"src/main.rs"}"#;
-    assert_eq!(tool["details"]["arguments"]["length"], arguments.len());
+    let arguments = r#"{"path":"src/main.rs","lines":[1,40]}"#;
+    assert_eq!(tool["details"]["tool_args"]["length"], arguments.len());
+    assert_eq!(tool["details"]["tool_args"]["sha256"], hex::encode(Sha256::digest(arguments)));
+    assert_eq!(tool["details"]["tool_name"], "read_file");
     assert!(!receiver.received().iter().any(|r| r.json()["id"] == red[2] && r.body.contains("secret prompt")));
     let stored = root.get(&format!("/api/v4/audit_events/{}", red[2].as_str().unwrap())).await.expect(200);
-    assert_eq!(stored.body["details"]["prompt"], "secret prompt");
+    assert_eq!(stored.body["details"]["prompt_content"], "secret prompt");
     // The setting change was audited.
     let audited = root.get("/api/v4/audit_events?per_page=100").await.expect(200);
     let changes: Vec<&Value> =
@@ -364,9 +389,15 @@ async fn sample_producer_session_arrives(backend: Backend) {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("13 events stored"), "{stdout}");
+    assert!(stdout.contains("summary: 13 events, sequences 1..13, missing [], complete true"), "{stdout}");
     let stored = stored_ai_events(&root, project).await;
     assert_eq!(stored.len(), 13);
-    let ids: Vec<Value> = stored.iter().map(|e| e["id"].clone()).collect();
+    for event in &stored {
+        assert_eq!(event["details"]["cloudevent_source"], "/duo_workflow_service");
+        assert!(event["details"]["workflow_id"].is_string(), "the producer's string: {}", event["details"]);
+        assert!(event["details"]["cloudevent_sequence"].as_str().is_some_and(|s| s.parse::<i64>().is_ok()));
+    }
+    let ids: Vec<Value> = stored.iter().map(|e| e["streamed_id"].clone()).collect();
     wait_for_ids(&receiver, &ids).await;
     let mut types: Vec<String> = stored.iter().map(|e| e["event_name"].as_str().unwrap().to_owned()).collect();
     types.sort();
@@ -381,3 +412,12 @@ on_both_backends!(
     session_streams_with_filters_setting_and_redaction,
     sample_producer_session_arrives,
 );
+
+/// A value as GitLab's REST entity shows it in `details`: strings as they are, anything else as
+/// its JSON text.
+fn rest_text(value: &Value) -> Value {
+    match value {
+        Value::String(_) => value.clone(),
+        other => Value::String(other.to_string()),
+    }
+}

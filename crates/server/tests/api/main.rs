@@ -3,8 +3,16 @@
 //! service); `scripts/test.sh` runs them with `--include-ignored` and fails if PostgreSQL is down.
 
 mod ai;
+mod ai_producer;
+mod ai_sessions;
+mod ai_ui;
 mod archive;
 mod bad_input;
+mod clients;
+mod clients_events;
+mod clients_graphql;
+mod consistency;
+mod consistency_routing;
 mod delivery;
 mod delivery_cloud;
 mod durability;
@@ -20,6 +28,7 @@ mod ingest;
 mod log_order;
 mod read;
 mod settings;
+mod tenancy;
 mod ui;
 
 use auditrelay_testkit::{Api, Backend, TestServer};
@@ -80,13 +89,14 @@ pub fn event(event_type: &str, entity_type: &str, path: &str) -> Value {
     json!({"event_type": event_type, "entity_type": entity_type, "entity_path": path})
 }
 
-/// Every event id the instance read API returns, oldest first, following keyset pages.
+/// Every event's streamed id (the producer's, or the service's) the instance read API returns,
+/// oldest first, following keyset pages.
 pub async fn all_event_ids(api: &Api) -> Vec<Value> {
     let mut ids = Vec::new();
     let mut url = "/api/v4/audit_events?pagination=keyset&sort=asc&per_page=100".to_owned();
     loop {
         let page = api.get(&url).await.expect(200);
-        ids.extend(page.body.as_array().unwrap().iter().map(|e| e["id"].clone()));
+        ids.extend(page.body.as_array().unwrap().iter().map(|e| e["streamed_id"].clone()));
         match page.next_link() {
             Some(next) => url = next,
             None => return ids,

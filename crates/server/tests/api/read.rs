@@ -66,7 +66,7 @@ async fn keyset_pagination_walks_every_event_once(backend: Backend) {
         let page = root.get(&url).await.expect(200);
         pages += 1;
         assert!(page.header("x-total").is_none(), "keyset pages carry no totals");
-        seen.extend(page.body.as_array().unwrap().iter().map(|e| e["id"].clone()));
+        seen.extend(page.body.as_array().unwrap().iter().map(|e| e["streamed_id"].clone()));
         match page.next_link() {
             Some(next) => url = next,
             None => break,
@@ -105,7 +105,7 @@ async fn group_and_project_scopes_and_roles(backend: Backend) {
     .expect(201);
 
     let ids = |reply: &auditrelay_testkit::Reply| -> Vec<String> {
-        reply.body.as_array().unwrap().iter().filter_map(|e| e["id"].as_str().map(str::to_owned)).collect()
+        reply.body.as_array().unwrap().iter().filter_map(|e| e["streamed_id"].as_str().map(str::to_owned)).collect()
     };
     // The Owner sees the group, its subgroups and projects, nothing else.
     let tree = owner.get("/api/v4/groups/acme/audit_events").await.expect(200);
@@ -114,7 +114,7 @@ async fn group_and_project_scopes_and_roles(backend: Backend) {
     assert_eq!(ids(&sub), ["p1", "s1"]);
     owner.get("/api/v4/groups/acme/audit_events/o1").await.expect(404);
     owner.get("/api/v4/groups/acme%2Fsub/audit_events/g1").await.expect(404);
-    assert_eq!(owner.get("/api/v4/groups/acme/audit_events/p1").await.expect(200).body["id"], "p1");
+    assert_eq!(owner.get("/api/v4/groups/acme/audit_events/p1").await.expect(200).body["streamed_id"], "p1");
     // A Developer sees only events they authored, in the group and in the project.
     let own = dev.get("/api/v4/groups/acme/audit_events").await.expect(200);
     assert_eq!(ids(&own), ["p1"]);

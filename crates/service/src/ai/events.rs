@@ -1,9 +1,11 @@
-//! AI audit events: a workflow's CloudEvents batch, validated whole, each event becoming an audit
-//! event of the workflow's project, authored by the user the agent acts for, appended to the log
-//! like any ingested event (so routing, filters, headers, breaker and replay apply unchanged).
+//! AI audit events: a workflow's CloudEvents batch, checked by its envelope, each event becoming
+//! an audit event of the workflow's project, authored by the user the agent acts for, appended
+//! to the log like any ingested event (so routing, filters, headers, breaker and replay apply
+//! unchanged). `data` is the producer's and becomes `details` as sent; the service only adds the
+//! envelope's keys (`cloudevent_*`) and, when `data` has none, `workflow_id`.
 
 use auditrelay_core::access::Need;
-use auditrelay_core::ai_events::{AiBatchError, CloudEvent, parse_cloudevents_batch};
+use auditrelay_core::ai_events::{AiBatchError, CloudEvent, ContentFields, parse_workflow_batch, redact_content};
 use auditrelay_core::{EntityType, EventId, NewEvent};
 use auditrelay_store::PreparedEvent;
 use auditrelay_store::namespaces::{Group, Project};
@@ -26,11 +28,14 @@ struct Context<'a> {
     group: &'a Group,
     author_name: String,
     ip: Option<String>,
+    /// Content fields hashed before storing (the admin's at-rest setting).
+    hashed_at_rest: Option<ContentFields>,
 }
 
 impl Service {
     /// Ingests a workflow's CloudEvents batch. Answers the public ids, in order, once committed;
-    /// a re-sent event answers its first id and is not stored again.
+    /// a re-sent event answers its first id and is not stored again. When the session has ended,
+    /// its summary is appended after the batch.
     pub async fn ingest_ai_events(
         &self,
         caller: &Caller,
@@ -42,16 +47,11 @@ impl Service {
         if !access.can_see() {
             return Err(ServiceError::NotFound("Workflow"));
         }
-        if !access.at_least(WORKFLOW_ACCESS) {
-            return Err(ServiceError::Denied(
-                "you need at least the Developer role in the workflow's project to send its events".into(),
-            ));
-        }
-        let events = parse_cloudevents_batch(body).map_err(|e| match e {
+        may_post_for(caller, &workflow, access.at_least(WORKFLOW_ACCESS))?;
+        let events = parse_workflow_batch(body, workflow.id).map_err(|e| match e {
             AiBatchError::Invalid(message) => ServiceError::BadInput(message),
             AiBatchError::TooLarge(message) => ServiceError::TooLarge(message),
         })?;
-        check_against_workflow(&events, &workflow, &project)?;
         let group = self.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Workflow"))?;
         let author = self.store.user_by_id(workflow.user_id).await?;
         let context = Context {
@@ -60,50 +60,34 @@ impl Service {
             group: &group,
             author_name: author.map(|u| u.name).unwrap_or_default(),
             ip: caller.ip.map(|ip| ip.to_string()),
+            hashed_at_rest: self.ai_fields_hashed_at_rest().await?,
         };
         let prepared: Vec<PreparedEvent> = events.into_iter().map(|event| prepare(&context, event)).collect();
         let ids = self.log.append(prepared).await?;
         metrics::counter!("auditrelay_ingested_events_total").increment(ids.len() as u64);
         metrics::counter!("auditrelay_ai_events_ingested_total").increment(ids.len() as u64);
+        self.issue_session_summary(workflow.id).await?;
         Ok(ids)
     }
 }
 
-/// `data.workflow_id`, `data.user_id` and `data.project_path`, when sent, must name this workflow,
-/// its user and its project. Every mismatch is named; one rejects the batch.
-fn check_against_workflow(events: &[CloudEvent], workflow: &Workflow, project: &Project) -> ServiceResult<()> {
-    let mut problems = Vec::new();
-    for (index, event) in events.iter().enumerate() {
-        let mut found = Vec::new();
-        let data = &event.data;
-        if let Some(id) = data.get("workflow_id").and_then(Value::as_i64)
-            && id != workflow.id
-        {
-            found.push(format!("data.workflow_id {id} is not the workflow of the URL ({})", workflow.id));
-        }
-        if let Some(id) = data.get("user_id").and_then(Value::as_i64)
-            && id != workflow.user_id
-        {
-            found.push(format!("data.user_id {id} is not the workflow's user ({})", workflow.user_id));
-        }
-        if let Some(path) = data.get("project_path").and_then(Value::as_str)
-            && path != project.full_path
-        {
-            found.push(format!("data.project_path {path:?} is not the workflow's project ({:?})", project.full_path));
-        }
-        if !found.is_empty() {
-            problems.push(format!("event {index} (id {:?}): {}", event.id, found.join("; ")));
-        }
-    }
-    if problems.is_empty() {
+/// Only the user the workflow acts for (still a Developer of its project) or an administrator
+/// may post its events: another Developer could otherwise write events in that user's name.
+fn may_post_for(caller: &Caller, workflow: &Workflow, developer: bool) -> ServiceResult<()> {
+    if caller.is_admin() {
         return Ok(());
     }
-    Err(ServiceError::BadInput(format!(
-        "the batch was rejected and nothing was stored; {} of {} events are invalid: {}",
-        problems.len(),
-        events.len(),
-        problems.join(" | ")
-    )))
+    if caller.user.id != workflow.user_id {
+        return Err(ServiceError::Denied(
+            "only the workflow's own user or an administrator may send its events".into(),
+        ));
+    }
+    if !developer {
+        return Err(ServiceError::Denied(
+            "you need at least the Developer role in the workflow's project to send its events".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The public id of a workflow's CloudEvent: stable for the same workflow, `source` and `id`, so
@@ -116,13 +100,17 @@ pub fn public_id(workflow_id: i64, event: &CloudEvent) -> EventId {
 fn prepare(context: &Context<'_>, event: CloudEvent) -> PreparedEvent {
     let Context { workflow, project, group, .. } = context;
     let producer_id = public_id(workflow.id, &event);
-    let session_id = event.data.get("session_id").cloned().unwrap_or(Value::Null);
     let mut details: Map<String, Value> = event.data;
-    details.insert("workflow_id".into(), Value::from(workflow.id));
-    details.insert("session_id".into(), session_id);
+    if details.get("workflow_id").is_none_or(Value::is_null) {
+        details.insert("workflow_id".into(), Value::from(workflow.id));
+    }
     details.insert("cloudevent_id".into(), Value::from(event.id));
     details.insert("cloudevent_source".into(), Value::from(event.source));
     details.insert("cloudevent_time".into(), Value::from(event.time_text));
+    details.insert("cloudevent_sequence".into(), event.sequence.map_or(Value::Null, Value::from));
+    if let Some(fields) = &context.hashed_at_rest {
+        redact_content(&event.event_type, &mut details, fields);
+    }
     let new = NewEvent {
         producer_id: Some(producer_id),
         event_type: event.event_type,

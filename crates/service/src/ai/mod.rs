@@ -1,6 +1,10 @@
-//! AI agent workflows and their audit events (CloudEvents from the AI workflow service).
+//! AI agent workflows and their audit events (CloudEvents from the AI workflow service), the
+//! completeness of their sessions, and the sessions listing of the web UI.
 
 pub mod events;
+pub mod sessions;
+pub mod summary;
 pub mod workflows;
 
+pub use summary::SessionReport;
 pub use workflows::{CreateWorkflow, WorkflowView};

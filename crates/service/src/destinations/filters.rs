@@ -5,7 +5,8 @@ use auditrelay_core::destination::{MAX_NAMESPACE_FILTERS, rules};
 use auditrelay_core::event_catalogue;
 
 use super::audit_names::namespace_filter_event;
-use super::{Api, Destination, FilterTarget, NamespaceFilter, Owner, invalid};
+use super::{Api, Destination, FilterTarget, NamespaceFilter, Owner, destination_audit, invalid};
+use crate::audit::Author;
 use crate::error::{ServiceError, ServiceResult};
 use crate::{Caller, Service};
 
@@ -40,10 +41,18 @@ impl Service {
         if let Some(present) = types.iter().find(|t| destination.event_types.contains(t)) {
             return Err(invalid(format!("Validation failed: Audit event type {present} has already been taken")));
         }
-        self.store.add_event_types(destination.id, types).await?;
         let message =
             format!("Created audit event type filters {} for destination {}", types.join(", "), destination.name);
-        self.record_filter_event(caller, destination, "event_type_filters_created", message).await?;
+        let audit = filter_audit(caller, destination, "event_type_filters_created", message);
+        let (id, types) = (destination.id, types.to_vec());
+        self.change_destinations(move |tx| {
+            Box::pin(async move {
+                tx.add_event_types(id, &types).await?;
+                tx.record_route_version(id).await?;
+                Ok(((), vec![audit]))
+            })
+        })
+        .await?;
         Ok(self.store.event_types_of(destination.id).await?)
     }
 
@@ -65,10 +74,19 @@ impl Service {
                 missing.join(", ")
             )));
         }
-        self.store.remove_event_types(destination.id, types).await?;
         let message =
             format!("Deleted audit event type filters {} from destination {}", types.join(", "), destination.name);
-        self.record_filter_event(caller, destination, "event_type_filters_deleted", message).await
+        let audit = filter_audit(caller, destination, "event_type_filters_deleted", message);
+        let (id, types) = (destination.id, types.to_vec());
+        self.change_destinations(move |tx| {
+            Box::pin(async move {
+                tx.remove_event_types(id, &types).await?;
+                tx.record_route_version(id).await?;
+                Ok(((), vec![audit]))
+            })
+        })
+        .await?;
+        Ok(())
     }
 
     /// The legacy HTTP filter: exactly one of a group or a project, one per destination, and a
@@ -154,11 +172,20 @@ impl Service {
         api: Api,
     ) -> ServiceResult<()> {
         caller.require(Need::Write)?;
-        self.store.delete_namespace_filter(filter.row.id).await?;
         let message =
             format!("Deleted namespace filter {} of destination {}", target_path(&filter.target), destination.name);
-        self.record_filter_event(caller, destination, namespace_filter_event(api, &destination.owner, false), message)
-            .await
+        let event_type = namespace_filter_event(api, &destination.owner, false);
+        let audit = filter_audit(caller, destination, event_type, message);
+        let (id, filter_id) = (destination.id, filter.row.id);
+        self.change_destinations(move |tx| {
+            Box::pin(async move {
+                tx.delete_namespace_filter(filter_id).await?;
+                tx.record_route_version(id).await?;
+                Ok(((), vec![audit]))
+            })
+        })
+        .await?;
+        Ok(())
     }
 
     /// A namespace filter the caller may manage, with its destination.
@@ -191,9 +218,18 @@ impl Service {
         api: Api,
     ) -> ServiceResult<NamespaceFilter> {
         let (group_id, project_id) = ids(&target);
-        let row = self.store.create_namespace_filter(destination.id, group_id, project_id, api == Api::Legacy).await?;
         let message = format!("Created namespace filter {} for destination {}", target_path(&target), destination.name);
-        self.record_filter_event(caller, destination, namespace_filter_event(api, &destination.owner, true), message)
+        let event_type = namespace_filter_event(api, &destination.owner, true);
+        let audit = filter_audit(caller, destination, event_type, message);
+        let id = destination.id;
+        let row = self
+            .change_destinations(move |tx| {
+                Box::pin(async move {
+                    let row = tx.create_namespace_filter(id, group_id, project_id, api == Api::Legacy).await?;
+                    tx.record_route_version(id).await?;
+                    Ok((row, vec![audit]))
+                })
+            })
             .await?;
         Ok(NamespaceFilter { row, target })
     }
@@ -211,17 +247,17 @@ impl Service {
         };
         Ok(root == owner.id)
     }
+}
 
-    async fn record_filter_event(
-        &self,
-        caller: &Caller,
-        destination: &Destination,
-        event_type: &str,
-        message: String,
-    ) -> ServiceResult<()> {
-        let target = ("AuditEvents::ExternalAuditEventDestination", destination.id, destination.name.as_str());
-        self.record_destination_event(caller, &destination.owner, event_type, target, message).await
-    }
+/// The audit event of a filter change (its target is the destination, known before the change).
+fn filter_audit(
+    caller: &Caller,
+    destination: &Destination,
+    event_type: &str,
+    message: String,
+) -> auditrelay_store::PreparedEvent {
+    let target = ("AuditEvents::ExternalAuditEventDestination", destination.id, destination.name.as_str());
+    destination_audit(&Author::of(caller), &destination.owner, event_type, target, message)
 }
 
 fn ids(target: &FilterTarget) -> (Option<i64>, Option<i64>) {

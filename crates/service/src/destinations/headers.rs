@@ -5,7 +5,8 @@ use auditrelay_core::destination::{Category, MAX_HEADERS, rules};
 use auditrelay_store::destinations::HeaderRow;
 
 use super::audit_names::{Change, header_event};
-use super::{Destination, invalid};
+use super::{Destination, destination_audit, invalid};
+use crate::audit::Author;
 use crate::error::{ServiceError, ServiceResult};
 use crate::{Caller, Service};
 
@@ -28,9 +29,18 @@ impl Service {
         if destination.headers.iter().any(|h| h.key == key) {
             return Err(invalid("Key has already been taken"));
         }
-        let header = self.store.create_header(destination.id, key, value, active).await.map_err(taken)?;
-        self.record_header_event(caller, destination, &header, Change::Created).await?;
-        Ok(header)
+        let (author, owned) = (Author::of(caller), destination.clone());
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.change_destinations(move |tx| {
+            Box::pin(async move {
+                let header = tx.create_header(owned.id, &key, &value, active).await?;
+                tx.record_route_version(owned.id).await?;
+                let audit = header_audit(&author, &owned, &header, Change::Created);
+                Ok((header, vec![audit]))
+            })
+        })
+        .await
+        .map_err(taken)
     }
 
     pub async fn update_header(
@@ -51,9 +61,18 @@ impl Service {
             return Err(invalid("Key has already been taken"));
         }
         let active = active.unwrap_or(header.active);
-        self.store.update_header(header.id, &key, &value, active).await.map_err(taken)?;
         let updated = HeaderRow { key, value, active, ..header.clone() };
-        self.record_header_event(caller, destination, &updated, Change::Updated).await?;
+        let audit = header_audit(&Author::of(caller), destination, &updated, Change::Updated);
+        let (id, row) = (destination.id, updated.clone());
+        self.change_destinations(move |tx| {
+            Box::pin(async move {
+                tx.update_header(row.id, &row.key, &row.value, row.active).await?;
+                tx.record_route_version(id).await?;
+                Ok(((), vec![audit]))
+            })
+        })
+        .await
+        .map_err(taken)?;
         Ok(updated)
     }
 
@@ -64,8 +83,17 @@ impl Service {
         header: &HeaderRow,
     ) -> ServiceResult<()> {
         caller.require(Need::Write)?;
-        self.store.delete_header(header.id).await?;
-        self.record_header_event(caller, destination, header, Change::Deleted).await
+        let audit = header_audit(&Author::of(caller), destination, header, Change::Deleted);
+        let (id, header_id) = (destination.id, header.id);
+        self.change_destinations(move |tx| {
+            Box::pin(async move {
+                tx.delete_header(header_id).await?;
+                tx.record_route_version(id).await?;
+                Ok(((), vec![audit]))
+            })
+        })
+        .await?;
+        Ok(())
     }
 
     /// A header the caller may manage, with its destination (group or instance as `instance`).
@@ -79,34 +107,33 @@ impl Service {
         let destination = self.managed_destination(caller, header.destination_id, instance).await?;
         Ok((destination, header))
     }
+}
 
-    async fn record_header_event(
-        &self,
-        caller: &Caller,
-        destination: &Destination,
-        header: &HeaderRow,
-        change: Change,
-    ) -> ServiceResult<()> {
-        let verb = match change {
-            Change::Created => "Created",
-            Change::Updated => "Updated",
-            Change::Deleted => "Destroyed",
-        };
-        let target_type = if destination.owner.is_instance() {
-            "AuditEvents::Streaming::InstanceHeader"
-        } else {
-            "AuditEvents::Streaming::Header"
-        };
-        let message = format!("{verb} custom HTTP header with key {} of destination {}", header.key, destination.name);
-        self.record_destination_event(
-            caller,
-            &destination.owner,
-            header_event(&destination.owner, change),
-            (target_type, header.id, &header.key),
-            message,
-        )
-        .await
-    }
+/// The audit event of a header change.
+fn header_audit(
+    author: &Author,
+    destination: &Destination,
+    header: &HeaderRow,
+    change: Change,
+) -> auditrelay_store::PreparedEvent {
+    let verb = match change {
+        Change::Created => "Created",
+        Change::Updated => "Updated",
+        Change::Deleted => "Destroyed",
+    };
+    let target_type = if destination.owner.is_instance() {
+        "AuditEvents::Streaming::InstanceHeader"
+    } else {
+        "AuditEvents::Streaming::Header"
+    };
+    let message = format!("{verb} custom HTTP header with key {} of destination {}", header.key, destination.name);
+    destination_audit(
+        author,
+        &destination.owner,
+        header_event(&destination.owner, change),
+        (target_type, header.id, &header.key),
+        message,
+    )
 }
 
 fn http_only(destination: &Destination) -> ServiceResult<()> {

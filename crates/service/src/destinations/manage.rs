@@ -8,7 +8,8 @@ use auditrelay_store::destinations::{DestinationChanges, NewDestination};
 use base64::Engine;
 
 use super::audit_names::{Change, destination_event, target_type};
-use super::{Api, Destination, Owner, invalid};
+use super::{Api, Destination, Owner, destination_audit, invalid};
+use crate::audit::Author;
 use crate::error::{ServiceError, ServiceResult};
 use crate::{Caller, Service};
 
@@ -67,6 +68,7 @@ impl Service {
         self.check_url(api, &input.config).await?;
 
         let all = self.store.destinations_of(owner.group_id()).await?;
+        self.check_newer_limits(caller, owner, Some(all.len())).await?;
         let siblings: Vec<_> = all.iter().filter(|d| d.category == category.as_str()).cloned().collect();
         if siblings.iter().any(|d| d.name == name) {
             return Err(invalid("Name has already been taken"));
@@ -84,32 +86,35 @@ impl Service {
         };
         let config = stored_config(&input.config);
         let sealed = self.secrets.seal(&secret);
-        let new = NewDestination {
-            group_id: owner.group_id(),
-            category: category.as_str(),
-            name: &name,
-            config: &config,
-            secret: &sealed,
-            active: true,
-        };
-        let row = self.store.create_destination(&new, &headers).await.map_err(|e| match e {
-            auditrelay_store::StoreError::Conflict(_) => invalid("Name has already been taken"),
-            other => other.into(),
-        })?;
-        // A new destination streams from now on; earlier events are a replay away.
-        self.store.cursor_or_init(row.id, self.store.head_seq().await?).await?;
-        let destination = self.load_destination(row, owner.clone()).await?;
-        let event = destination_event(api, owner, category, Change::Created);
-        let target = (target_type(api, owner, category), destination.id, destination.name.as_str());
-        self.record_destination_event(
-            caller,
-            owner,
-            event,
-            target,
-            format!("Create audit event streaming destination {}", destination.name),
-        )
-        .await?;
-        Ok(destination)
+        let author = Author::of(caller);
+        let event_owner = owner.clone();
+        let row = self
+            .change_destinations(move |tx| {
+                Box::pin(async move {
+                    let owner = &event_owner;
+                    let new = NewDestination {
+                        group_id: owner.group_id(),
+                        category: category.as_str(),
+                        name: &name,
+                        config: &config,
+                        secret: &sealed,
+                        active: true,
+                    };
+                    let row = tx.create_destination(&new, &headers).await?;
+                    // A new destination streams from the event of its creation on; earlier
+                    // events are a replay away.
+                    tx.init_cursor(row.id).await?;
+                    tx.record_route_version(row.id).await?;
+                    let event = destination_event(api, owner, category, Change::Created);
+                    let target = (target_type(api, owner, category), row.id, row.name.as_str());
+                    let message = format!("Create audit event streaming destination {}", row.name);
+                    let audit = destination_audit(&author, owner, event, target, message);
+                    Ok((row, vec![audit]))
+                })
+            })
+            .await
+            .map_err(name_taken)?;
+        self.load_destination(row, owner.clone()).await
     }
 
     pub async fn update_destination(
@@ -121,6 +126,7 @@ impl Service {
     ) -> ServiceResult<Destination> {
         caller.require(Need::Write)?;
         let owner = &destination.owner;
+        self.check_newer_limits(caller, owner, None).await?;
         let config = update.config.unwrap_or_else(|| destination.config.clone());
         let category = config.category();
         let category_changed = category != destination.category;
@@ -148,7 +154,7 @@ impl Service {
             return Err(invalid(rules_root::activation_limit_message(limit_category(api, category))));
         }
 
-        let mut changed: Vec<&str> = Vec::new();
+        let mut changed: Vec<&'static str> = Vec::new();
         let new_config = stored_config(&config);
         if config != destination.config {
             changed.push("config");
@@ -172,40 +178,58 @@ impl Service {
             secret: secret.map(|s| self.secrets.seal(&s)),
             active: update.active,
         };
-        self.store.update_destination(destination.id, &changes).await.map_err(|e| match e {
-            auditrelay_store::StoreError::Conflict(_) => invalid("Name has already been taken"),
-            other => other.into(),
-        })?;
-        if let DestinationConfig::Http { headers, .. } = &config {
-            let rows: Vec<(String, String, bool)> =
-                headers.iter().map(|h| (h.key.clone(), h.value.clone(), h.active)).collect();
-            self.store.replace_headers(destination.id, &rows).await?;
-        }
+        let headers: Option<Vec<(String, String, bool)>> = match &config {
+            DestinationConfig::Http { headers, .. } => {
+                Some(headers.iter().map(|h| (h.key.clone(), h.value.clone(), h.active)).collect())
+            }
+            _ => None,
+        };
+        let author = Author::of(caller);
+        let event_owner = owner.clone();
+        let id = destination.id;
+        self.change_destinations(move |tx| {
+            Box::pin(async move {
+                let owner = &event_owner;
+                tx.update_destination(id, &changes).await?;
+                if let Some(rows) = &headers {
+                    tx.replace_headers(id, rows).await?;
+                }
+                tx.record_route_version(id).await?;
+                let event = destination_event(api, owner, category, Change::Updated);
+                let name = changes.name.as_deref().unwrap_or_default();
+                let audits = changed
+                    .into_iter()
+                    .map(|column| {
+                        let target = (target_type(api, owner, category), id, name);
+                        let message = format!("Changed {column} of audit event streaming destination {name}");
+                        destination_audit(&author, owner, event, target, message)
+                    })
+                    .collect();
+                Ok(((), audits))
+            })
+        })
+        .await
+        .map_err(name_taken)?;
         let row = self.store.destination(destination.id).await?.ok_or(ServiceError::NotFound("Destination"))?;
-        let updated = self.load_destination(row, owner.clone()).await?;
-        let event = destination_event(api, owner, category, Change::Updated);
-        for column in changed {
-            let target = (target_type(api, owner, category), updated.id, updated.name.as_str());
-            let message = format!("Changed {column} of audit event streaming destination {}", updated.name);
-            self.record_destination_event(caller, owner, event, target, message).await?;
-        }
-        Ok(updated)
+        self.load_destination(row, owner.clone()).await
     }
 
     pub async fn delete_destination(&self, caller: &Caller, destination: &Destination, api: Api) -> ServiceResult<()> {
         caller.require(Need::Write)?;
-        self.store.delete_destination(destination.id).await?;
-        let owner = &destination.owner;
-        let event = destination_event(api, owner, destination.category, Change::Deleted);
-        let target = (target_type(api, owner, destination.category), destination.id, destination.name.as_str());
-        self.record_destination_event(
-            caller,
-            owner,
-            event,
-            target,
-            format!("Destroy audit event streaming destination {}", destination.name),
-        )
-        .await
+        let author = Author::of(caller);
+        let (owner, id, category, name) =
+            (destination.owner.clone(), destination.id, destination.category, destination.name.clone());
+        self.change_destinations(move |tx| {
+            Box::pin(async move {
+                tx.delete_destination(id).await?;
+                let event = destination_event(api, &owner, category, Change::Deleted);
+                let target = (target_type(api, &owner, category), id, name.as_str());
+                let message = format!("Destroy audit event streaming destination {name}");
+                Ok(((), vec![destination_audit(&author, &owner, event, target, message)]))
+            })
+        })
+        .await?;
+        Ok(())
     }
 
     /// The secret to store: a checked HTTP token (generated when absent), or a required key.
@@ -301,4 +325,11 @@ fn stored_config(config: &DestinationConfig) -> String {
         object.remove("headers");
     }
     json.to_string()
+}
+
+fn name_taken(error: auditrelay_store::StoreError) -> ServiceError {
+    match error {
+        auditrelay_store::StoreError::Conflict(_) => invalid("Name has already been taken"),
+        other => other.into(),
+    }
 }

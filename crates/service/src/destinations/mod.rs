@@ -6,6 +6,7 @@ mod audit_names;
 mod filters;
 mod headers;
 mod manage;
+pub mod newer_limits;
 
 pub use filters::target_path as filter_path;
 pub use manage::{CreateDestination, DestinationUpdate};
@@ -16,8 +17,9 @@ use auditrelay_core::destination::Category;
 use auditrelay_core::destination::config::{DestinationConfig, HeaderSpec, parse_config};
 use auditrelay_store::destinations::{DestinationRow, HeaderRow, NamespaceFilterRow};
 use auditrelay_store::namespaces::{Group, Project};
+use auditrelay_store::{PreparedEvent, StoreError, Tx, UnitFuture};
 
-use super::audit::AdminEvent;
+use super::audit::{AdminEvent, Author, Target};
 use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
 
@@ -180,23 +182,34 @@ impl Service {
         })
     }
 
-    /// Records an administrative event about a destination of `owner`.
-    async fn record_destination_event(
-        &self,
-        caller: &Caller,
-        owner: &Owner,
-        event_type: &str,
-        target: (&str, i64, &str),
-        message: String,
-    ) -> ServiceResult<()> {
-        let event = match owner {
-            Owner::Group(group) => AdminEvent::for_group(event_type, group, target, message),
-            Owner::Instance => AdminEvent::for_instance(event_type, target, message),
-        };
-        self.record(caller, event).await?;
-        self.refresh_delivery().await;
-        Ok(())
+    /// Commits a destination change with its audit events as one unit of work (the unit also
+    /// records the destination's routing version, see `auditrelay_store::route_versions`), then
+    /// hands the engine the new configuration.
+    async fn change_destinations<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Tx) -> UnitFuture<'c, T> + Send + 'static,
+    {
+        let committed = self.change(work).await;
+        if committed.is_ok() {
+            self.refresh_delivery().await;
+        }
+        committed
     }
+}
+
+/// The log row of an administrative event about a destination of `owner`.
+fn destination_audit(
+    author: &Author,
+    owner: &Owner,
+    event_type: &str,
+    target: Target<'_>,
+    message: String,
+) -> PreparedEvent {
+    author.event(match owner {
+        Owner::Group(group) => AdminEvent::for_group(event_type, group, target, message),
+        Owner::Instance => AdminEvent::for_instance(event_type, target, message),
+    })
 }
 
 /// One validation failure with GitLab's full message.

@@ -147,6 +147,18 @@ fn category(text: &str) -> ServiceResult<Category> {
         .ok_or_else(|| invalid(format!("Category '{text}' is not a valid category: use http, gcp or aws")))
 }
 
+/// `config` as GitLab's clients send it: a JSON object, or that object as a JSON string (the
+/// `JSON` scalar in a variable typed `String`, as some clients and the docs' examples do).
+fn config_object(config: &serde_json::Value) -> std::borrow::Cow<'_, serde_json::Value> {
+    match config {
+        serde_json::Value::String(text) => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(parsed @ serde_json::Value::Object(_)) => std::borrow::Cow::Owned(parsed),
+            _ => std::borrow::Cow::Borrowed(config),
+        },
+        other => std::borrow::Cow::Borrowed(other),
+    }
+}
+
 async fn create(
     ctx: &Context<'_>,
     group_path: Option<&str>,
@@ -163,7 +175,7 @@ async fn create(
         if category != Category::Http && secret.as_deref().is_none_or(|t| t.trim().is_empty()) {
             return Err(invalid("Secret token is required for category"));
         }
-        let config = parse_config(category, config).map_err(invalid)?;
+        let config = parse_config(category, &config_object(config)).map_err(invalid)?;
         s.create_destination(c, &owner, Api::Consolidated, CreateDestination { config, name, secret }).await
     };
     outcome(attempt.await)
@@ -191,7 +203,7 @@ async fn update(
             None => d.category,
         };
         let config = match (changes.config, category != d.category) {
-            (Some(config), _) => Some(parse_config(category, &config).map_err(invalid)?),
+            (Some(config), _) => Some(parse_config(category, &config_object(&config)).map_err(invalid)?),
             (None, true) => return Err(invalid("Config must be a valid json schema")),
             (None, false) => None,
         };

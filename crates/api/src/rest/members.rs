@@ -1,0 +1,96 @@
+//! Group and project members: direct (`/members`) and with inherited ones (`/members/all`).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use serde_json::Value;
+
+use super::{BaseUrl, CREATED};
+use crate::error::{ApiResult, ServiceError};
+use crate::pagination::{PageUrl, list_page_from, paginate};
+use crate::params::Params;
+use crate::{AppState, filters, views};
+use auditrelay_service::Caller;
+use auditrelay_store::identity::Member;
+
+fn member_page(
+    members: Vec<Member>,
+    params: &Params,
+    url: &PageUrl,
+    base: &str,
+) -> ApiResult<impl IntoResponse + use<>> {
+    let (headers, members) = paginate(members, |m| m.user.id, list_page_from(params)?, url);
+    Ok((headers, Json(members.iter().map(|m| views::member(m, base)).collect::<Value>())))
+}
+
+pub async fn add(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    BaseUrl(base): BaseUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    let user_id = params.required_int("user_id")?;
+    let access_level = params.required_int("access_level")?;
+    let member = s.service.add_member(&caller, &id, user_id, access_level).await?;
+    Ok((CREATED, Json(views::member(&member, &base))))
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    url: PageUrl,
+    BaseUrl(base): BaseUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    let members = s.service.list_members(&caller, &id, &filters::members(&params)?).await?;
+    member_page(members, &params, &url, &base)
+}
+
+pub async fn list_all(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    url: PageUrl,
+    BaseUrl(base): BaseUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    let members = s.service.group_all_members(&caller, &id, &filters::members(&params)?).await?;
+    member_page(members, &params, &url, &base)
+}
+
+pub async fn show(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, user_id)): Path<(String, String)>,
+    BaseUrl(base): BaseUrl,
+) -> ApiResult<Json<Value>> {
+    let user_id = user_id.parse().map_err(|_| ServiceError::NotFound("Member"))?;
+    Ok(Json(views::member(&s.service.member(&caller, &id, user_id).await?, &base)))
+}
+
+/// `GET /projects/:id/members`: projects have no direct members here (access comes from groups).
+pub async fn project_direct(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    url: PageUrl,
+    BaseUrl(base): BaseUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    s.service.project(&caller, &id).await?;
+    member_page(Vec::new(), &params, &url, &base)
+}
+
+pub async fn project_all(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    url: PageUrl,
+    BaseUrl(base): BaseUrl,
+    params: Params,
+) -> ApiResult<impl IntoResponse> {
+    let members = s.service.project_all_members(&caller, &id, &filters::members(&params)?).await?;
+    member_page(members, &params, &url, &base)
+}

@@ -1,0 +1,27 @@
+//! Fault injection for the tests of units of work; compiled only with the `fault-injection`
+//! feature, which only the integration tests' build enables. `AUDITRELAY_FAULT_UNIT` (read at
+//! each unit) makes every unit of work that records events, after its change's statements ran in the transaction
+//! and before its audit events are appended, either `abort` the process (a crash between the
+//! two steps) or `fail` (the transaction is rolled back and the caller gets an error).
+
+use crate::Result;
+
+#[cfg(feature = "fault-injection")]
+pub(crate) fn between_change_and_audit() -> Result<()> {
+    match std::env::var("AUDITRELAY_FAULT_UNIT").as_deref() {
+        Ok("abort") => {
+            eprintln!("fault injection: aborting between a change and its audit event");
+            std::process::abort()
+        }
+        Ok("fail") => Err(crate::StoreError::Database(sqlx::Error::Protocol(
+            "fault injection: failed between a change and its audit event".into(),
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub(crate) fn between_change_and_audit() -> Result<()> {
+    Ok(())
+}
