@@ -413,11 +413,11 @@ on_both_backends!(
     sample_producer_session_arrives,
 );
 
-/// A value as GitLab's REST entity shows it in `details`: strings as they are, anything else as
-/// its JSON text.
+/// A value as GitLab's REST entity shows it in `details`: strings and nulls as they are, anything
+/// else as its JSON text.
 fn rest_text(value: &Value) -> Value {
     match value {
-        Value::String(_) => value.clone(),
+        Value::String(_) | Value::Null => value.clone(),
         other => Value::String(other.to_string()),
     }
 }
