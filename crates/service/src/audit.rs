@@ -10,7 +10,6 @@ use serde_json::{Map, Value};
 
 use super::ingest::{EventLocation, prepared_event};
 use super::{Caller, Service};
-use crate::error::ServiceResult;
 
 /// What an administrative event is about.
 pub struct AdminEvent<'a> {
@@ -140,14 +139,5 @@ impl Service {
         F: for<'c> FnOnce(&'c mut Tx) -> UnitFuture<'c, T> + Send + 'static,
     {
         self.log.commit_unit(work).await
-    }
-}
-
-impl Service {
-    /// Appends an administrative event that records no change of the store (a change commits
-    /// with its events through [`Service::change`]) and waits for its commit.
-    pub async fn record(&self, caller: &Caller, event: AdminEvent<'_>) -> ServiceResult<()> {
-        self.log.append(vec![Author::of(caller).event(event)]).await?;
-        Ok(())
     }
 }
