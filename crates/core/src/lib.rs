@@ -11,6 +11,7 @@ pub mod event_types;
 pub mod ingest;
 pub mod names;
 pub mod storable;
+pub mod stream_proof;
 pub mod throttle;
 pub mod time;
 
