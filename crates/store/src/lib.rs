@@ -15,6 +15,7 @@ pub mod namespaces;
 pub mod route_versions;
 pub mod sealed;
 pub mod settings;
+pub mod streams;
 pub mod unit_of_work;
 pub mod web_sessions;
 pub mod workflows;
