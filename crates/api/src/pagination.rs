@@ -217,5 +217,17 @@ pub fn keyset_headers(url: &PageUrl, per_page: i64, next_seq: Option<i64>) -> He
     headers
 }
 
+/// Headers of a listing that pages by a position (`after_sequence` of checkpoints):
+/// `X-Per-Page` and, when there may be more, `Link` `next` with `param` set to the last one.
+pub fn after_headers(url: &PageUrl, per_page: i64, param: &str, next_after: Option<i64>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    set(&mut headers, "x-per-page", per_page.to_string());
+    if let Some(after) = next_after {
+        let next = url_with(url, &[(param, after.to_string())]);
+        set(&mut headers, "link", format!("<{next}>; rel=\"next\""));
+    }
+    headers
+}
+
 #[cfg(test)]
 mod tests;

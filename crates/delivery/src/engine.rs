@@ -35,6 +35,8 @@ pub struct EngineConfig {
     /// Fallback poll for events committed by other processes.
     pub poll_every: Duration,
     pub endpoints: CloudEndpoints,
+    /// When checkpoints are made and who signs them.
+    pub checkpoints: crate::stream::CheckpointPolicy,
 }
 
 impl Default for EngineConfig {
@@ -48,6 +50,7 @@ impl Default for EngineConfig {
             breaker: BreakerConfig::default(),
             poll_every: Duration::from_millis(500),
             endpoints: CloudEndpoints::default(),
+            checkpoints: crate::stream::CheckpointPolicy::default(),
         }
     }
 }
@@ -77,6 +80,8 @@ pub struct DestinationSpec {
     pub name: String,
     pub route: RouteSpec,
     pub target: Target,
+    /// The stream id: the destination's global id.
+    pub stream_id: std::sync::Arc<str>,
     /// Changes whenever anything about the destination changes (config, secret, filters…).
     pub fingerprint: u64,
 }

@@ -12,6 +12,7 @@ pub mod outgoing;
 pub mod retry;
 pub mod routing;
 pub mod sinks;
+pub mod stream;
 mod worker;
 
 pub use engine::{DeliverySettings, DestinationSpec, Engine, EngineConfig};

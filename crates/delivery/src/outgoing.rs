@@ -5,6 +5,8 @@ use auditrelay_core::ai_events::{ContentFields, redact_streamed_body};
 use auditrelay_core::event::payload_with_id;
 use auditrelay_store::StoredEvent;
 
+pub use crate::stream::Stamp;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
     /// Position in the log (the delivery cursor moves over these).
@@ -17,6 +19,8 @@ pub struct Outgoing {
     pub created_at: i64,
     /// GitLab's JSON body, `id` first.
     pub body: String,
+    /// Its place in the destination's provable stream (`None`: routed before streams were kept).
+    pub stamp: Option<Stamp>,
 }
 
 impl Outgoing {
@@ -28,6 +32,7 @@ impl Outgoing {
             entity_type: event.entity_type.clone(),
             created_at: event.created_at,
             body: payload_with_id(&event.id, &event.payload),
+            stamp: None,
         }
     }
 

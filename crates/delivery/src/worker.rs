@@ -4,6 +4,7 @@
 //! acknowledged or parked. Also runs the destination's replays and parked-event re-sends.
 
 mod follow;
+mod stream;
 mod versions;
 
 use auditrelay_core::time::now_micros;
@@ -44,6 +45,8 @@ pub(crate) struct Worker {
     caught_up_at: AtomicI64,
     /// The destination's routing by log position (see `versions`).
     versions: Mutex<versions::RouteVersions>,
+    /// The destination's provable stream (see `stream`).
+    stream: Mutex<stream::StreamState>,
 }
 
 /// The parts of a worker that concurrent sends share.
@@ -139,6 +142,7 @@ impl Worker {
             group_paths: Mutex::new(HashMap::new()),
             caught_up_at: AtomicI64::new(i64::MAX),
             versions: Mutex::new(versions::RouteVersions::default()),
+            stream: Mutex::new(stream::StreamState::default()),
         }
     }
 
@@ -218,14 +222,9 @@ impl Worker {
         if wanted.is_empty() {
             return Ok(false);
         }
-        let redact = self.settings.redaction();
-        let events: Vec<Outgoing> = self
-            .store
-            .events_by_seq(&wanted)
-            .await?
-            .iter()
-            .map(|e| Outgoing::from_stored(e).redact_ai_content(redact))
-            .collect();
+        // As first routed: the same position, chain and body (events parked before positions
+        // were kept are sent as rendered now).
+        let events = self.as_first_routed(&self.store.events_by_seq(&wanted).await?, true).await?;
         let delivered = deliver(sender, events).await;
         for seq in delivered {
             self.store.unpark(self.spec.id, seq).await?;
@@ -253,7 +252,7 @@ impl Worker {
                     && replay.created_before.is_none_or(|t| e.created_at <= t)
             })
             .collect();
-        let routed = self.route(&in_window).await?;
+        let routed = self.as_first_routed(&in_window, true).await?;
         let count = routed.len() as i64;
         deliver(sender, routed).await;
         self.store.advance_replay(replay.id, last + 1, count, last >= replay.to_seq).await?;

@@ -46,6 +46,7 @@ fn events(first: i64, n: i64) -> Vec<Outgoing> {
                 entity_type: "Project".into(),
                 created_at: 1_658_814_233_662_000,
                 body: payload_with_id(&id, &rest),
+                stamp: None,
             }
         })
         .collect()

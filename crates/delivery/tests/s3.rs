@@ -43,6 +43,7 @@ fn event(seq: i64, id: EventId, entity_type: &str, event_type: &str, body: &str)
         entity_type: entity_type.into(),
         created_at: 1_770_950_000_123_000,
         body: body.into(),
+        stamp: None,
     }
 }
 

@@ -59,12 +59,18 @@ pub async fn run(
     let store = open_store(&args).await?;
     let (log, writer) = LogWriter::start(store.clone()).await?;
     let secrets = SecretBox::load(args.secret_key.as_deref(), &args.data_dir)?;
-    let engine_config = args.delivery.engine_config(&args.data_dir);
+    let mut engine_config = args.delivery.engine_config(&args.data_dir);
+    let signer = auditrelay_service::streams::instance_signer(&store, &secrets)
+        .await
+        .context("cannot load the stream signing key")?;
+    let signer = Arc::new(signer);
+    engine_config.checkpoints.signer = Some(signer.clone());
     let node_id = engine_config.node_id.clone();
     let archive = start_archive(&args, &store, &log, &engine_config)?;
     let engine = Engine::new(store.clone(), log.head(), engine_config);
     let mut service = Service::new(store.clone(), log, secrets);
     service.engine = Some(engine.clone());
+    service.stream_signer = Some(signer);
     service.archive = archive.as_ref().map(|(archive, _)| archive.clone());
     let service = Arc::new(service);
     // Header values stored in plain text by earlier versions are sealed now (reads open both).

@@ -98,6 +98,12 @@ pub struct DeliveryArgs {
     /// Seconds an HTTP destination may take to answer before the attempt counts as failed.
     #[arg(long, env = "AUDITRELAY_HTTP_TIMEOUT_SECONDS", default_value_t = 30)]
     pub http_timeout_seconds: u64,
+    /// A stream checkpoint is made at least every this many positions…
+    #[arg(long, env = "AUDITRELAY_CHECKPOINT_POSITIONS", default_value_t = 1000)]
+    pub checkpoint_positions: u64,
+    /// …and at least this often (milliseconds) while a stream is active.
+    #[arg(long, env = "AUDITRELAY_CHECKPOINT_MS", default_value_t = 60_000)]
+    pub checkpoint_ms: u64,
 }
 
 impl DeliveryArgs {
@@ -126,6 +132,12 @@ impl DeliveryArgs {
                 },
                 s3: self.s3_endpoint.clone(),
                 http_timeout: Some(Duration::from_secs(self.http_timeout_seconds.max(1))),
+            },
+            // The signer is the service's; `app` installs it.
+            checkpoints: auditrelay_delivery::stream::CheckpointPolicy {
+                positions: self.checkpoint_positions.clamp(1, 1000),
+                every: Duration::from_millis(self.checkpoint_ms.clamp(10, 60_000)),
+                signer: None,
             },
             ..defaults
         }

@@ -237,5 +237,12 @@ pub(super) fn spec(d: &Destination) -> DestinationSpec {
     // change's place in the log, without a restart.
     let mut hasher = DefaultHasher::new();
     (d.id, &d.name, d.category.as_str(), d.config.to_json().to_string(), &d.secret, d.active).hash(&mut hasher);
-    DestinationSpec { id: d.id, name: d.name.clone(), route, target, fingerprint: hasher.finish() }
+    DestinationSpec {
+        id: d.id,
+        name: d.name.clone(),
+        route,
+        target,
+        stream_id: d.stream_id().into(),
+        fingerprint: hasher.finish(),
+    }
 }

@@ -19,6 +19,7 @@ pub mod secret_box;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
+pub mod streams;
 pub mod test_event;
 
 use auditrelay_core::IngestLimits;
@@ -36,6 +37,8 @@ pub struct Service {
     pub engine: Option<auditrelay_delivery::Engine>,
     /// The ClickHouse archive (with `--clickhouse-url`), which answers reads when caught up.
     pub archive: Option<auditrelay_archive::Archive>,
+    /// The signer of stream checkpoints the engine uses (rotation replaces its key).
+    pub stream_signer: Option<std::sync::Arc<streams::InstanceSigner>>,
     pub namespaces: namespace_cache::NamespaceCache,
     pub observed_types: std::sync::RwLock<std::collections::HashSet<String>>,
     pub ingest_limits: IngestLimits,
@@ -55,6 +58,7 @@ impl Service {
             secrets,
             engine: None,
             archive: None,
+            stream_signer: None,
             namespaces: Default::default(),
             observed_types: Default::default(),
             ingest_limits: IngestLimits::default(),

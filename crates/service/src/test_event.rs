@@ -70,5 +70,6 @@ fn sample_event(destination: &Destination, now: i64) -> Outgoing {
         entity_type: entity_type.into(),
         created_at: now,
         body: body.to_string(),
+        stamp: None,
     }
 }

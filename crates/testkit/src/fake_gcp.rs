@@ -6,6 +6,8 @@
 //! (`{"error":"invalid_grant","error_description":…}`), the Logging API answers
 //! `{"error":{"code":…,"message":…,"status":…}}`.
 
+mod labels;
+
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -331,6 +333,7 @@ fn check_entries(body: &Value) -> Result<Vec<Value>, String> {
         if !payload.contains_key("id") {
             return Err(format!("entries[{i}].jsonPayload: the event has no \"id\""));
         }
+        labels::check_labels(entry.get("labels")).map_err(|m| format!("entries[{i}].labels: {m}"))?;
     }
     Ok(entries.clone())
 }

@@ -8,6 +8,7 @@ mod limits;
 mod mutations;
 mod namespaces;
 mod query;
+mod stream;
 mod types;
 
 use async_graphql::{Context, EmptySubscription, Error, Schema};

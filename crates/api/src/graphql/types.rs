@@ -187,6 +187,9 @@ impl LegacyHttp {
     async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
         delivery_health(ctx, &self.0).await
     }
+    async fn auditrelay_stream(&self, ctx: &Context<'_>) -> Result<super::stream::AuditrelayStream> {
+        super::stream::auditrelay_stream(ctx, &self.0).await
+    }
     async fn active(&self) -> bool {
         self.0.active
     }
@@ -224,6 +227,9 @@ impl InstanceLegacyHttp {
     }
     async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
         delivery_health(ctx, &self.0).await
+    }
+    async fn auditrelay_stream(&self, ctx: &Context<'_>) -> Result<super::stream::AuditrelayStream> {
+        super::stream::auditrelay_stream(ctx, &self.0).await
     }
     async fn active(&self) -> bool {
         self.0.active
@@ -293,6 +299,9 @@ macro_rules! gcp_type {
             async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
                 delivery_health(ctx, &self.0).await
             }
+            async fn auditrelay_stream(&self, ctx: &Context<'_>) -> Result<super::stream::AuditrelayStream> {
+                super::stream::auditrelay_stream(ctx, &self.0).await
+            }
             async fn google_project_id_name(&self) -> String {
                 gcp_field(&self.0, |p, _, _| p.to_owned())
             }
@@ -330,6 +339,9 @@ macro_rules! s3_type {
             }
             async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
                 delivery_health(ctx, &self.0).await
+            }
+            async fn auditrelay_stream(&self, ctx: &Context<'_>) -> Result<super::stream::AuditrelayStream> {
+                super::stream::auditrelay_stream(ctx, &self.0).await
             }
             async fn access_key_xid(&self) -> String {
                 aws_field(&self.0, |k, _, _| k.to_owned())
@@ -377,6 +389,9 @@ macro_rules! streaming_type {
             }
             async fn delivery_health(&self, ctx: &Context<'_>) -> Result<DestinationDeliveryHealth> {
                 delivery_health(ctx, &self.0).await
+            }
+            async fn auditrelay_stream(&self, ctx: &Context<'_>) -> Result<super::stream::AuditrelayStream> {
+                super::stream::auditrelay_stream(ctx, &self.0).await
             }
             /// The HTTP verification token; `""` for GCP and AWS, whose keys are never shown.
             async fn secret_token(&self) -> &str {

@@ -5,6 +5,7 @@ mod audit_events;
 mod groups;
 mod members;
 mod settings;
+mod stream_proof;
 pub(crate) mod streaming;
 mod users;
 
@@ -50,6 +51,10 @@ pub fn routes() -> Router<AppState> {
         .route("/ai/duo_workflows/workflows/{id}/audit_events/summary", get(ai::summary))
         .route("/streaming_destinations/{id}", get(streaming::show))
         .route("/streaming_destinations/{id}/parked", get(streaming::parked))
+        .route("/streaming_destinations/{id}/checkpoints", get(stream_proof::checkpoints))
+        .route("/streaming_destinations/{id}/stream", axum::routing::put(stream_proof::update))
+        .route("/streaming/public_key", get(stream_proof::public_key))
+        .route("/streaming/public_key/rotate", post(stream_proof::rotate))
         .route("/streaming_destinations/{id}/resend_parked", post(streaming::resend_parked))
         .route("/streaming_destinations/{id}/replays", post(streaming::replay))
         .route("/streaming_destinations/{id}/test_event", post(streaming::test_event))

@@ -60,7 +60,9 @@ pub async fn show(
 ) -> ApiResult<Json<Value>> {
     let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
     let health = s.service.destination_health(&caller, &d).await?;
+    let stream = s.service.destination_stream(&caller, &d).await?;
     Ok(Json(json!({
+        "stream": super::stream_proof::stream_json(&stream),
         "id": d.id,
         "name": d.name,
         "category": d.category.as_str(),

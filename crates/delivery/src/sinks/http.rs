@@ -106,6 +106,9 @@ impl HttpSink {
         if let Ok(value) = HeaderValue::from_str(&event.event_type) {
             headers.insert(EVENT_TYPE, value);
         }
+        if let Some(stamp) = &event.stamp {
+            stamp.add_headers(&mut headers);
+        }
         let response = self
             .client
             .post(self.url.clone())
@@ -128,6 +131,32 @@ impl HttpSink {
         let body = response.text().await.unwrap_or_default();
         let body: String = body.chars().take(MAX_ERROR_BODY).collect();
         Err(DeliveryError::from_status(status.as_u16(), &body, retry_after))
+    }
+}
+
+impl HttpSink {
+    /// An in-band checkpoint: its own POST of the SignedCheckpoint JSON, with the destination's
+    /// headers, `X-Auditrelay-Checkpoint: 1` and no event-type header. One attempt: whether it
+    /// arrived is recorded, and the next checkpoint covers everything this one did.
+    pub async fn send_checkpoint(&self, json: &str) -> Result<(), DeliveryError> {
+        if let Some(reason) = self.blocked {
+            return Err(DeliveryError::auth(format!("destination URL is blocked: {reason}")));
+        }
+        let mut headers = self.headers.clone();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            HeaderName::from_static("x-auditrelay-checkpoint"),
+            HeaderValue::from_static("1"),
+        );
+        let response =
+            self.client.post(self.url.clone()).headers(headers).body(json.to_owned()).send().await.map_err(request_error)?;
+        let status = response.status();
+        let _ = response.bytes().await;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(DeliveryError::from_status(status.as_u16(), "", None))
+        }
     }
 }
 
@@ -250,6 +279,7 @@ mod tests {
             entity_type: "Group".into(),
             created_at: 0,
             body: "{}".into(),
+            stamp: None,
         };
         let error = sink.send(&event).await.unwrap_err();
         assert_eq!(error.kind, crate::FailureKind::Auth, "{error}");

@@ -18,7 +18,7 @@ use object_store::client::{HttpRequest, HttpRequestBody};
 use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 
 use crate::failure::{DeliveryError, FailureKind, MAX_ERROR_BODY, classify_status, parse_retry_after};
-use crate::outgoing::Outgoing;
+use crate::outgoing::{Outgoing, Stamp};
 
 /// Time allowed to open a connection (DNS, TCP, TLS).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -141,11 +141,16 @@ impl S3Sink {
     /// PutObject of the event body with content type application/json at `object_key(..)` (upload time = now).
     pub async fn send(&self, event: &Outgoing) -> Result<String /* the key written */, DeliveryError> {
         let key = object_key(&event.entity_type, &event.event_type, &event.id, Utc::now());
-        self.put_object(&key, &event.body).await?;
+        self.put_object(&key, &event.body, event.stamp.as_ref()).await?;
         Ok(key)
     }
 
-    async fn put_object(&self, key: &str, body: &str) -> Result<(), DeliveryError> {
+    /// Writes a checkpoint object (`auditrelay-checkpoints/<destination id>/<sequence>.json`).
+    pub async fn put_checkpoint(&self, key: &str, json: &str) -> Result<(), DeliveryError> {
+        self.put_object(key, json, None).await
+    }
+
+    async fn put_object(&self, key: &str, body: &str, stamp: Option<&Stamp>) -> Result<(), DeliveryError> {
         if key.split('/').any(|segment| segment == "." || segment == "..") {
             // URL parsers resolve dot segments, so such a key cannot be written as it is.
             return Err(DeliveryError::permanent(format!(
@@ -160,6 +165,10 @@ impl S3Sink {
             .parse()
             .map_err(|e| DeliveryError::permanent(format!("S3: invalid object URL for key {key:?}: {e}")))?;
         request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(stamp) = stamp {
+            // Signed with the request (SigV4 covers x-amz-meta-* headers).
+            stamp.add_s3_metadata(request.headers_mut());
+        }
         AwsAuthorizer::new(&self.credential, "s3", &self.region).authorize(&mut request, None);
         let request = reqwest::Request::try_from(request.map(|body| body.as_bytes().cloned().unwrap_or_default()))
             .map_err(|e| DeliveryError::permanent(format!("S3: cannot build the request for key {key:?}: {e}")))?;

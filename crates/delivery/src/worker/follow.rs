@@ -35,6 +35,7 @@ impl Worker {
         let id = self.spec.id;
         let start = *self.head.borrow();
         let cursor = self.store.cursor_or_init(id, start).await?;
+        self.stream_begin(cursor).await?;
         let mut head = self.head.clone();
         let mut tracker = AckTracker::new(cursor);
         let mut persisted = cursor;
@@ -93,11 +94,13 @@ impl Worker {
                     writing = None;
                     persisted = written?;
                     last_write = Instant::now();
+                    self.stream_passed(sender, persisted).await;
                 }
                 // Caught up while requests are still in flight: new events join the window.
                 Ok(()) = head.changed(), if caught_up && !window.is_empty() => caught_up = false,
             }
         }
+        self.stream_passed(sender, persisted).await;
         self.caught_up_at.store(if caught_up { tracker.read_upto() } else { i64::MAX }, Ordering::Relaxed);
         Ok(!caught_up)
     }
@@ -107,7 +110,7 @@ impl Worker {
         let slice = self.log.after(seq).await?;
         let events = slice.events();
         let Some(last) = events.last().map(|e| e.seq) else { return Ok((None, Vec::new())) };
-        Ok((Some(last), self.route(events).await?))
+        Ok((Some(last), self.stamp_batch(events).await?))
     }
 }
 

@@ -28,6 +28,7 @@ mod ingest;
 mod log_order;
 mod read;
 mod settings;
+mod stream;
 mod tenancy;
 mod ui;
 

@@ -79,6 +79,11 @@ pub struct Destination {
 }
 
 impl Destination {
+    /// The id of its provable stream: its global id (the legacy API's, for every generation).
+    pub fn stream_id(&self) -> String {
+        format!("gid://gitlab/{}/{}", audit_names::target_type(Api::Legacy, &self.owner, self.category), self.id)
+    }
+
     /// The consolidated API's `secretToken`: the real token for HTTP, `""` otherwise (private
     /// keys and secret access keys are never returned).
     pub fn secret_token(&self) -> &str {

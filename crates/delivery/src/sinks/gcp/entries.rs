@@ -48,7 +48,11 @@ pub(super) fn entry(log_name: &str, event: &Outgoing) -> Result<Value, String> {
     let mut payload = Map::with_capacity(body.len() + 1);
     payload.insert("id".to_owned(), body.get("id").cloned().unwrap_or_else(|| id_value(&event.id)));
     payload.extend(body.into_iter().filter(|(key, _)| key != "id"));
-    Ok(entry_value(log_name, payload))
+    let mut value = entry_value(log_name, payload);
+    if let (Some(stamp), Value::Object(fields)) = (&event.stamp, &mut value) {
+        fields.insert("labels".to_owned(), stamp.gcp_labels());
+    }
+    Ok(value)
 }
 
 fn entry_value(log_name: &str, payload: Map<String, Value>) -> Value {
@@ -80,6 +84,7 @@ mod tests {
             entity_type: "Project".into(),
             created_at: 1_658_814_233_662_000,
             body: payload_with_id(&id, rest),
+            stamp: None,
         }
     }
 

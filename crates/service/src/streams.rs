@@ -1,0 +1,159 @@
+//! Provable streams, the service's half: the instance's Ed25519 signing key (made on first
+//! start, sealed at rest by the secret box, rotated with the old public keys kept listed), the
+//! signer handed to the delivery engine, and the reads of a destination's stream and
+//! checkpoints (who may read the destination may read them).
+
+use auditrelay_core::stream_proof::checkpoint::public_key_base64;
+use auditrelay_core::stream_proof::{Checkpoint, SignedCheckpoint, key_id};
+use auditrelay_core::time::{Micros, now_micros};
+use auditrelay_delivery::stream::CheckpointSigner;
+use auditrelay_store::Store;
+use auditrelay_store::streams::{SigningKeyRow, StoredCheckpoint};
+use ed25519_dalek::SigningKey;
+
+use crate::destinations::Destination;
+use crate::error::{ServiceError, ServiceResult};
+use crate::secret_box::SecretBox;
+use crate::{Caller, Service};
+use auditrelay_core::access::Need;
+
+/// The instance's current signing key.
+pub struct InstanceSigner {
+    key: std::sync::RwLock<SigningKey>,
+}
+
+impl InstanceSigner {
+    fn new(key: SigningKey) -> InstanceSigner {
+        InstanceSigner { key: std::sync::RwLock::new(key) }
+    }
+}
+
+impl CheckpointSigner for InstanceSigner {
+    fn sign(&self, checkpoint: Checkpoint) -> SignedCheckpoint {
+        let key = self.key.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        checkpoint.sign(&key)
+    }
+}
+
+/// A public key as `GET /api/v4/streaming/public_key` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKeyView {
+    pub key_id: String,
+    pub public_key: String,
+    pub valid_from: Micros,
+    pub valid_until: Option<Micros>,
+}
+
+/// A destination's stream as the API shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamView {
+    /// The stream id (the destination's global id).
+    pub id: String,
+    /// The last position handed out.
+    pub position: i64,
+    /// The last position the cursor has passed (delivered or parked).
+    pub delivered_through: i64,
+    pub last_checkpoint: Option<StoredCheckpoint>,
+    pub in_band_checkpoints: bool,
+}
+
+fn new_key_row(secrets: &SecretBox) -> (SigningKey, SigningKeyRow) {
+    let key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+    let public = key.verifying_key();
+    let row = SigningKeyRow {
+        key_id: key_id(&public),
+        public_key: public_key_base64(&public),
+        sealed_secret: secrets.seal(&hex::encode(key.to_bytes())),
+        valid_from: now_micros(),
+        valid_until: None,
+    };
+    (key, row)
+}
+
+fn open_key(secrets: &SecretBox, row: &SigningKeyRow) -> ServiceResult<SigningKey> {
+    let text = secrets.open(&row.sealed_secret)?;
+    let bytes: [u8; 32] = hex::decode(text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| ServiceError::Internal(format!("stream signing key {} is not 32 bytes", row.key_id)))?;
+    Ok(SigningKey::from_bytes(&bytes))
+}
+
+/// The current signing key, made (and stored sealed) the first time.
+pub async fn instance_signer(store: &Store, secrets: &SecretBox) -> ServiceResult<InstanceSigner> {
+    let current = |keys: Vec<SigningKeyRow>| keys.into_iter().rev().find(|k| k.valid_until.is_none());
+    if let Some(row) = current(store.signing_keys().await?) {
+        return Ok(InstanceSigner::new(open_key(secrets, &row)?));
+    }
+    let (key, row) = new_key_row(secrets);
+    store.install_signing_key(&row).await?;
+    Ok(InstanceSigner::new(key))
+}
+
+impl Service {
+    /// Every signing key, the current one last (`valid_until` null).
+    pub async fn stream_public_keys(&self) -> ServiceResult<Vec<PublicKeyView>> {
+        Ok(self
+            .store
+            .signing_keys()
+            .await?
+            .into_iter()
+            .map(|k| PublicKeyView {
+                key_id: k.key_id,
+                public_key: k.public_key,
+                valid_from: k.valid_from,
+                valid_until: k.valid_until,
+            })
+            .collect())
+    }
+
+    /// Admins only: a new current key; the old one stays listed, valid until now. This node
+    /// signs with the new key at once; other nodes sharing the store from their next start
+    /// (their checkpoints still verify: the old key stays listed).
+    pub async fn rotate_stream_key(&self, caller: &Caller) -> ServiceResult<PublicKeyView> {
+        caller.require_admin()?;
+        let (key, row) = new_key_row(&self.secrets);
+        self.store.install_signing_key(&row).await?;
+        if let Some(signer) = &self.stream_signer {
+            *signer.key.write().unwrap_or_else(std::sync::PoisonError::into_inner) = key;
+        }
+        Ok(PublicKeyView { key_id: row.key_id, public_key: row.public_key, valid_from: row.valid_from, valid_until: None })
+    }
+
+    /// A destination's stream (the caller already may read the destination).
+    pub async fn destination_stream(&self, caller: &Caller, destination: &Destination) -> ServiceResult<StreamView> {
+        caller.require(Need::Read)?;
+        let head = self.store.stream_head(destination.id).await?;
+        let cursor = self.store.cursor(destination.id).await?.unwrap_or_default();
+        let delivered_through =
+            self.store.stream_entry_at_or_before(destination.id, cursor).await?.map_or(0, |e| e.position);
+        Ok(StreamView {
+            id: destination.stream_id(),
+            position: head.map_or(0, |h| h.position),
+            delivered_through,
+            last_checkpoint: self.store.last_checkpoint(destination.id).await?,
+            in_band_checkpoints: self.store.in_band_checkpoints(destination.id).await?,
+        })
+    }
+
+    /// Checkpoints after a position, ascending, at most `limit` (1–100).
+    pub async fn destination_checkpoints(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+        after_sequence: i64,
+        limit: i64,
+    ) -> ServiceResult<Vec<StoredCheckpoint>> {
+        caller.require(Need::Read)?;
+        Ok(self.store.checkpoints_after(destination.id, after_sequence, limit.clamp(1, 100)).await?)
+    }
+
+    /// Turns in-band checkpoints on or off (HTTP destinations only).
+    pub async fn set_in_band_checkpoints(&self, caller: &Caller, destination: &Destination, on: bool) -> ServiceResult<()> {
+        caller.require(Need::Write)?;
+        if on && destination.category != auditrelay_core::destination::Category::Http {
+            return Err(ServiceError::invalid("auditrelay_in_band_checkpoints", "are for HTTP destinations only"));
+        }
+        Ok(self.store.set_in_band_checkpoints(destination.id, on).await?)
+    }
+}
