@@ -104,15 +104,18 @@ impl Tail {
         }
     }
 
-    /// The cursor reached `seq`: positions at or before it are settled.
-    pub fn passed(&mut self, seq: i64) {
+    /// The cursor reached `seq`: positions at or before it are settled; returns them.
+    pub fn passed(&mut self, seq: i64) -> Vec<(u64, ChainDigest)> {
+        let mut settled = Vec::new();
         while let Some(&(s, position, chain)) = self.open.front() {
             if s > seq {
                 break;
             }
             self.through = Some((position, chain));
+            settled.push((position, chain));
             self.open.pop_front();
         }
+        settled
     }
 
     /// The last settled position and its chain.
@@ -152,7 +155,7 @@ mod tests {
         tail.assigned(10, &stamp(1));
         tail.assigned(12, &stamp(2));
         tail.assigned(12, &stamp(2));
-        tail.passed(11);
+        assert_eq!(tail.passed(11).len(), 1);
         assert_eq!(tail.through().map(|t| t.0), Some(1));
         tail.passed(9);
         assert_eq!(tail.through().map(|t| t.0), Some(1));

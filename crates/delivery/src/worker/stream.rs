@@ -157,10 +157,10 @@ impl Worker {
 
     async fn checkpoint_if_due(&self, sender: &Sender<'_>, seq: i64) -> Result<(), StoreError> {
         let Some(signer) = self.config.checkpoints.signer.clone() else { return Ok(()) };
-        let (through, last) = {
+        let (settled, through, last) = {
             let mut state = self.state();
-            state.tail.passed(seq);
-            (state.tail.through(), state.last_checkpoint)
+            let settled = state.tail.passed(seq);
+            (settled, state.tail.through(), state.last_checkpoint)
         };
         let Some((through, chain)) = through else { return Ok(()) };
         let (last, last_at) = match last {
@@ -173,10 +173,31 @@ impl Worker {
                 last
             }
         };
-        let age = Duration::from_micros((now_micros() - last_at).max(0) as u64);
-        if !self.config.checkpoints.due(through, last, age) {
-            return Ok(());
+        // One at every `positions` settled (the cursor may pass many at once), then one at the
+        // last settled position when the time is up.
+        let mut last = last;
+        for (position, chain) in settled {
+            if position >= last + self.config.checkpoints.positions {
+                self.checkpoint(sender, signer.as_ref(), position, chain).await?;
+                last = position;
+            }
         }
+        let last_at = self.state().last_checkpoint.map_or(last_at, |l| l.1);
+        let age = Duration::from_micros((now_micros() - last_at).max(0) as u64);
+        if self.config.checkpoints.due(through, last, age) {
+            self.checkpoint(sender, signer.as_ref(), through, chain).await?;
+        }
+        Ok(())
+    }
+
+    /// Signs, stores and delivers the checkpoint at `through`.
+    async fn checkpoint(
+        &self,
+        sender: &Sender<'_>,
+        signer: &dyn crate::stream::CheckpointSigner,
+        through: u64,
+        chain: ChainDigest,
+    ) -> Result<(), StoreError> {
         let parked = self
             .store
             .parked_positions(self.spec.id, through as i64)

@@ -26,7 +26,9 @@ async fn positions_survive_retries_parking_replay_and_kill_nine(backend: Backend
     let receiver = Receiver::start().await;
     create_group(&root, "acme", None).await;
     let (id, _) = http_destination(&root, Some("acme"), json!({"url": receiver.url("/")})).await;
-    let mut all = ingest(&root, batch("a", 10)).await;
+    // Without producer ids: the answer's ids are the log positions a replay is asked for by.
+    let plain = json!({"event_type": "repository_git_operation", "entity_type": "Group", "entity_path": "acme"});
+    let mut all = ingest(&root, Value::Array(vec![plain; 10])).await;
     wait_for_ids(&receiver, &all).await;
 
     // An outage: 500s, then recovery. Retried events keep their positions.
