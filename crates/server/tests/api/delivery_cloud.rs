@@ -176,10 +176,11 @@ async fn gcp_streams_gitlab_entries_with_one_token(backend: Backend) {
         "an instance event does not reach a group's destination"
     );
 
-    // GitLab's entry: logName, resource, severity, and the HTTP payload as jsonPayload.
+    // GitLab's entry: logName, resource, severity, and the HTTP payload as jsonPayload; then
+    // the provable stream's labels (tests/api/stream/cloud.rs checks their values).
     for entry in &entries {
         let entry_keys = key_order(entry);
-        assert_eq!(entry_keys, ["logName", "resource", "severity", "jsonPayload"], "{entry}");
+        assert_eq!(entry_keys, ["logName", "resource", "severity", "jsonPayload", "labels"], "{entry}");
         assert_eq!(entry["logName"], log_name);
         assert_eq!(entry["resource"], json!({"type": "global"}));
         assert_eq!(entry["severity"], "INFO");
