@@ -4,7 +4,10 @@
 //! - `chain`: stream positions and the SHA-256 hash chain over the exact bodies sent.
 //! - `checkpoint`: the signed statement of a stream's position, its canonical JSON and Ed25519.
 //! - `webhook_signature`: Standard Webhooks 1.0 signatures (`webhook-id`, `-timestamp`, `-signature`).
+//! - `audit`: the receiver's check of a stream (`auditrelay verify`); `capture`: the capture format.
 
+pub mod audit;
+pub mod capture;
 pub mod chain;
 pub mod checkpoint;
 pub mod webhook_signature;
