@@ -9,7 +9,7 @@ use base64::Engine;
 use serde::Deserialize;
 
 use super::audit::Delivery;
-use super::{ChainDigest, SignedCheckpoint, body_sha256};
+use super::{ChainDigest, SignedCheckpoint, StreamPosition, body_sha256};
 
 /// One line of a capture, as written.
 #[derive(Debug, Deserialize)]
@@ -68,16 +68,11 @@ pub fn parse_capture_line(text: &str, line: usize, arrival: u64) -> Result<Captu
         return Ok(CaptureItem::Checkpoint(Box::new(checkpoint)));
     }
     let Some(stream) = header(STREAM_HEADER) else { return Ok(CaptureItem::Unsequenced) };
-    let position =
+    let sequence =
         header(SEQUENCE_HEADER).ok_or_else(|| fail(format!("has {STREAM_HEADER} but no {SEQUENCE_HEADER}")))?;
-    let position: u64 = position
-        .parse()
-        .ok()
-        .filter(|p| *p >= 1)
-        .ok_or_else(|| fail(format!("{SEQUENCE_HEADER} is {position:?}, not a position (1, 2, 3, …)")))?;
     let chain = header(CHAIN_HEADER).ok_or_else(|| fail(format!("has {STREAM_HEADER} but no {CHAIN_HEADER}")))?;
-    let chain =
-        ChainDigest::from_hex(chain).ok_or_else(|| fail(format!("{CHAIN_HEADER} is {chain:?}, not 64 hex digits")))?;
+    let (position, chain) =
+        parse_stream_fields(sequence, chain).map_err(|e| fail(e.describe(SEQUENCE_HEADER, CHAIN_HEADER)))?;
     Ok(CaptureItem::Delivery(Delivery {
         stream: stream.to_owned(),
         position,
@@ -86,6 +81,35 @@ pub fn parse_capture_line(text: &str, line: usize, arrival: u64) -> Result<Captu
         arrival,
         origin: format!("line {line}"),
     }))
+}
+
+/// Why a sequence or chain value (a header, label or metadata value) is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldError {
+    Sequence(String),
+    Chain(String),
+}
+
+impl FieldError {
+    /// The message, with the field names of the carrier (HTTP header or S3 metadata key).
+    pub fn describe(&self, sequence_name: &str, chain_name: &str) -> String {
+        match self {
+            FieldError::Sequence(value) => format!("{sequence_name} is {value:?}, not a position (1, 2, 3, …)"),
+            FieldError::Chain(value) => format!("{chain_name} is {value:?}, not 64 hex digits"),
+        }
+    }
+}
+
+/// A delivery's position and chain from their text (headers, labels, S3 metadata).
+pub fn parse_stream_fields(sequence: &str, chain: &str) -> Result<(StreamPosition, ChainDigest), FieldError> {
+    let position = sequence
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| *p >= 1)
+        .ok_or_else(|| FieldError::Sequence(sequence.to_owned()))?;
+    let digest = ChainDigest::from_hex(chain).ok_or_else(|| FieldError::Chain(chain.to_owned()))?;
+    Ok((position, digest))
 }
 
 /// Checkpoints from a file: a JSON array of signed checkpoints, or one per line (NDJSON).
