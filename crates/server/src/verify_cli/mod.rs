@@ -87,6 +87,12 @@ pub async fn run(args: VerifyArgs) -> i32 {
 }
 
 async fn verify(args: &VerifyArgs) -> anyhow::Result<i32> {
+    // Keys given on the command line are checked before any input is read.
+    let mut keys = Vec::new();
+    for key in &args.public_keys {
+        keys.push(public_key_text(key)?);
+    }
+    KeyRing::from_base64(keys.iter().map(String::as_str)).context("a --public-key")?;
     let mut inputs = match (&args.capture, &args.s3_bucket) {
         (Some(path), _) => capture::read(path)?,
         (None, Some(bucket)) => s3::read(args, bucket).await?,
@@ -102,16 +108,12 @@ async fn verify(args: &VerifyArgs) -> anyhow::Result<i32> {
     if let (Some(client), Some(destination)) = (&client, args.destination) {
         inputs.checkpoints.extend(client.checkpoints(destination).await?);
     }
-    let mut keys = Vec::new();
-    for key in &args.public_keys {
-        keys.push(public_key_text(key)?);
-    }
     if keys.is_empty()
         && let Some(client) = &client
     {
         keys = client.public_keys().await?;
     }
-    let ring = KeyRing::from_base64(keys.iter().map(String::as_str)).context("a public key")?;
+    let ring = KeyRing::from_base64(keys.iter().map(String::as_str)).context("a public key from the API")?;
     let report = audit(&inputs.deliveries, &inputs.checkpoints, &ring, args.stream.as_deref(), inputs.unsequenced);
     let mut out = std::io::stdout().lock();
     if args.json {

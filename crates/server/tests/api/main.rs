@@ -30,6 +30,7 @@ mod read;
 mod settings;
 mod tenancy;
 mod ui;
+mod verify;
 
 use auditrelay_testkit::{Api, Backend, TestServer};
 use serde_json::{Value, json};
