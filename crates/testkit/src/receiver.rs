@@ -59,12 +59,8 @@ impl Received {
         use base64::Engine;
         let mut headers = serde_json::Map::new();
         for name in self.headers.keys() {
-            let values: Vec<String> = self
-                .headers
-                .get_all(name)
-                .iter()
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                .collect();
+            let values: Vec<String> =
+                self.headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect();
             headers.insert(name.as_str().to_owned(), Value::String(values.join(", ")));
         }
         let received_at: chrono::DateTime<chrono::Utc> = self.received_at.into();

@@ -102,12 +102,8 @@ impl FieldError {
 
 /// A delivery's position and chain from their text (headers, labels, S3 metadata).
 pub fn parse_stream_fields(sequence: &str, chain: &str) -> Result<(StreamPosition, ChainDigest), FieldError> {
-    let position = sequence
-        .trim()
-        .parse()
-        .ok()
-        .filter(|p| *p >= 1)
-        .ok_or_else(|| FieldError::Sequence(sequence.to_owned()))?;
+    let position =
+        sequence.trim().parse().ok().filter(|p| *p >= 1).ok_or_else(|| FieldError::Sequence(sequence.to_owned()))?;
     let digest = ChainDigest::from_hex(chain).ok_or_else(|| FieldError::Chain(chain.to_owned()))?;
     Ok((position, digest))
 }

@@ -12,6 +12,9 @@ pub mod chain;
 pub mod checkpoint;
 pub mod webhook_signature;
 
+#[cfg(test)]
+mod worked_example;
+
 pub use chain::{ChainDigest, StreamPosition, body_sha256};
 pub use checkpoint::{Checkpoint, CheckpointError, ParkedPosition, SignedCheckpoint, key_id};
 pub use webhook_signature::{WebhookSecret, WebhookSecretError};

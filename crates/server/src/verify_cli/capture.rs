@@ -20,14 +20,14 @@ pub(super) fn read(path: &Path) -> anyhow::Result<Inputs> {
     loop {
         line.clear();
         number += 1;
-        let bytes = reader.read_line(&mut line).with_context(|| {
-            format!("{}: line {number} cannot be read (a capture is UTF-8 text)", path.display())
-        })?;
+        let bytes = reader
+            .read_line(&mut line)
+            .with_context(|| format!("{}: line {number} cannot be read (a capture is UTF-8 text)", path.display()))?;
         if bytes == 0 {
             break;
         }
         read += bytes as u64;
-        if number % 1024 == 0 {
+        if number.is_multiple_of(1024) {
             bar.set_position(read);
         }
         let item = parse_capture_line(&line, number, inputs.deliveries.len() as u64)

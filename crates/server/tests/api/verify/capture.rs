@@ -141,7 +141,8 @@ fn bad_signatures_and_foreign_keys_are_problems() {
     let capture = write_lines(&dir, "signed.ndjson", &lines);
     let other = dir.join("other.pub");
     std::fs::write(&other, public_key_base64(&SigningKey::from_bytes(&[1u8; 32]).verifying_key())).unwrap();
-    let run = verify(["--capture", capture.to_str().unwrap(), "--public-key", &format!("@{}", other.display()), "--json"]);
+    let run =
+        verify(["--capture", capture.to_str().unwrap(), "--public-key", &format!("@{}", other.display()), "--json"]);
     assert_eq!(run.code, 1);
     assert_eq!(run.json()["streams"][0]["checkpoints"]["unknown_key"][0]["key_id"], checkpoint(3, &[]).key_id);
 }

@@ -26,7 +26,10 @@ pub fn public_key() -> String {
 
 /// The body of event `n`, as GitLab's JSON would be.
 pub fn body(n: u64) -> String {
-    format!(r#"{{"id":"{n}","event_name":"user_created","details":{{"n":{n}}},"created_at":"2026-12-01T10:00:0{}.000Z"}}"#, n % 10)
+    format!(
+        r#"{{"id":"{n}","event_name":"user_created","details":{{"n":{n}}},"created_at":"2026-12-01T10:00:0{}.000Z"}}"#,
+        n % 10
+    )
 }
 
 pub fn chain_at(n: u64) -> ChainDigest {
@@ -91,7 +94,8 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", self.stdout, self.stderr))
     }
 }
 

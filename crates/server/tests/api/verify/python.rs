@@ -113,5 +113,8 @@ fn the_document_shows_the_tested_script() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let doc = std::fs::read_to_string(root.join("docs/completeness.md")).unwrap();
     let script = std::fs::read_to_string(script()).unwrap();
-    assert!(doc.contains(&format!("```python\n{script}```")), "docs/completeness.md must show scripts/verify_stream.py verbatim");
+    assert!(
+        doc.contains(&format!("```python\n{script}```")),
+        "docs/completeness.md must show scripts/verify_stream.py verbatim"
+    );
 }
