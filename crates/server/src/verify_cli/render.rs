@@ -94,7 +94,11 @@ fn write_stream(out: &mut impl Write, s: &StreamReport) -> std::io::Result<()> {
         }
     }
     if s.chain_unchecked > 0 {
-        writeln!(out, "  {} position(s) follow a lost one: their chain was taken from the header", s.chain_unchecked)?;
+        writeln!(
+            out,
+            "  {} position(s) follow a missing one: their chain was taken from the header",
+            s.chain_unchecked
+        )?;
     }
     let c = &s.checkpoints;
     writeln!(
