@@ -1,4 +1,4 @@
-//! The command line: `auditrelay serve`, `bench`, `replay`, `ai-session`.
+//! The command line: `auditrelay serve`, `bench`, `replay`, `ai-session`, `verify`.
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -21,6 +21,9 @@ pub enum Command {
     Replay(crate::replay_cli::ReplayArgs),
     /// Play a sample AI agent session: its CloudEvents posted to a workflow's audit events.
     AiSession(crate::ai_session_cli::AiSessionArgs),
+    /// Check that a receiver's copy of a stream is complete and unaltered (a capture file or an
+    /// S3 bucket, against the signed checkpoints); exit 0 only when it is (docs/completeness.md).
+    Verify(crate::verify_cli::VerifyArgs),
     /// Print the GraphQL schema (SDL), as checked in at `schema.graphql`.
     GraphqlSchema,
 }

@@ -9,3 +9,4 @@ pub mod bootstrap;
 pub mod cli;
 pub mod http_server;
 pub mod replay_cli;
+pub mod verify_cli;

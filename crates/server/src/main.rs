@@ -21,13 +21,17 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if let Command::Verify(args) = cli.command {
+        // Its exit code is its answer (0 complete, 1 problem, 2 bad input, 3 parked).
+        std::process::exit(runtime.block_on(auditrelay_server::verify_cli::run(args)));
+    }
     runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => auditrelay_server::app::serve(*args).await,
             Command::Bench(args) => auditrelay_bench::run(args, auditrelay_server::bench_launcher::launcher()).await,
             Command::Replay(args) => auditrelay_server::replay_cli::run(args).await,
             Command::AiSession(args) => auditrelay_server::ai_session_cli::run(args).await,
-            Command::GraphqlSchema => Ok(()),
+            Command::GraphqlSchema | Command::Verify(_) => Ok(()),
         }
     })
 }

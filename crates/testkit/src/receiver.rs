@@ -1,6 +1,7 @@
 //! A real HTTP receiver on loopback for delivery tests: records what arrives, answers as told
 //! (success, a status, `Retry-After`, a hang, or a connection closed mid-response), can stop
-//! listening for a while (connections refused), and counts requests in flight at once.
+//! listening for a while (connections refused), and counts requests in flight at once. What it
+//! received can be written as a capture file for `auditrelay verify` (`write_capture`).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -36,7 +37,11 @@ pub struct Received {
     pub path: String,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body's exact bytes (`body` is their lossy UTF-8 text).
+    pub raw: Bytes,
     pub at: Instant,
+    /// Wall-clock time of receipt, for the capture's `received_at`.
+    pub received_at: std::time::SystemTime,
 }
 
 impl Received {
@@ -46,6 +51,28 @@ impl Received {
 
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// This request as one capture line (docs/completeness.md): lowercase header names (repeated
+    /// headers joined by `, `), the body as text, or as `body_base64` when it is not UTF-8.
+    pub fn capture_line(&self) -> Value {
+        use base64::Engine;
+        let mut headers = serde_json::Map::new();
+        for name in self.headers.keys() {
+            let values: Vec<String> =
+                self.headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect();
+            headers.insert(name.as_str().to_owned(), Value::String(values.join(", ")));
+        }
+        let received_at: chrono::DateTime<chrono::Utc> = self.received_at.into();
+        let mut line = serde_json::json!({
+            "received_at": received_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "headers": headers,
+        });
+        match std::str::from_utf8(&self.raw) {
+            Ok(text) => line["body"] = Value::String(text.to_owned()),
+            Err(_) => line["body_base64"] = base64::engine::general_purpose::STANDARD.encode(&self.raw).into(),
+        }
+        line
     }
 }
 
@@ -148,6 +175,16 @@ impl Receiver {
         self.received().iter().map(|r| r.json()["id"].clone()).collect()
     }
 
+    /// Writes every request received so far, in order of receipt, as a capture file (NDJSON).
+    pub fn write_capture(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let mut text = String::new();
+        for received in self.received() {
+            text.push_str(&received.capture_line().to_string());
+            text.push('\n');
+        }
+        std::fs::write(path, text)
+    }
+
     /// Waits until at least `count` requests were received (panics after `within`).
     pub async fn wait_for(&self, count: usize, within: Duration) -> Vec<Received> {
         let deadline = Instant::now() + within;
@@ -220,7 +257,9 @@ fn record(inner: &Inner, path: &str, headers: HeaderMap, body: &Bytes) {
         path: path.to_owned(),
         headers,
         body: String::from_utf8_lossy(body).into_owned(),
+        raw: body.clone(),
         at: Instant::now(),
+        received_at: std::time::SystemTime::now(),
     };
     inner.received.lock().unwrap().push(received);
 }

@@ -4,10 +4,16 @@
 //! - `chain`: stream positions and the SHA-256 hash chain over the exact bodies sent.
 //! - `checkpoint`: the signed statement of a stream's position, its canonical JSON and Ed25519.
 //! - `webhook_signature`: Standard Webhooks 1.0 signatures (`webhook-id`, `-timestamp`, `-signature`).
+//! - `audit`: the receiver's check of a stream (`auditrelay verify`); `capture`: the capture format.
 
+pub mod audit;
+pub mod capture;
 pub mod chain;
 pub mod checkpoint;
 pub mod webhook_signature;
+
+#[cfg(test)]
+mod worked_example;
 
 pub use chain::{ChainDigest, StreamPosition, body_sha256};
 pub use checkpoint::{Checkpoint, CheckpointError, ParkedPosition, SignedCheckpoint, key_id};

@@ -31,6 +31,7 @@ mod settings;
 mod stream;
 mod tenancy;
 mod ui;
+mod verify;
 
 use auditrelay_testkit::{Api, Backend, TestServer};
 use serde_json::{Value, json};
