@@ -2,7 +2,7 @@
 //! chain) and how each sink carries it, the signer the service hands the engine, and the
 //! checkpoint policy. The contract is in `docs/completeness.md`.
 
-use auditrelay_core::stream_proof::{Checkpoint, ChainDigest, SignedCheckpoint, names};
+use auditrelay_core::stream_proof::{ChainDigest, Checkpoint, SignedCheckpoint, names};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -27,7 +27,8 @@ impl Stamp {
 
     /// S3 user metadata `auditrelay_stream`, `_sequence`, `_chain` (as `x-amz-meta-*` headers).
     pub fn add_s3_metadata(&self, headers: &mut HeaderMap) {
-        let [s, q, c] = [names::STREAM_LABEL, names::SEQUENCE_LABEL, names::CHAIN_LABEL].map(|n| format!("x-amz-meta-{n}"));
+        let [s, q, c] =
+            [names::STREAM_LABEL, names::SEQUENCE_LABEL, names::CHAIN_LABEL].map(|n| format!("x-amz-meta-{n}"));
         self.add(headers, [s.as_str(), q.as_str(), c.as_str()]);
     }
 

@@ -117,7 +117,12 @@ impl Service {
         if let Some(signer) = &self.stream_signer {
             *signer.key.write().unwrap_or_else(std::sync::PoisonError::into_inner) = key;
         }
-        Ok(PublicKeyView { key_id: row.key_id, public_key: row.public_key, valid_from: row.valid_from, valid_until: None })
+        Ok(PublicKeyView {
+            key_id: row.key_id,
+            public_key: row.public_key,
+            valid_from: row.valid_from,
+            valid_until: None,
+        })
     }
 
     /// A destination's stream (the caller already may read the destination).
@@ -149,7 +154,12 @@ impl Service {
     }
 
     /// Turns in-band checkpoints on or off (HTTP destinations only).
-    pub async fn set_in_band_checkpoints(&self, caller: &Caller, destination: &Destination, on: bool) -> ServiceResult<()> {
+    pub async fn set_in_band_checkpoints(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+        on: bool,
+    ) -> ServiceResult<()> {
         caller.require(Need::Write)?;
         if on && destination.category != auditrelay_core::destination::Category::Http {
             return Err(ServiceError::invalid("auditrelay_in_band_checkpoints", "are for HTTP destinations only"));

@@ -87,12 +87,11 @@ fn key(row: &AnyRow) -> Result<SigningKeyRow> {
 
 impl Store {
     pub async fn stream_head(&self, destination_id: i64) -> Result<Option<StreamHead>> {
-        let row = sqlx::query(
-            "SELECT position, chain, last_seq, started_seq FROM stream_heads WHERE destination_id = $1",
-        )
-        .bind(destination_id)
-        .fetch_optional(&self.write)
-        .await?;
+        let row =
+            sqlx::query("SELECT position, chain, last_seq, started_seq FROM stream_heads WHERE destination_id = $1")
+                .bind(destination_id)
+                .fetch_optional(&self.write)
+                .await?;
         row.map(|row| {
             Ok(StreamHead {
                 position: row.try_get("position")?,
@@ -105,7 +104,12 @@ impl Store {
     }
 
     /// The head, created at position 0 with `genesis` the first time (`started_seq`: the cursor).
-    pub async fn stream_head_or_init(&self, destination_id: i64, started_seq: i64, genesis: &str) -> Result<StreamHead> {
+    pub async fn stream_head_or_init(
+        &self,
+        destination_id: i64,
+        started_seq: i64,
+        genesis: &str,
+    ) -> Result<StreamHead> {
         if let Some(head) = self.stream_head(destination_id).await? {
             return Ok(head);
         }
@@ -118,9 +122,7 @@ impl Store {
         .bind(started_seq)
         .execute(&self.write)
         .await?;
-        self.stream_head(destination_id)
-            .await?
-            .ok_or_else(|| StoreError::Conflict("the stream head".into()))
+        self.stream_head(destination_id).await?.ok_or_else(|| StoreError::Conflict("the stream head".into()))
     }
 
     /// Records newly routed positions and moves the head, in one transaction. The head moves
@@ -182,8 +184,7 @@ impl Store {
     /// The positions of the given events, those that have one.
     pub async fn stream_entries_for(&self, destination_id: i64, seqs: &[i64]) -> Result<Vec<StreamEntry>> {
         let mut out = Vec::with_capacity(seqs.len());
-        let sql =
-            format!("SELECT {ENTRY_COLUMNS} FROM stream_positions WHERE destination_id = $1 AND seq = $2");
+        let sql = format!("SELECT {ENTRY_COLUMNS} FROM stream_positions WHERE destination_id = $1 AND seq = $2");
         for &seq in seqs {
             if let Some(row) = sqlx::query(&sql).bind(destination_id).bind(seq).fetch_optional(&self.write).await? {
                 out.push(entry(&row)?);
@@ -239,7 +240,12 @@ impl Store {
     }
 
     /// Checkpoints with `sequence > after`, ascending, at most `limit`.
-    pub async fn checkpoints_after(&self, destination_id: i64, after: i64, limit: i64) -> Result<Vec<StoredCheckpoint>> {
+    pub async fn checkpoints_after(
+        &self,
+        destination_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredCheckpoint>> {
         let sql = format!(
             "SELECT destination_id, sequence, signed, created_at, delivered FROM stream_checkpoints \
              WHERE destination_id = $1 AND sequence > $2 ORDER BY sequence LIMIT {}",

@@ -144,19 +144,18 @@ impl HttpSink {
         }
         let mut headers = self.headers.clone();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(
-            HeaderName::from_static("x-auditrelay-checkpoint"),
-            HeaderValue::from_static("1"),
-        );
-        let response =
-            self.client.post(self.url.clone()).headers(headers).body(json.to_owned()).send().await.map_err(request_error)?;
+        headers.insert(HeaderName::from_static("x-auditrelay-checkpoint"), HeaderValue::from_static("1"));
+        let response = self
+            .client
+            .post(self.url.clone())
+            .headers(headers)
+            .body(json.to_owned())
+            .send()
+            .await
+            .map_err(request_error)?;
         let status = response.status();
         let _ = response.bytes().await;
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(DeliveryError::from_status(status.as_u16(), "", None))
-        }
+        if status.is_success() { Ok(()) } else { Err(DeliveryError::from_status(status.as_u16(), "", None)) }
     }
 }
 

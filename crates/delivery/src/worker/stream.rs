@@ -61,7 +61,8 @@ impl Worker {
         let (known, new) = events.split_at(split);
         let mut out = self.as_first_routed(known, false).await?;
         let routed = self.route(new).await?;
-        let mut chain = ChainDigest::from_hex(&head.chain).unwrap_or_else(|| ChainDigest::genesis(&self.spec.stream_id));
+        let mut chain =
+            ChainDigest::from_hex(&head.chain).unwrap_or_else(|| ChainDigest::genesis(&self.spec.stream_id));
         let mut position = head.position;
         let redacting = self.settings.redaction().is_some();
         let mut entries = Vec::with_capacity(routed.len());
@@ -76,7 +77,13 @@ impl Worker {
                 .flatten()
                 .filter(|&i| payload_with_id(&new[i].id, &new[i].payload) != event.body)
                 .map(|_| event.body.clone());
-            entries.push(StreamEntry { position, seq: event.seq, body_sha256: digest.to_hex(), chain: chain.to_hex(), body });
+            entries.push(StreamEntry {
+                position,
+                seq: event.seq,
+                body_sha256: digest.to_hex(),
+                chain: chain.to_hex(),
+                body,
+            });
             event.stamp = Some(Stamp { stream: self.spec.stream_id.clone(), position: position as u64, chain });
             out.push(event);
         }
@@ -103,7 +110,11 @@ impl Worker {
     /// `events` as they were first routed: those with a position, with it and its body. Those
     /// without: with `legacy`, the ones routed before positions were kept are routed again (and
     /// sent without a stamp); the others were not routed to this destination and are left out.
-    pub(super) async fn as_first_routed(&self, events: &[StoredEvent], legacy: bool) -> Result<Vec<Outgoing>, StoreError> {
+    pub(super) async fn as_first_routed(
+        &self,
+        events: &[StoredEvent],
+        legacy: bool,
+    ) -> Result<Vec<Outgoing>, StoreError> {
         let (Some(first), Some(last)) = (events.first(), events.last()) else { return Ok(Vec::new()) };
         let contiguous = events.windows(2).all(|w| w[0].seq < w[1].seq) && last.seq - first.seq < 10_000;
         let entries = if contiguous {

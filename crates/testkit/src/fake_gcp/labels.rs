@@ -14,7 +14,8 @@ pub(super) fn check_labels(labels: Option<&Value>) -> Result<(), String> {
             return Err(format!("label {key:?} is too long"));
         }
     }
-    let stream = ["auditrelay_stream", "auditrelay_sequence", "auditrelay_chain"].map(|k| map.get(k).and_then(Value::as_str));
+    let stream =
+        ["auditrelay_stream", "auditrelay_sequence", "auditrelay_chain"].map(|k| map.get(k).and_then(Value::as_str));
     match stream {
         [None, None, None] => Ok(()),
         [Some(id), Some(sequence), Some(chain)] => {

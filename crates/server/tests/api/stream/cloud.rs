@@ -25,7 +25,8 @@ async fn destination(api: &Api, category: &str, config: Value, secret: &str) -> 
       groupAuditEventStreamingDestinationsCreate(input: {
         groupPath: \"acme\", category: $category, config: $config, secretToken: $secretToken
       }) { errors externalAuditEventDestination { id } } }";
-    let reply = api.graphql(document, json!({"category": category, "config": config, "secretToken": secret})).await.expect(200);
+    let reply =
+        api.graphql(document, json!({"category": category, "config": config, "secretToken": secret})).await.expect(200);
     let created = &reply.body["data"]["groupAuditEventStreamingDestinationsCreate"];
     assert_eq!(created["errors"], json!([]), "{}", reply.text);
     created["externalAuditEventDestination"]["id"].as_str().unwrap().rsplit('/').next().unwrap().parse().unwrap()
@@ -34,10 +35,13 @@ async fn destination(api: &Api, category: &str, config: Value, secret: &str) -> 
 /// A request-shaped record of something a cloud sink stored, for the shared checker.
 fn as_received(body: String, stream: &str, sequence: &str, chain: &str) -> Received {
     let mut headers = reqwest::header::HeaderMap::new();
-    for (name, value) in [("x-auditrelay-stream", stream), ("x-auditrelay-sequence", sequence), ("x-auditrelay-chain", chain)] {
+    for (name, value) in
+        [("x-auditrelay-stream", stream), ("x-auditrelay-sequence", sequence), ("x-auditrelay-chain", chain)]
+    {
         headers.insert(name, value.parse().unwrap());
     }
-    Received { path: String::new(), headers, body, at: Instant::now() }
+    let raw = body.clone().into_bytes().into();
+    Received { path: String::new(), headers, body, raw, at: Instant::now(), received_at: std::time::SystemTime::now() }
 }
 
 async fn gcp_entries_carry_the_stream_labels(backend: Backend) {
@@ -63,7 +67,12 @@ async fn gcp_entries_carry_the_stream_labels(backend: Backend) {
         .map(|e| {
             let l = &e["labels"];
             let text = |k: &str| l[k].as_str().unwrap_or_else(|| panic!("label {k} missing: {e}")).to_owned();
-            as_received(e["jsonPayload"].to_string(), &text("auditrelay_stream"), &text("auditrelay_sequence"), &text("auditrelay_chain"))
+            as_received(
+                e["jsonPayload"].to_string(),
+                &text("auditrelay_stream"),
+                &text("auditrelay_sequence"),
+                &text("auditrelay_chain"),
+            )
         })
         .collect();
     let stream = stream_of(&received);

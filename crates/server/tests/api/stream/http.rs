@@ -86,7 +86,8 @@ async fn headers_chain_and_checkpoints(backend: Backend) {
     let keys = public_keys(&root).await;
     assert_eq!(keys.len(), old_keys.len() + 1);
     assert!(keys.contains_key(rotated.body["key_id"].as_str().unwrap()));
-    let more = ingest(&root, Value::Array((0..12).map(|i| group_event(&format!("after-rotation-{i}"))).collect())).await;
+    let more =
+        ingest(&root, Value::Array((0..12).map(|i| group_event(&format!("after-rotation-{i}"))).collect())).await;
     wait_for_ids(&receiver, &more).await;
     let stream = stream_of(&receiver.received());
     let chains = stream.assert_complete(&BTreeMap::new());
@@ -95,6 +96,8 @@ async fn headers_chain_and_checkpoints(backend: Backend) {
     let listed = checkpoints(&root, id).await;
     assert_checkpoints(&listed, &keys, &stream.id, &chains);
     assert_eq!(listed.last().unwrap().key_id, rotated.body["key_id"], "signed with the new key");
+    // The independent check: `auditrelay verify` on what the receiver kept (both keys listed).
+    super::assert_verified(&receiver, &server.base, id);
 
     // Who may not read the destination may not read its checkpoints; only admins rotate.
     let (_, stranger) = crate::user_with_token(&root, "stranger", &["api"]).await;

@@ -141,3 +141,20 @@ pub fn assert_checkpoints(
     }
     assert!(list.windows(2).all(|w| w[0].checkpoint.sequence < w[1].checkpoint.sequence), "ascending");
 }
+
+/// Writes what `receiver` kept as a capture file and runs `auditrelay verify` on it with the
+/// checkpoints and public keys from the server's API; returns the `--json` report after
+/// asserting it is complete (exit 0) with nothing lost or mismatched.
+pub fn assert_verified(receiver: &auditrelay_testkit::Receiver, base: &str, id: i64) -> Value {
+    let path = auditrelay_testkit::temp_dir("auditrelay-stream").join("capture.ndjson");
+    receiver.write_capture(&path).expect("write the capture");
+    let id = id.to_string();
+    let run = crate::verify::verify_env(
+        ["--capture", path.to_str().unwrap(), "--api", base, "--destination", &id, "--json"],
+        &[("AUDITRELAY_TOKEN", auditrelay_testkit::ROOT_TOKEN)],
+    );
+    assert_eq!(run.code, 0, "auditrelay verify: {}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["status"], "complete", "{report}");
+    report
+}

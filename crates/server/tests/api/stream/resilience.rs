@@ -96,6 +96,8 @@ async fn positions_survive_retries_parking_replay_and_kill_nine(backend: Backend
     let root = server.root();
     wait_for_checkpoint(&root, id, last).await;
     assert_checkpoints(&checkpoints(&root, id).await, &public_keys(&root).await, &stream.id, &chains);
+    let report = super::assert_verified(&receiver, &server.base, id);
+    eprintln!("verify after outage, parking, replay and kill -9: {report}");
 }
 
 /// Two processes on one PostgreSQL database: the second takes the destination over after the
@@ -133,6 +135,7 @@ async fn a_takeover_continues_the_stream() {
     let root = second.root();
     wait_for_checkpoint(&root, id, last).await;
     assert_checkpoints(&checkpoints(&root, id).await, &public_keys(&root).await, &stream.id, &chains);
+    super::assert_verified(&receiver, &second.base, id);
 }
 
 on_both_backends!(positions_survive_retries_parking_replay_and_kill_nine);
