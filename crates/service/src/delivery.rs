@@ -219,6 +219,7 @@ pub(super) fn spec(d: &Destination) -> DestinationSpec {
             url: url.clone(),
             token: d.secret.clone(),
             headers: headers.iter().filter(|h| h.active).map(|h| (h.key.clone(), h.value.clone())).collect(),
+            signing: d.signing_keys(),
         }),
         DestinationConfig::Gcp { google_project_id_name, client_email, log_id_name } => Target::Gcp(GcpSpec {
             google_project_id_name: google_project_id_name.clone(),
@@ -237,5 +238,7 @@ pub(super) fn spec(d: &Destination) -> DestinationSpec {
     // change's place in the log, without a restart.
     let mut hasher = DefaultHasher::new();
     (d.id, &d.name, d.category.as_str(), d.config.to_json().to_string(), &d.secret, d.active).hash(&mut hasher);
+    // A signing change restarts the worker with the secrets in force.
+    d.signing_secrets.iter().map(|s| s.id).collect::<Vec<_>>().hash(&mut hasher);
     DestinationSpec { id: d.id, name: d.name.clone(), route, target, fingerprint: hasher.finish() }
 }

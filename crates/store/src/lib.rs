@@ -17,6 +17,7 @@ pub mod sealed;
 pub mod settings;
 pub mod unit_of_work;
 pub mod web_sessions;
+pub mod webhook_secrets;
 pub mod workflows;
 
 pub use connect::{Dialect, Store};
