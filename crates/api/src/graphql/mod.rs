@@ -9,6 +9,7 @@ mod mutations;
 mod namespaces;
 mod query;
 mod types;
+mod webhook_signing;
 
 use async_graphql::{Context, EmptySubscription, Error, Schema};
 use axum::Json;

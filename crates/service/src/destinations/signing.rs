@@ -19,6 +19,10 @@ const GENERATED_BYTES: usize = 32;
 /// At most two secrets at once: the current one and, during a rotation, the old one.
 const MAX_SECRETS: usize = 2;
 
+/// The store statement of a signing change, run inside its unit of work.
+type Statement<'c> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), auditrelay_store::StoreError>> + Send + 'c>>;
+
 /// One signing secret in force, opened.
 #[derive(Debug, Clone)]
 pub struct SigningSecret {
@@ -195,7 +199,7 @@ impl Service {
         statement: F,
     ) -> ServiceResult<()>
     where
-        F: for<'c> FnOnce(&'c mut auditrelay_store::Tx, i64) -> auditrelay_store::UnitFuture<'c, ()> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut auditrelay_store::Tx, i64) -> Statement<'c> + Send + 'static,
     {
         let author = Author::of(caller);
         let (owner, id, category, name) =
