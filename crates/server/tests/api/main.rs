@@ -30,6 +30,7 @@ mod read;
 mod settings;
 mod tenancy;
 mod ui;
+mod webhook_signing;
 
 use auditrelay_testkit::{Api, Backend, TestServer};
 use serde_json::{Value, json};
