@@ -35,6 +35,8 @@ pub struct EngineConfig {
     /// Fallback poll for events committed by other processes.
     pub poll_every: Duration,
     pub endpoints: CloudEndpoints,
+    /// The last hour of deliveries per destination (shared by every worker of the process).
+    pub history: Arc<crate::history::DeliveryHistory>,
 }
 
 impl Default for EngineConfig {
@@ -48,6 +50,7 @@ impl Default for EngineConfig {
             breaker: BreakerConfig::default(),
             poll_every: Duration::from_millis(500),
             endpoints: CloudEndpoints::default(),
+            history: Arc::default(),
         }
     }
 }

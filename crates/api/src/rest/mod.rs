@@ -50,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ai/duo_workflows/workflows/{id}/audit_events/summary", get(ai::summary))
         .route("/streaming_destinations/{id}", get(streaming::show))
         .route("/streaming_destinations/{id}/parked", get(streaming::parked))
+        .route("/streaming_destinations/{id}/history", get(streaming::history))
         .route("/streaming_destinations/{id}/resend_parked", post(streaming::resend_parked))
         .route("/streaming_destinations/{id}/replays", post(streaming::replay))
         .route("/streaming_destinations/{id}/test_event", post(streaming::test_event))
