@@ -30,6 +30,7 @@ mod read;
 mod settings;
 mod tenancy;
 mod ui;
+mod ui_signing;
 mod webhook_signing;
 
 use auditrelay_testkit::{Api, Backend, TestServer};
