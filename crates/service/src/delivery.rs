@@ -258,7 +258,11 @@ pub struct HistoryBucket {
 impl Service {
     /// The last hour of deliveries as this node saw them (empty on a node that does not deliver
     /// the destination). Who may read the destination may read it.
-    pub async fn delivery_history(&self, caller: &Caller, destination: &Destination) -> ServiceResult<Vec<HistoryBucket>> {
+    pub async fn delivery_history(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+    ) -> ServiceResult<Vec<HistoryBucket>> {
         caller.require(Need::Read)?;
         let Some(engine) = &self.engine else { return Ok(Vec::new()) };
         let now = now_micros().div_euclid(1_000_000);

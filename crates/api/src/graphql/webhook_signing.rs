@@ -28,7 +28,10 @@ impl From<WebhookSigning> for AuditrelayWebhookSigning {
             secrets: signing
                 .secrets
                 .into_iter()
-                .map(|(created_at, last_four)| AuditrelayWebhookSecret { created_at: format_micros(created_at), last_four })
+                .map(|(created_at, last_four)| AuditrelayWebhookSecret {
+                    created_at: format_micros(created_at),
+                    last_four,
+                })
                 .collect(),
         }
     }

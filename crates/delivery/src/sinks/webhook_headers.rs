@@ -64,8 +64,11 @@ mod tests {
         add(&mut headers, &[new.clone(), old.clone()], &event(), 1_700_000_000);
         assert_eq!(headers[ID], "42");
         assert_eq!(headers[TIMESTAMP], "1700000000");
-        let expected =
-            format!("{} {}", new.sign("42", 1_700_000_000, br#"{"id":42}"#), old.sign("42", 1_700_000_000, br#"{"id":42}"#));
+        let expected = format!(
+            "{} {}",
+            new.sign("42", 1_700_000_000, br#"{"id":42}"#),
+            old.sign("42", 1_700_000_000, br#"{"id":42}"#)
+        );
         assert_eq!(headers[SIGNATURE], expected.as_str());
     }
 }

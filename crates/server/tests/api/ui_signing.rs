@@ -6,8 +6,8 @@ use auditrelay_testkit::browser::{Browser, artifacts_dir};
 use auditrelay_testkit::{Backend, Receiver};
 use serde_json::json;
 
-use crate::delivery::{allow_local, group_event, http_destination, ingest, wait_for_ids};
 use crate::create_group;
+use crate::delivery::{allow_local, group_event, http_destination, ingest, wait_for_ids};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs Chromium and chromedriver: scripts/test.sh runs it"]

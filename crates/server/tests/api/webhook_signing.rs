@@ -89,10 +89,7 @@ async fn signatures_verify_with_the_reference_library(backend: Backend) {
     let again = mutate(&root, "auditrelayWebhookSigningEnable", &gid, true).await;
     assert_eq!(again["errors"], json!(["Webhook signing is already enabled; rotate the secret to replace it"]));
     let removed_none = mutate(&root, "auditrelayWebhookSecretRemoveOld", &gid, false).await;
-    assert_eq!(
-        removed_none["errors"],
-        json!(["There is no old signing secret to remove: no rotation is in progress"])
-    );
+    assert_eq!(removed_none["errors"], json!(["There is no old signing secret to remove: no rotation is in progress"]));
 
     // The secret is shown once: reads show only its last four characters.
     let read = root
@@ -180,7 +177,8 @@ async fn signing_errors_name_the_problem(backend: Backend) {
         .to_owned();
     let refused = mutate(&root, "auditrelayWebhookSigningEnable", &gid, true).await;
     assert_eq!(refused["errors"], json!(["Webhook signing is only available for HTTP destinations"]));
-    let document = "mutation { auditrelayWebhookSigningEnable(input: { destinationId: \"gid://gitlab/User/1\" }) { errors } }";
+    let document =
+        "mutation { auditrelayWebhookSigningEnable(input: { destinationId: \"gid://gitlab/User/1\" }) { errors } }";
     let bad = root.graphql(document, json!({})).await.expect(200);
     assert!(bad.text.contains("is not the global id of a streaming destination"), "{}", bad.text);
 }

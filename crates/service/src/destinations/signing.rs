@@ -217,11 +217,8 @@ impl Service {
     }
 
     async fn reloaded(&self, destination: &Destination) -> ServiceResult<Destination> {
-        let row = self
-            .store
-            .destination(destination.id)
-            .await?
-            .ok_or(crate::error::ServiceError::NotFound("Destination"))?;
+        let row =
+            self.store.destination(destination.id).await?.ok_or(crate::error::ServiceError::NotFound("Destination"))?;
         self.load_destination(row, destination.owner.clone()).await
     }
 
