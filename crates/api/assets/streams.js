@@ -162,6 +162,7 @@
     li.appendChild(where(d));
     li.appendChild(health(d.deliveryHealth));
     li.appendChild(operations(d));
+    if (window.AuditRelayStreamPanel) { window.AuditRelayStreamPanel.decorate(li, d); }
     li.appendChild(editor);
     return li;
   }

@@ -90,7 +90,12 @@ async fn measure_direct(args: &Bench, receiver: &Receiver) -> anyhow::Result<Row
     let connections = args.direct_connections.max(1);
     let payload = Arc::new(payload_template()?);
     let url = reqwest::Url::parse(&receiver.url(0))?;
-    let spec = HttpSpec { url: url.to_string(), token: "bench-verification-token-0001".into(), headers: vec![] };
+    let spec = HttpSpec {
+        url: url.to_string(),
+        token: "bench-verification-token-0001".into(),
+        headers: vec![],
+        signing: vec![],
+    };
     let mut headers = gitlab_headers(&spec).map_err(|e| anyhow::anyhow!("{e}"))?;
     headers.insert(HeaderName::from_static("x-gitlab-audit-event-type"), HeaderValue::from_static(EVENT_TYPE));
     let client = sink_client(true, auditrelay_delivery::sinks::http::REQUEST_TIMEOUT);

@@ -37,6 +37,8 @@ pub struct EngineConfig {
     pub endpoints: CloudEndpoints,
     /// When checkpoints are made and who signs them.
     pub checkpoints: crate::stream::CheckpointPolicy,
+    /// The last hour of deliveries per destination (shared by every worker of the process).
+    pub history: Arc<crate::history::DeliveryHistory>,
 }
 
 impl Default for EngineConfig {
@@ -51,6 +53,7 @@ impl Default for EngineConfig {
             poll_every: Duration::from_millis(500),
             endpoints: CloudEndpoints::default(),
             checkpoints: crate::stream::CheckpointPolicy::default(),
+            history: Arc::default(),
         }
     }
 }

@@ -4,26 +4,30 @@
 use auditrelay_core::time::now_micros;
 use auditrelay_store::Store;
 use auditrelay_store::delivery::Health;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::failure::DeliveryError;
+use crate::history::DeliveryHistory;
+use crate::outgoing::Outgoing;
 
 const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
 pub struct HealthBoard {
     store: Store,
+    destination_id: i64,
+    history: Arc<DeliveryHistory>,
     inner: Mutex<(Health, Option<Instant>, bool)>,
 }
 
 impl HealthBoard {
-    pub async fn load(store: Store, destination_id: i64) -> HealthBoard {
+    pub async fn load(store: Store, destination_id: i64, history: Arc<DeliveryHistory>) -> HealthBoard {
         let health = store.health(destination_id).await.ok().flatten().unwrap_or(Health {
             destination_id,
             state: "closed".into(),
             ..Health::default()
         });
-        HealthBoard { store, inner: Mutex::new((health, None, true)) }
+        HealthBoard { store, destination_id, history, inner: Mutex::new((health, None, true)) }
     }
 
     /// Moves to `state` (a change is written at the next flush) and applies `change`. Called for
@@ -39,12 +43,16 @@ impl HealthBoard {
         }
     }
 
-    pub fn delivered(&self, events: usize) {
+    pub fn delivered(&self, events: &[Outgoing]) {
+        let now = now_micros();
         self.update("closed", |h| {
             h.consecutive_failures = 0;
-            h.last_success_at = Some(now_micros());
-            h.delivered += events as i64;
+            h.last_success_at = Some(now);
+            h.delivered += events.len() as i64;
         });
+        let oldest = events.iter().map(|e| e.created_at).min().unwrap_or(now);
+        let lag_ms = ((now - oldest).max(0) / 1000) as u64;
+        self.history.record(self.destination_id, now.div_euclid(1_000_000), events.len() as u64, lag_ms);
     }
 
     pub fn failed(&self, error: &DeliveryError, state: &str, consecutive_failures: u32) {

@@ -7,6 +7,7 @@ pub mod breaker;
 pub mod engine;
 pub mod failure;
 mod health;
+pub mod history;
 mod log_cache;
 pub mod outgoing;
 pub mod retry;

@@ -149,7 +149,7 @@ impl Worker {
     pub(crate) async fn run(self) {
         let mut head = self.head.clone();
         let id = self.spec.id;
-        let health = HealthBoard::load(self.store.clone(), id).await;
+        let health = HealthBoard::load(self.store.clone(), id, self.config.history.clone()).await;
         let mut stop = self.control.stop.subscribe();
         let sink = match Sink::build(&self.spec.target, self.settings.allow_local, &self.config.endpoints) {
             Ok(sink) => sink,
@@ -418,7 +418,7 @@ async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Vec<i64> {
                 if let Ok(mut b) = sender.breaker.lock() {
                     b.on_success();
                 }
-                sender.health.delivered(unit.len());
+                sender.health.delivered(unit);
                 record_delivered(sender.metrics, unit, started);
                 return unit.iter().map(|e| e.seq).collect();
             }

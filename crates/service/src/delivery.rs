@@ -219,6 +219,7 @@ pub(super) fn spec(d: &Destination) -> DestinationSpec {
             url: url.clone(),
             token: d.secret.clone(),
             headers: headers.iter().filter(|h| h.active).map(|h| (h.key.clone(), h.value.clone())).collect(),
+            signing: d.signing_keys(),
         }),
         DestinationConfig::Gcp { google_project_id_name, client_email, log_id_name } => Target::Gcp(GcpSpec {
             google_project_id_name: google_project_id_name.clone(),
@@ -237,6 +238,8 @@ pub(super) fn spec(d: &Destination) -> DestinationSpec {
     // change's place in the log, without a restart.
     let mut hasher = DefaultHasher::new();
     (d.id, &d.name, d.category.as_str(), d.config.to_json().to_string(), &d.secret, d.active).hash(&mut hasher);
+    // A signing change restarts the worker with the secrets in force.
+    d.signing_secrets.iter().map(|s| s.id).collect::<Vec<_>>().hash(&mut hasher);
     DestinationSpec {
         id: d.id,
         name: d.name.clone(),
@@ -244,5 +247,38 @@ pub(super) fn spec(d: &Destination) -> DestinationSpec {
         target,
         stream_id: d.stream_id().into(),
         fingerprint: hasher.finish(),
+    }
+}
+
+/// Seconds per history bucket.
+pub const HISTORY_BUCKET_SECONDS: i64 = auditrelay_delivery::history::BUCKET_SECONDS;
+
+/// One 10-second bucket of a destination's last hour of deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryBucket {
+    /// Unix seconds at the bucket's start.
+    pub start: i64,
+    pub delivered: u64,
+    pub max_lag_ms: u64,
+}
+
+impl Service {
+    /// The last hour of deliveries as this node saw them (empty on a node that does not deliver
+    /// the destination). Who may read the destination may read it.
+    pub async fn delivery_history(
+        &self,
+        caller: &Caller,
+        destination: &Destination,
+    ) -> ServiceResult<Vec<HistoryBucket>> {
+        caller.require(Need::Read)?;
+        let Some(engine) = &self.engine else { return Ok(Vec::new()) };
+        let now = now_micros().div_euclid(1_000_000);
+        Ok(engine
+            .config()
+            .history
+            .last_hour(destination.id, now)
+            .into_iter()
+            .map(|b| HistoryBucket { start: b.start, delivered: b.delivered, max_lag_ms: b.max_lag_ms })
+            .collect())
     }
 }

@@ -18,6 +18,7 @@ pub mod settings;
 pub mod streams;
 pub mod unit_of_work;
 pub mod web_sessions;
+pub mod webhook_secrets;
 pub mod workflows;
 
 pub use connect::{Dialect, Store};

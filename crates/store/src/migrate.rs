@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_producer_id_scope.sql")),
     (10, include_str!("../migrations/0010_route_versions.sql")),
     (11, include_str!("../migrations/0011_streams.sql")),
+    (12, include_str!("../migrations/0012_webhook_secrets.sql")),
 ];
 
 /// Serialises migrations of several processes sharing one PostgreSQL database.

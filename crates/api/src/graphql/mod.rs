@@ -10,6 +10,7 @@ mod namespaces;
 mod query;
 mod stream;
 mod types;
+mod webhook_signing;
 
 use async_graphql::{Context, EmptySubscription, Error, Schema};
 use axum::Json;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::gid::*;
 pub use super::namespaces::{GroupRef, NamespaceRef};
+use super::webhook_signing::{self, AuditrelayWebhookSigning};
 use super::{caller, service, top_level};
 use auditrelay_core::destination::{MAX_HEADERS, MAX_NAMESPACE_FILTERS};
 use auditrelay_service::destinations::{Destination, NamespaceFilter, Owner};
@@ -203,6 +204,10 @@ impl LegacyHttp {
     async fn namespace_filter(&self) -> Option<HttpNamespaceFilter> {
         self.0.namespace_filters.first().map(|f| HttpNamespaceFilter { filter: f.clone(), destination: self.0.clone() })
     }
+    /// auditrelay: Standard Webhooks signing (never the secret).
+    async fn auditrelay_webhook_signing(&self) -> Option<AuditrelayWebhookSigning> {
+        webhook_signing::of(&self.0)
+    }
     async fn group(&self) -> Result<GroupRef> {
         owner_group(&self.0)
     }
@@ -240,6 +245,10 @@ impl InstanceLegacyHttp {
     #[graphql(complexity = "1 + MAX_HEADERS * child_complexity")]
     async fn headers(&self) -> AuditEventsStreamingInstanceHeaderConnection {
         AuditEventsStreamingInstanceHeaderConnection::of(self.0.headers.iter().cloned().map(InstanceHeader).collect())
+    }
+    /// auditrelay: Standard Webhooks signing (never the secret).
+    async fn auditrelay_webhook_signing(&self) -> Option<AuditrelayWebhookSigning> {
+        webhook_signing::of(&self.0)
     }
 }
 
@@ -396,6 +405,10 @@ macro_rules! streaming_type {
             /// The HTTP verification token; `""` for GCP and AWS, whose keys are never shown.
             async fn secret_token(&self) -> &str {
                 self.0.secret_token()
+            }
+            /// auditrelay: Standard Webhooks signing of an HTTP destination; `null` otherwise.
+            async fn auditrelay_webhook_signing(&self) -> Option<AuditrelayWebhookSigning> {
+                webhook_signing::of(&self.0)
             }
             #[graphql(complexity = "1 + MAX_NAMESPACE_FILTERS * child_complexity")]
             async fn namespace_filters(&self) -> Vec<$filter> {

@@ -55,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/streaming_destinations/{id}/stream", axum::routing::put(stream_proof::update))
         .route("/streaming/public_key", get(stream_proof::public_key))
         .route("/streaming/public_key/rotate", post(stream_proof::rotate))
+        .route("/streaming_destinations/{id}/history", get(streaming::history))
         .route("/streaming_destinations/{id}/resend_parked", post(streaming::resend_parked))
         .route("/streaming_destinations/{id}/replays", post(streaming::replay))
         .route("/streaming_destinations/{id}/test_event", post(streaming::test_event))

@@ -129,3 +129,25 @@ pub async fn test_event(
     let outcome = s.service.send_test_event(&caller, &d).await?;
     Ok(Json(json!({ "delivered": outcome.delivered, "message": outcome.message })))
 }
+
+/// `GET /streaming_destinations/:id/history`: the last hour of deliveries in 10-second buckets
+/// (`start` as RFC 3339, `delivered`, `max_lag_seconds`), oldest first, as this node saw them.
+pub async fn history(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(destination): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
+    let buckets = s.service.delivery_history(&caller, &d).await?;
+    let buckets: Vec<Value> = buckets
+        .iter()
+        .map(|b| {
+            json!({
+                "start": format_micros(b.start * 1_000_000),
+                "delivered": b.delivered,
+                "max_lag_seconds": b.max_lag_ms as f64 / 1000.0,
+            })
+        })
+        .collect();
+    Ok(Json(json!({"bucket_seconds": auditrelay_service::delivery::HISTORY_BUCKET_SECONDS, "buckets": buckets})))
+}

@@ -9,6 +9,7 @@ use crate::error::{ApiError, ServiceError};
 const ASSETS: &[(&str, &str, &str)] = &[
     ("app.css", "text/css; charset=utf-8", include_str!("../../assets/app.css")),
     ("api.js", "text/javascript; charset=utf-8", include_str!("../../assets/api.js")),
+    ("stream_panel.js", "text/javascript; charset=utf-8", include_str!("../../assets/stream_panel.js")),
     ("streams.js", "text/javascript; charset=utf-8", include_str!("../../assets/streams.js")),
     ("explorer.js", "text/javascript; charset=utf-8", include_str!("../../assets/explorer.js")),
     ("explorer.css", "text/css; charset=utf-8", include_str!("../../assets/explorer.css")),

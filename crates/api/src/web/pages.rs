@@ -121,6 +121,6 @@ fn streams_shell(group_path: Option<&str>) -> String {
     format!(
         r#"<div id="streams" {scope}><p class="loading" role="status">Loading streaming destinations…</p></div>
 <noscript><p class="alert">The Streams tab needs JavaScript.</p></noscript>
-<script src="/assets/api.js" defer></script><script src="/assets/streams.js" defer></script>"#
+<script src="/assets/api.js" defer></script><script src="/assets/stream_panel.js" defer></script><script src="/assets/streams.js" defer></script>"#
     )
 }

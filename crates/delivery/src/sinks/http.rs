@@ -3,6 +3,7 @@
 
 use auditrelay_core::destination::url_guard::blocked_reason;
 use auditrelay_core::destination::{EVENT_TYPE_HEADER, TOKEN_HEADER};
+use auditrelay_core::stream_proof::WebhookSecret;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use std::net::{IpAddr, SocketAddr};
@@ -23,6 +24,8 @@ pub struct HttpSpec {
     pub token: String,
     /// Active custom headers only, in order.
     pub headers: Vec<(String, String)>,
+    /// Standard Webhooks signing secrets in force, newest first; empty when signing is off.
+    pub signing: Vec<WebhookSecret>,
 }
 
 const EVENT_TYPE: HeaderName = HeaderName::from_static("x-gitlab-audit-event-type");
@@ -84,6 +87,7 @@ pub fn client(allow_local: bool, timeout: std::time::Duration) -> reqwest::Clien
 pub struct HttpSink {
     url: reqwest::Url,
     headers: HeaderMap,
+    signing: Vec<WebhookSecret>,
     client: reqwest::Client,
     /// Why the URL's literal host is refused (checked once; names are checked when resolved).
     blocked: Option<&'static str>,
@@ -94,7 +98,7 @@ impl HttpSink {
         let url = reqwest::Url::parse(&spec.url)
             .map_err(|e| DeliveryError::auth(format!("destination URL is invalid: {e}")))?;
         let blocked = if allow_local { None } else { literal_host_blocked(&url) };
-        Ok(HttpSink { url, headers: gitlab_headers(spec)?, client, blocked })
+        Ok(HttpSink { url, headers: gitlab_headers(spec)?, signing: spec.signing.clone(), client, blocked })
     }
 
     pub async fn send(&self, event: &Outgoing) -> Result<(), DeliveryError> {
@@ -109,6 +113,7 @@ impl HttpSink {
         if let Some(stamp) = &event.stamp {
             stamp.add_headers(&mut headers);
         }
+        super::webhook_headers::add(&mut headers, &self.signing, event, chrono::Utc::now().timestamp());
         let response = self
             .client
             .post(self.url.clone())
@@ -214,6 +219,7 @@ mod tests {
             url: "https://siem.example.com/in".into(),
             token: "a-verification-token-1".into(),
             headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            signing: Vec::new(),
         }
     }
 

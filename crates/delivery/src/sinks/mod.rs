@@ -3,6 +3,7 @@
 pub mod gcp;
 pub mod http;
 pub mod s3;
+pub mod webhook_headers;
 
 use crate::failure::DeliveryError;
 use crate::outgoing::Outgoing;

@@ -32,6 +32,8 @@ mod stream;
 mod tenancy;
 mod ui;
 mod verify;
+mod ui_signing;
+mod webhook_signing;
 
 use auditrelay_testkit::{Api, Backend, TestServer};
 use serde_json::{Value, json};

@@ -7,9 +7,11 @@ mod filters;
 mod headers;
 mod manage;
 pub mod newer_limits;
+mod signing;
 
 pub use filters::target_path as filter_path;
 pub use manage::{CreateDestination, DestinationUpdate};
+pub use signing::{NewSigningSecret, SigningSecret, WebhookSigning};
 
 use auditrelay_core::AccessLevel;
 use auditrelay_core::access::Need;
@@ -76,6 +78,8 @@ pub struct Destination {
     pub headers: Vec<HeaderRow>,
     pub event_types: Vec<String>,
     pub namespace_filters: Vec<NamespaceFilter>,
+    /// Standard Webhooks signing secrets, oldest first (HTTP only; empty: signing is off).
+    pub signing_secrets: Vec<SigningSecret>,
 }
 
 impl Destination {
@@ -184,6 +188,7 @@ impl Service {
             headers,
             event_types: self.store.event_types_of(row.id).await?,
             namespace_filters,
+            signing_secrets: self.signing_secrets_of(row.id).await?,
         })
     }
 

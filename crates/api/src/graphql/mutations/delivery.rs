@@ -12,7 +12,7 @@ use auditrelay_service::delivery::ReplayRange;
 pub struct DeliveryMutation;
 
 /// Every class a destination's global id may name.
-const DESTINATION_CLASSES: [&str; 8] = [
+pub(super) const DESTINATION_CLASSES: [&str; 8] = [
     "AuditEvents::ExternalAuditEventDestination",
     "AuditEvents::InstanceExternalAuditEventDestination",
     "AuditEvents::GoogleCloudLoggingConfiguration",

@@ -3,6 +3,7 @@
 mod cloud;
 mod delivery;
 mod legacy;
+mod signing;
 mod streaming;
 
 use async_graphql::{Context, Error, MergedObject, Result};
@@ -18,6 +19,7 @@ pub struct Mutation(
     cloud::CloudMutation,
     streaming::StreamingMutation,
     delivery::DeliveryMutation,
+    signing::SigningMutation,
 );
 
 /// Declares a mutation payload: `clientMutationId`, `errors` and the given fields.
