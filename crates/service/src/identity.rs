@@ -92,10 +92,11 @@ impl Service {
         Ok(self.store.create_user(&new).await?)
     }
 
-    /// The caller's own account.
-    pub fn current_user(&self, caller: &Caller) -> ServiceResult<User> {
+    /// The caller's own account, as stored now (the caller carries no password hash, the row
+    /// does; views choose what to show of it).
+    pub async fn current_user(&self, caller: &Caller) -> ServiceResult<User> {
         caller.require(Need::Read)?;
-        Ok(caller.user.clone())
+        self.store.user_by_id(caller.user.id).await?.ok_or(ServiceError::Unauthorized)
     }
 
     pub async fn user(&self, caller: &Caller, id: i64) -> ServiceResult<User> {

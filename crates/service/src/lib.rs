@@ -24,7 +24,7 @@ pub mod test_event;
 use auditrelay_core::IngestLimits;
 use auditrelay_store::{LogWriter, Store};
 
-pub use auth::Caller;
+pub use auth::{Account, Caller};
 pub use error::{ServiceError, ServiceResult};
 
 /// Shared state of the running service. One per process, behind an `Arc`.

@@ -67,7 +67,7 @@ impl Service {
         let csrf = random_string(43);
         let expires_at = now_micros() + SESSION_TTL_MICROS;
         self.store.create_web_session(&token_digest(&cookie), user.id, &csrf, expires_at).await?;
-        Ok((cookie, Caller { user, scopes: vec![Scope::Api], ip, token_id: None }))
+        Ok((cookie, Caller { user: user.into(), scopes: vec![Scope::Api], ip, token_id: None }))
     }
 
     /// The session a cookie value opens, if it is current and its user still active.
@@ -81,7 +81,7 @@ impl Service {
             return Err(ServiceError::Unauthorized);
         }
         Ok(WebSession {
-            caller: Caller { user, scopes: vec![Scope::Api], ip, token_id: None },
+            caller: Caller { user: user.into(), scopes: vec![Scope::Api], ip, token_id: None },
             csrf_token: session.csrf_token,
         })
     }
