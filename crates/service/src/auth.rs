@@ -2,6 +2,7 @@
 
 use auditrelay_core::Scope;
 use auditrelay_core::access::{Need, scope_needed, scopes_allow};
+use auditrelay_core::states::UserState;
 use auditrelay_core::time::{Micros, now_micros};
 use auditrelay_store::identity::User;
 use std::net::IpAddr;
@@ -22,7 +23,7 @@ pub struct Account {
     pub name: String,
     pub email: String,
     pub is_admin: bool,
-    pub state: String,
+    pub state: UserState,
     pub created_at: Micros,
 }
 
@@ -75,7 +76,7 @@ impl Service {
         };
         let now = now_micros();
         let expired = found.expires_at.is_some_and(|at| at <= now);
-        if !digests_equal(&digest, &stored_digest) || found.revoked || expired || user.state != "active" {
+        if !digests_equal(&digest, &stored_digest) || found.revoked || expired || user.state != UserState::Active {
             return Err(ServiceError::Unauthorized);
         }
         if found.last_used_at.is_none_or(|at| now - at > LAST_USED_RESOLUTION_MICROS) {

@@ -4,6 +4,7 @@
 
 use auditrelay_core::AccessLevel;
 use auditrelay_core::access::Need;
+use auditrelay_core::states::UserState;
 use auditrelay_store::identity::{Member, Token, User};
 use auditrelay_store::namespaces::{Group, Project};
 use std::collections::HashMap;
@@ -63,8 +64,8 @@ fn user_matches(user: &User, filter: &UserFilter, admin: bool) -> bool {
         && filter.search.as_ref().is_none_or(|s| {
             contains_ci(&user.username, s) || contains_ci(&user.name, s) || (admin && contains_ci(&user.email, s))
         })
-        && (!filter.active || user.state == "active")
-        && (!filter.blocked || user.state == "blocked")
+        && (!filter.active || user.state == UserState::Active)
+        && (!filter.blocked || user.state == UserState::Blocked)
         && !filter.external
 }
 
@@ -320,7 +321,7 @@ mod tests {
             email: "alice@wonder.land".into(),
             password_hash: String::new(),
             is_admin: false,
-            state: "active".into(),
+            state: UserState::Active,
             created_at: 0,
         };
         let f = |filter: UserFilter, admin| user_matches(&user, &filter, admin);

@@ -2,6 +2,7 @@
 //! stored) and each session's CSRF token.
 
 use auditrelay_core::Scope;
+use auditrelay_core::states::UserState;
 use auditrelay_core::time::now_micros;
 use std::net::IpAddr;
 use std::sync::OnceLock;
@@ -54,7 +55,7 @@ impl Service {
         let user = self.store.user_by_username(username.trim()).await?;
         let hash = user.as_ref().map_or(decoy_hash(), |u| u.password_hash.as_str());
         let valid = verify_password(password, hash);
-        let Some(user) = user.filter(|u| valid && u.state == "active") else {
+        let Some(user) = user.filter(|u| valid && u.state == UserState::Active) else {
             if let Ok(mut failures) = self.sign_in_failures.lock() {
                 failures.record_failure(&key, ip, now_micros());
             }
@@ -77,7 +78,7 @@ impl Service {
         }
         let session = self.store.web_session(&token_digest(cookie)).await?.ok_or(ServiceError::Unauthorized)?;
         let user = self.store.user_by_id(session.user_id).await?.ok_or(ServiceError::Unauthorized)?;
-        if user.state != "active" {
+        if user.state != UserState::Active {
             return Err(ServiceError::Unauthorized);
         }
         Ok(WebSession {

@@ -1,6 +1,7 @@
 //! Identity: tokens → callers, users, personal access tokens, groups, projects, members.
 
 use auditrelay_core::event_types as types;
+use auditrelay_core::states::UserState;
 use auditrelay_core::time::now_micros;
 use auditrelay_core::{AccessLevel, Scope};
 use auditrelay_service::ServiceError;
@@ -84,6 +85,7 @@ async fn a_user_is_visible_to_themselves_and_admins_only() {
     assert_refused!(service.user(&alice, 9999).await, ServiceError::NotFound("User"));
     assert_eq!(service.user(&world.root, bob.user.id).await.unwrap().username, "bob");
     assert_eq!(service.current_user(&alice).await.unwrap().id, alice.user.id);
+    assert_eq!(alice.user.state, UserState::Active);
     let ingest_only = world.caller_of(alice.user.id, &["ingest_audit_events"]).await;
     assert_refused!(service.current_user(&ingest_only).await, ServiceError::InsufficientScope(Scope::Api));
 }

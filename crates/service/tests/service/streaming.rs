@@ -3,6 +3,7 @@
 //! through `managed_destination`, see `destinations.rs`).
 
 use auditrelay_core::Scope;
+use auditrelay_core::states::{HealthState, ReplayState};
 use auditrelay_service::ServiceError;
 use auditrelay_service::delivery::ReplayRange;
 use auditrelay_service::destinations::{Api, DestinationUpdate};
@@ -20,7 +21,7 @@ async fn health_reads_closed_when_active_and_inactive_when_not() {
     let reader = cast.world.caller_of(cast.owner.user.id, &["read_api"]).await;
     let producer = cast.world.caller_of(cast.owner.user.id, &["ingest_audit_events"]).await;
     let health = service.destination_health(&reader, &destination).await.unwrap();
-    assert_eq!(health.state.to_string(), "closed");
+    assert_eq!(health.state, HealthState::Closed);
     assert_eq!((health.parked, health.consecutive_failures), (0, 0));
     assert!(health.backlog >= 1, "a new destination streams from its own creation event on");
     assert_refused!(
@@ -34,7 +35,7 @@ async fn health_reads_closed_when_active_and_inactive_when_not() {
     assert_eq!(later.backlog, health.backlog + 1);
     let off = DestinationUpdate { active: Some(false), ..Default::default() };
     let off = service.update_destination(&cast.owner, &destination, Api::Consolidated, off).await.unwrap();
-    assert_eq!(service.destination_health(&reader, &off).await.unwrap().state.to_string(), "inactive");
+    assert_eq!(service.destination_health(&reader, &off).await.unwrap().state, HealthState::Inactive);
 }
 
 async fn replays_are_ranges_of_the_log_read_back_by_their_destination(backend: Backend) {
@@ -53,7 +54,7 @@ async fn replays_are_ranges_of_the_log_read_back_by_their_destination(backend: B
     let replay = service.replay(&cast.owner, &destination, ReplayRange { from_seq: Some(2), ..all }).await.unwrap();
     assert_eq!((replay.destination_id, replay.from_seq), (destination.id, 2));
     assert!(replay.to_seq >= replay.from_seq, "up to the log head");
-    assert_eq!(replay.state.to_string(), "pending");
+    assert_eq!(ReplayState::parse(&replay.state), Some(ReplayState::Pending));
     let read = service.replay_status(&reader, &destination, replay.id).await.unwrap();
     assert_eq!(read.id, replay.id);
     assert_refused!(service.replay_status(&reader, &other, replay.id).await, ServiceError::NotFound("Replay"));
