@@ -66,6 +66,7 @@ impl Caller {
 impl Service {
     /// Resolves a presented token to its caller. Unknown, revoked and expired tokens, and
     /// blocked users, are all answered alike: `401`.
+    #[tracing::instrument(skip_all)]
     pub async fn authenticate(&self, token: &str, ip: Option<IpAddr>) -> ServiceResult<Caller> {
         if token.is_empty() || token.len() > 256 {
             return Err(ServiceError::Unauthorized);

@@ -74,11 +74,13 @@ impl Service {
     }
 
     /// A destination of any kind (group or instance) that the caller may manage.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, id = id))]
     pub async fn managed_destination_any(&self, caller: &Caller, id: i64) -> ServiceResult<Destination> {
         let row = self.store.destination(id).await?.ok_or(ServiceError::NotFound("Destination"))?;
         self.managed_destination(caller, id, row.group_id.is_none()).await
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn destination_health(&self, caller: &Caller, destination: &Destination) -> ServiceResult<HealthView> {
         caller.require(Need::Read)?;
         let stored = self.store.health(destination.id).await?.unwrap_or_default();
@@ -106,6 +108,7 @@ impl Service {
     }
 
     /// Re-sends a destination's events in a `seq` and/or time range (routing and filters apply).
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn replay(
         &self,
         caller: &Caller,
@@ -129,6 +132,7 @@ impl Service {
         Ok(replay)
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id, replay_id = replay_id))]
     pub async fn replay_status(
         &self,
         caller: &Caller,
@@ -143,12 +147,14 @@ impl Service {
             .ok_or(ServiceError::NotFound("Replay"))
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn parked_events(&self, caller: &Caller, destination: &Destination) -> ServiceResult<Vec<Parked>> {
         caller.require(Need::Read)?;
         Ok(self.store.parked_of(destination.id, 1000).await?)
     }
 
     /// Flags every parked event of a destination to be sent again. Returns how many.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn resend_parked(&self, caller: &Caller, destination: &Destination) -> ServiceResult<u64> {
         caller.require(Need::Write)?;
         let count = self.store.request_resend(destination.id).await?;

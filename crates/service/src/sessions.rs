@@ -42,6 +42,7 @@ impl Service {
     /// Checks a username and password and opens a session. Returns the cookie value (shown
     /// once, stored only as a digest). Any failure is the same `Unauthorized`; after too many
     /// failures the username is refused for a while, whatever the password.
+    #[tracing::instrument(skip_all, fields(username = %username.trim()))]
     pub async fn sign_in(&self, username: &str, password: &str, ip: Option<IpAddr>) -> ServiceResult<(String, Caller)> {
         if username.len() > 255 || password.len() > 1024 {
             return Err(ServiceError::Unauthorized);

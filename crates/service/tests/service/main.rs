@@ -14,6 +14,7 @@ mod identity;
 mod ingest;
 mod sessions;
 mod settings;
+mod spans;
 mod streaming;
 
 pub use world::{Backend, Cast, PASSWORD, World, logged_types};
