@@ -11,11 +11,7 @@ use super::secrets::{hash_password, random_string, token_digest, verify_password
 use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
 
-/// Failed sign-ins of one username that lock it, and for how long (GitLab's defaults).
-pub const SIGN_IN_FAILURE_LIMIT: u32 = 10;
-/// Failed sign-ins from one client address (any usernames) that lock the address for as long.
-pub const SIGN_IN_ADDRESS_FAILURE_LIMIT: u32 = 30;
-pub const SIGN_IN_LOCK_MICROS: i64 = 10 * 60 * 1_000_000;
+pub use crate::limits::{SIGN_IN_ADDRESS_FAILURE_LIMIT, SIGN_IN_FAILURE_LIMIT, SIGN_IN_LOCK_MICROS};
 
 /// How long a session lasts after sign-in.
 pub const SESSION_TTL_MICROS: i64 = 12 * 3600 * 1_000_000;
