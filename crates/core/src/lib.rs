@@ -10,6 +10,7 @@ pub mod event_catalogue;
 pub mod event_types;
 pub mod ingest;
 pub mod names;
+pub mod states;
 pub mod storable;
 pub mod stream_proof;
 pub mod throttle;

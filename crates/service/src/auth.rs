@@ -2,7 +2,8 @@
 
 use auditrelay_core::Scope;
 use auditrelay_core::access::{Need, scope_needed, scopes_allow};
-use auditrelay_core::time::now_micros;
+use auditrelay_core::states::UserState;
+use auditrelay_core::time::{Micros, now_micros};
 use auditrelay_store::identity::User;
 use std::net::IpAddr;
 
@@ -13,10 +14,30 @@ use crate::error::{ServiceError, ServiceResult};
 /// Refresh a token's `last_used_at` at most this often, like GitLab, to spare writes.
 const LAST_USED_RESOLUTION_MICROS: i64 = 10 * 60 * 1_000_000;
 
+/// The account of a caller: the user row without its password hash. A caller is handed to
+/// every use case, kept with web sessions and may be logged; the hash stays in the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub email: String,
+    pub is_admin: bool,
+    pub state: UserState,
+    pub created_at: Micros,
+}
+
+impl From<User> for Account {
+    fn from(user: User) -> Account {
+        let User { id, username, name, email, password_hash: _, is_admin, state, created_at } = user;
+        Account { id, username, name, email, is_admin, state, created_at }
+    }
+}
+
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub user: User,
+    pub user: Account,
     pub scopes: Vec<Scope>,
     pub ip: Option<IpAddr>,
     /// The personal access token presented (none for a web session).
@@ -45,6 +66,7 @@ impl Caller {
 impl Service {
     /// Resolves a presented token to its caller. Unknown, revoked and expired tokens, and
     /// blocked users, are all answered alike: `401`.
+    #[tracing::instrument(skip_all)]
     pub async fn authenticate(&self, token: &str, ip: Option<IpAddr>) -> ServiceResult<Caller> {
         if token.is_empty() || token.len() > 256 {
             return Err(ServiceError::Unauthorized);
@@ -55,7 +77,7 @@ impl Service {
         };
         let now = now_micros();
         let expired = found.expires_at.is_some_and(|at| at <= now);
-        if !digests_equal(&digest, &stored_digest) || found.revoked || expired || user.state != "active" {
+        if !digests_equal(&digest, &stored_digest) || found.revoked || expired || user.state != UserState::Active {
             return Err(ServiceError::Unauthorized);
         }
         if found.last_used_at.is_none_or(|at| now - at > LAST_USED_RESOLUTION_MICROS) {
@@ -67,6 +89,6 @@ impl Service {
             });
         }
         let scopes = found.scopes.iter().filter_map(|s| s.parse().ok()).collect();
-        Ok(Caller { user, scopes, ip, token_id: Some(found.id) })
+        Ok(Caller { user: user.into(), scopes, ip, token_id: Some(found.id) })
     }
 }

@@ -3,6 +3,7 @@
 
 use auditrelay_core::access::Need;
 use auditrelay_core::destination::config::DestinationConfig;
+use auditrelay_core::states::HealthState;
 use auditrelay_core::time::{Micros, now_micros};
 use auditrelay_delivery::routing::{NamespaceMatch, RouteSpec};
 use auditrelay_delivery::sinks::{Target, gcp::GcpSpec, http::HttpSpec, s3::S3Spec};
@@ -17,10 +18,7 @@ use crate::error::{ServiceError, ServiceResult};
 /// A destination's delivery health as the API shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthView {
-    /// `closed` (delivering), `open` (resting after failures), `half_open` (probing),
-    /// `paused` (credentials or configuration refused), `standby` (another node holds it),
-    /// `inactive`.
-    pub state: String,
+    pub state: HealthState,
     pub consecutive_failures: i64,
     pub last_success_at: Option<Micros>,
     pub last_error: Option<String>,
@@ -76,11 +74,13 @@ impl Service {
     }
 
     /// A destination of any kind (group or instance) that the caller may manage.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, id = id))]
     pub async fn managed_destination_any(&self, caller: &Caller, id: i64) -> ServiceResult<Destination> {
         let row = self.store.destination(id).await?.ok_or(ServiceError::NotFound("Destination"))?;
         self.managed_destination(caller, id, row.group_id.is_none()).await
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn destination_health(&self, caller: &Caller, destination: &Destination) -> ServiceResult<HealthView> {
         caller.require(Need::Read)?;
         let stored = self.store.health(destination.id).await?.unwrap_or_default();
@@ -90,13 +90,8 @@ impl Service {
             Some(created) if cursor < head => ((now_micros() - created).max(0) as f64) / 1e6,
             _ => 0.0,
         };
-        let state = if !destination.active {
-            "inactive".to_owned()
-        } else if stored.state.is_empty() {
-            "closed".to_owned()
-        } else {
-            stored.state
-        };
+        let state = shown_state(destination.active, &stored.state)
+            .ok_or_else(|| ServiceError::Internal(format!("unknown delivery state '{}'", stored.state)))?;
         Ok(HealthView {
             state,
             consecutive_failures: stored.consecutive_failures,
@@ -113,6 +108,7 @@ impl Service {
     }
 
     /// Re-sends a destination's events in a `seq` and/or time range (routing and filters apply).
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn replay(
         &self,
         caller: &Caller,
@@ -136,6 +132,7 @@ impl Service {
         Ok(replay)
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id, replay_id = replay_id))]
     pub async fn replay_status(
         &self,
         caller: &Caller,
@@ -150,12 +147,14 @@ impl Service {
             .ok_or(ServiceError::NotFound("Replay"))
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn parked_events(&self, caller: &Caller, destination: &Destination) -> ServiceResult<Vec<Parked>> {
         caller.require(Need::Read)?;
         Ok(self.store.parked_of(destination.id, 1000).await?)
     }
 
     /// Flags every parked event of a destination to be sent again. Returns how many.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn resend_parked(&self, caller: &Caller, destination: &Destination) -> ServiceResult<u64> {
         caller.require(Need::Write)?;
         let count = self.store.request_resend(destination.id).await?;
@@ -170,22 +169,16 @@ impl Service {
             let id = destination.id.to_string();
             let cursor = self.store.cursor(destination.id).await?.unwrap_or(head);
             let health = self.store.health(destination.id).await?.unwrap_or_default();
-            let state = if !destination.active {
-                "inactive"
-            } else if health.state.is_empty() {
-                "closed"
-            } else {
-                health.state.as_str()
-            };
+            let state = shown_state(destination.active, &health.state);
             metrics::gauge!("auditrelay_destination_backlog", "destination" => id.clone())
                 .set((head - cursor).max(0) as f64);
             metrics::gauge!("auditrelay_destination_consecutive_failures", "destination" => id.clone())
                 .set(health.consecutive_failures as f64);
             metrics::gauge!("auditrelay_destination_parked", "destination" => id.clone())
                 .set(self.store.count_parked(destination.id).await? as f64);
-            for candidate in ["closed", "open", "half_open", "paused", "standby", "inactive"] {
-                let value = if candidate == state { 1.0 } else { 0.0 };
-                metrics::gauge!("auditrelay_destination_state", "destination" => id.clone(), "state" => candidate)
+            for candidate in HealthState::ALL {
+                let value = if Some(*candidate) == state { 1.0 } else { 0.0 };
+                metrics::gauge!("auditrelay_destination_state", "destination" => id.clone(), "state" => candidate.as_str())
                     .set(value);
             }
         }
@@ -196,6 +189,16 @@ impl Service {
         if let Some(engine) = &self.engine {
             engine.wake(destination_id).await;
         }
+    }
+}
+
+/// The state to show for a destination: `inactive` when switched off, else what its worker
+/// last wrote (`closed` before it wrote anything). `None` for a state this version does not know.
+fn shown_state(active: bool, stored: &str) -> Option<HealthState> {
+    match (active, stored) {
+        (false, _) => Some(HealthState::Inactive),
+        (true, "") => Some(HealthState::Closed),
+        (true, text) => HealthState::parse(text),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use auditrelay_core::AccessLevel;
 use auditrelay_core::access::Need;
+use auditrelay_core::states::UserState;
 use auditrelay_store::identity::{Member, Token, User};
 use auditrelay_store::namespaces::{Group, Project};
 use std::collections::HashMap;
@@ -63,8 +64,8 @@ fn user_matches(user: &User, filter: &UserFilter, admin: bool) -> bool {
         && filter.search.as_ref().is_none_or(|s| {
             contains_ci(&user.username, s) || contains_ci(&user.name, s) || (admin && contains_ci(&user.email, s))
         })
-        && (!filter.active || user.state == "active")
-        && (!filter.blocked || user.state == "blocked")
+        && (!filter.active || user.state == UserState::Active)
+        && (!filter.blocked || user.state == UserState::Blocked)
         && !filter.external
 }
 
@@ -115,6 +116,7 @@ fn in_tree(group: &Group, root: &Group) -> bool {
 
 impl Service {
     /// Users, for any signed-in caller as in GitLab (the API shows non-admins less of each).
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn list_users(&self, caller: &Caller, filter: &UserFilter) -> ServiceResult<Vec<User>> {
         caller.require(Need::Read)?;
         let all = self.store.list_users(0, i64::MAX / 2).await?;
@@ -129,6 +131,7 @@ impl Service {
 
     /// Groups the caller can see (all for an admin, else those under their memberships), filtered,
     /// optionally only those under `under` (`Some((root, direct_children_only))`).
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn list_groups(
         &self,
         caller: &Caller,
@@ -164,6 +167,7 @@ impl Service {
 
     /// Projects the caller can see, filtered; only those of group `under` (with its subgroups'
     /// when `with_subgroups`) if given.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn list_projects(
         &self,
         caller: &Caller,
@@ -206,6 +210,7 @@ impl Service {
     }
 
     /// A group's direct members, filtered.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group))]
     pub async fn list_members(
         &self,
         caller: &Caller,
@@ -218,6 +223,7 @@ impl Service {
 
     /// `members/all`: members of the group and its ancestors, each user once with their
     /// highest access level (GitLab's rule for inherited members).
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn list_all_members(
         &self,
         caller: &Caller,
@@ -242,6 +248,7 @@ impl Service {
     }
 
     /// `GET /groups/:id/members/all`.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group))]
     pub async fn group_all_members(
         &self,
         caller: &Caller,
@@ -254,6 +261,7 @@ impl Service {
     }
 
     /// `GET /projects/:id/members/all`: the project's members are those of its groups.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, project = %project))]
     pub async fn project_all_members(
         &self,
         caller: &Caller,
@@ -267,6 +275,7 @@ impl Service {
     }
 
     /// A personal access token by id: the caller's own, or any for an admin.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, id = id))]
     pub async fn token(&self, caller: &Caller, id: i64) -> ServiceResult<Token> {
         caller.require(Need::Read)?;
         let token = self.store.token_by_id(id).await?.ok_or(ServiceError::NotFound("Token"))?;
@@ -277,6 +286,7 @@ impl Service {
     }
 
     /// The token the caller authenticated with (`GET /personal_access_tokens/self`).
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn own_token(&self, caller: &Caller) -> ServiceResult<Token> {
         let id = caller.token_id.ok_or_else(|| {
             ServiceError::BadParam("this request is not authenticated with a personal access token".into())
@@ -320,7 +330,7 @@ mod tests {
             email: "alice@wonder.land".into(),
             password_hash: String::new(),
             is_admin: false,
-            state: "active".into(),
+            state: UserState::Active,
             created_at: 0,
         };
         let f = |filter: UserFilter, admin| user_matches(&user, &filter, admin);

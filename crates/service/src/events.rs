@@ -110,6 +110,7 @@ enum Scoped {
 }
 
 impl Service {
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn instance_events(&self, caller: &Caller, query: &EventQuery, page: Page) -> ServiceResult<EventPage> {
         caller.require(Need::Read)?;
         caller.require_admin()?;
@@ -119,6 +120,7 @@ impl Service {
     /// The AI-events query: AI agent events of the whole instance (admins), by workflow,
     /// session, type and time range. Group and project AI queries use the ordinary listings
     /// with the same filters.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn ai_events(&self, caller: &Caller, query: &EventQuery, page: Page) -> ServiceResult<EventPage> {
         caller.require(Need::Read)?;
         caller.require_admin()?;
@@ -138,6 +140,7 @@ impl Service {
         self.read_events_of(Scoped::All, None, &query, types, page).await
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group))]
     pub async fn group_events(
         &self,
         caller: &Caller,
@@ -149,6 +152,7 @@ impl Service {
         self.read_events(Scoped::Group(group), author, query, page).await
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, project = %project))]
     pub async fn project_events(
         &self,
         caller: &Caller,
@@ -199,12 +203,14 @@ impl Service {
         Ok(emails)
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn instance_event(&self, caller: &Caller, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
         caller.require(Need::Read)?;
         caller.require_admin()?;
         self.event_by_key(IdScope::Instance, id).await
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group))]
     pub async fn group_event(&self, caller: &Caller, group: &str, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
         let (group, author) = self.group_read_scope(caller, group).await?;
         let event = self.event_by_key(IdScope::TopLevelGroup(group.root_id), id).await?;
@@ -222,6 +228,7 @@ impl Service {
         visible(event, in_tree, author)
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, project = %project))]
     pub async fn project_event(&self, caller: &Caller, project: &str, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
         let (project, author) = self.project_read_scope(caller, project).await?;
         let root =

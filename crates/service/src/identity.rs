@@ -44,6 +44,7 @@ fn check(attribute: &str, result: Result<(), String>) -> ServiceResult<()> {
 }
 
 impl Service {
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn create_user(&self, caller: &Caller, input: CreateUser) -> ServiceResult<User> {
         caller.require(Need::Write)?;
         caller.require_admin()?;
@@ -92,12 +93,15 @@ impl Service {
         Ok(self.store.create_user(&new).await?)
     }
 
-    /// The caller's own account.
-    pub fn current_user(&self, caller: &Caller) -> ServiceResult<User> {
+    /// The caller's own account, as stored now (the caller carries no password hash, the row
+    /// does; views choose what to show of it).
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
+    pub async fn current_user(&self, caller: &Caller) -> ServiceResult<User> {
         caller.require(Need::Read)?;
-        Ok(caller.user.clone())
+        self.store.user_by_id(caller.user.id).await?.ok_or(ServiceError::Unauthorized)
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, id = id))]
     pub async fn user(&self, caller: &Caller, id: i64) -> ServiceResult<User> {
         caller.require(Need::Read)?;
         let user = self.store.user_by_id(id).await?.ok_or(ServiceError::NotFound("User"))?;
@@ -105,6 +109,7 @@ impl Service {
     }
 
     /// Creates a token for a user (admin only). Returns the token and its plain text, shown once.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, user_id = user_id))]
     pub async fn create_token(
         &self,
         caller: &Caller,
@@ -177,6 +182,7 @@ impl Service {
     }
 
     /// Tokens of a user: their own, or any user's for an admin.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, user_id = ?user_id))]
     pub async fn tokens(&self, caller: &Caller, user_id: Option<i64>) -> ServiceResult<Vec<Token>> {
         caller.require(Need::Read)?;
         let user_id = user_id.unwrap_or(caller.user.id);
@@ -186,6 +192,7 @@ impl Service {
         Ok(self.store.tokens_of_user(user_id).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, token_id = token_id))]
     pub async fn revoke_token(&self, caller: &Caller, token_id: i64) -> ServiceResult<()> {
         caller.require(Need::Write)?;
         let token = self.store.token_by_id(token_id).await?.ok_or(ServiceError::NotFound("Token"))?;
@@ -219,6 +226,7 @@ impl Service {
     }
 
     /// Creates a group; the creator becomes its Owner. Subgroups need Maintainer on the parent.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn create_group(&self, caller: &Caller, input: CreateGroup) -> ServiceResult<Group> {
         caller.require(Need::Write)?;
         check("name", validate_name(&input.name))?;
@@ -262,17 +270,20 @@ impl Service {
         .map_err(path_taken)
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, target = %id_or_path))]
     pub async fn group(&self, caller: &Caller, id_or_path: &str) -> ServiceResult<Group> {
         caller.require(Need::Read)?;
         Ok(self.visible_group(caller, id_or_path).await?.0)
     }
 
     /// Groups the caller can see: all for an admin, else those under their memberships.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn groups(&self, caller: &Caller, offset: i64, limit: i64) -> ServiceResult<Vec<Group>> {
         let all = self.list_groups(caller, &super::directory::GroupFilter::default(), None).await?;
         Ok(all.into_iter().skip(offset as usize).take(limit as usize).map(|g| g.group).collect())
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn create_project(&self, caller: &Caller, input: CreateProject) -> ServiceResult<(Project, Group)> {
         caller.require(Need::Write)?;
         check("name", validate_name(&input.name))?;
@@ -309,6 +320,7 @@ impl Service {
         .map_err(path_taken)
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, target = %id_or_path))]
     pub async fn project(&self, caller: &Caller, id_or_path: &str) -> ServiceResult<(Project, Group)> {
         caller.require(Need::Read)?;
         let (project, _) = self.visible_project(caller, id_or_path).await?;
@@ -317,6 +329,7 @@ impl Service {
     }
 
     /// Adds a member to a group. Needs Owner on the group (or admin).
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group, user_id = user_id))]
     pub async fn add_member(
         &self,
         caller: &Caller,
@@ -350,12 +363,14 @@ impl Service {
         self.member(caller, &group.id.to_string(), user.id).await
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group))]
     pub async fn members(&self, caller: &Caller, group: &str) -> ServiceResult<Vec<Member>> {
         caller.require(Need::Read)?;
         let (group, _) = self.visible_group(caller, group).await?;
         Ok(self.store.members_of_group(group.id).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group, user_id = user_id))]
     pub async fn member(&self, caller: &Caller, group: &str, user_id: i64) -> ServiceResult<Member> {
         self.members(caller, group)
             .await?

@@ -14,6 +14,7 @@ use crate::error::{ServiceError, ServiceResult};
 
 impl Service {
     /// Ingests a request body. Answers the public ids, in order, once they are committed.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn ingest(&self, caller: &Caller, body: &[u8], ndjson: bool) -> ServiceResult<Vec<EventId>> {
         caller.require(Need::Ingest)?;
         let mut events = parse_ingest_body(body, ndjson, self.ingest_limits)?;

@@ -2,6 +2,7 @@
 //! stored) and each session's CSRF token.
 
 use auditrelay_core::Scope;
+use auditrelay_core::states::UserState;
 use auditrelay_core::time::now_micros;
 use std::net::IpAddr;
 use std::sync::OnceLock;
@@ -10,11 +11,7 @@ use super::secrets::{hash_password, random_string, token_digest, verify_password
 use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
 
-/// Failed sign-ins of one username that lock it, and for how long (GitLab's defaults).
-pub const SIGN_IN_FAILURE_LIMIT: u32 = 10;
-/// Failed sign-ins from one client address (any usernames) that lock the address for as long.
-pub const SIGN_IN_ADDRESS_FAILURE_LIMIT: u32 = 30;
-pub const SIGN_IN_LOCK_MICROS: i64 = 10 * 60 * 1_000_000;
+pub use crate::limits::{SIGN_IN_ADDRESS_FAILURE_LIMIT, SIGN_IN_FAILURE_LIMIT, SIGN_IN_LOCK_MICROS};
 
 /// How long a session lasts after sign-in.
 pub const SESSION_TTL_MICROS: i64 = 12 * 3600 * 1_000_000;
@@ -41,6 +38,7 @@ impl Service {
     /// Checks a username and password and opens a session. Returns the cookie value (shown
     /// once, stored only as a digest). Any failure is the same `Unauthorized`; after too many
     /// failures the username is refused for a while, whatever the password.
+    #[tracing::instrument(skip_all, fields(username = %username.trim()))]
     pub async fn sign_in(&self, username: &str, password: &str, ip: Option<IpAddr>) -> ServiceResult<(String, Caller)> {
         if username.len() > 255 || password.len() > 1024 {
             return Err(ServiceError::Unauthorized);
@@ -54,7 +52,7 @@ impl Service {
         let user = self.store.user_by_username(username.trim()).await?;
         let hash = user.as_ref().map_or(decoy_hash(), |u| u.password_hash.as_str());
         let valid = verify_password(password, hash);
-        let Some(user) = user.filter(|u| valid && u.state == "active") else {
+        let Some(user) = user.filter(|u| valid && u.state == UserState::Active) else {
             if let Ok(mut failures) = self.sign_in_failures.lock() {
                 failures.record_failure(&key, ip, now_micros());
             }
@@ -67,7 +65,7 @@ impl Service {
         let csrf = random_string(43);
         let expires_at = now_micros() + SESSION_TTL_MICROS;
         self.store.create_web_session(&token_digest(&cookie), user.id, &csrf, expires_at).await?;
-        Ok((cookie, Caller { user, scopes: vec![Scope::Api], ip, token_id: None }))
+        Ok((cookie, Caller { user: user.into(), scopes: vec![Scope::Api], ip, token_id: None }))
     }
 
     /// The session a cookie value opens, if it is current and its user still active.
@@ -77,11 +75,11 @@ impl Service {
         }
         let session = self.store.web_session(&token_digest(cookie)).await?.ok_or(ServiceError::Unauthorized)?;
         let user = self.store.user_by_id(session.user_id).await?.ok_or(ServiceError::Unauthorized)?;
-        if user.state != "active" {
+        if user.state != UserState::Active {
             return Err(ServiceError::Unauthorized);
         }
         Ok(WebSession {
-            caller: Caller { user, scopes: vec![Scope::Api], ip, token_id: None },
+            caller: Caller { user: user.into(), scopes: vec![Scope::Api], ip, token_id: None },
             csrf_token: session.csrf_token,
         })
     }

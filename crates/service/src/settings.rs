@@ -88,6 +88,7 @@ impl Service {
             .collect())
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn settings(&self, caller: &Caller) -> ServiceResult<Map<String, Value>> {
         caller.require(Need::Read)?;
         caller.require_admin()?;
@@ -95,6 +96,7 @@ impl Service {
     }
 
     /// Applies changes (name → value) after checking every one; nothing changes if one is bad.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn update_settings(
         &self,
         caller: &Caller,

@@ -24,6 +24,7 @@ pub struct TestEventOutcome {
 }
 
 impl Service {
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn send_test_event(&self, caller: &Caller, destination: &Destination) -> ServiceResult<TestEventOutcome> {
         caller.require(Need::Write)?;
         let allow_local = self.setting_enabled("allow_local_requests_from_web_hooks_and_services").await?;

@@ -1,5 +1,6 @@
 //! Users, personal access tokens (stored as digests) and group memberships.
 
+use auditrelay_core::states::UserState;
 use auditrelay_core::time::{Micros, now_micros};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -15,7 +16,7 @@ pub struct User {
     pub email: String,
     pub password_hash: String,
     pub is_admin: bool,
-    pub state: String,
+    pub state: UserState,
     pub created_at: Micros,
 }
 
@@ -66,7 +67,12 @@ fn user(row: &AnyRow) -> Result<User> {
         email: row.try_get("email")?,
         password_hash: row.try_get("password_hash")?,
         is_admin: row.try_get::<i64, _>("is_admin")? != 0,
-        state: row.try_get("state")?,
+        state: {
+            let text: String = row.try_get("state")?;
+            UserState::parse(&text).ok_or_else(|| {
+                sqlx::Error::Decode(format!("user state '{text}' is not one this version knows").into())
+            })?
+        },
         created_at: row.try_get("created_at")?,
     })
 }
@@ -219,7 +225,7 @@ impl Tx {
 async fn insert_user(conn: &mut sqlx::AnyConnection, new: &NewUser<'_>) -> Result<User> {
     let sql = format!(
         "INSERT INTO users (username, name, email, password_hash, is_admin, state, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'active', $6) RETURNING {USER_COLUMNS}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
     );
     let row = sqlx::query(&sql)
         .bind(new.username)
@@ -227,6 +233,7 @@ async fn insert_user(conn: &mut sqlx::AnyConnection, new: &NewUser<'_>) -> Resul
         .bind(new.email)
         .bind(new.password_hash)
         .bind(i64::from(new.is_admin))
+        .bind(UserState::Active.as_str())
         .bind(now_micros())
         .fetch_one(&mut *conn)
         .await

@@ -81,7 +81,7 @@ impl Query {
     /// The signed-in user (`null` when anonymous).
     async fn current_user(&self, ctx: &Context<'_>) -> Result<Option<CurrentUser>> {
         let Ok(caller) = caller(ctx) else { return Ok(None) };
-        let user = service(ctx).current_user(caller).map_err(top_level)?;
+        let user = service(ctx).current_user(caller).await.map_err(top_level)?;
         Ok(Some(CurrentUser {
             id: super::gid::gid("User", user.id),
             web_url: format!("{}/{}", super::web_base(ctx), user.username),

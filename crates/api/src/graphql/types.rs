@@ -37,7 +37,7 @@ pub async fn delivery_health(ctx: &Context<'_>, d: &Destination) -> Result<Desti
     use auditrelay_core::time::format_micros;
     let h = service(ctx).destination_health(caller(ctx)?, d).await.map_err(top_level)?;
     Ok(DestinationDeliveryHealth {
-        state: h.state,
+        state: h.state.to_string(),
         consecutive_failures: h.consecutive_failures,
         last_delivered_at: h.last_success_at.map(format_micros),
         last_error: h.last_error,

@@ -15,7 +15,7 @@ use auditrelay_service::Caller;
 use auditrelay_service::identity::{CreateToken, CreateUser};
 
 pub async fn current(State(s): State<AppState>, caller: Caller, BaseUrl(base): BaseUrl) -> ApiResult<Json<Value>> {
-    Ok(Json(views::user(&s.service.current_user(&caller)?, &base)))
+    Ok(Json(views::user(&s.service.current_user(&caller).await?, &base)))
 }
 
 pub async fn create(

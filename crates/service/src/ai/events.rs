@@ -36,6 +36,7 @@ impl Service {
     /// Ingests a workflow's CloudEvents batch. Answers the public ids, in order, once committed;
     /// a re-sent event answers its first id and is not stored again. When the session has ended,
     /// its summary is appended after the batch.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, workflow_id = workflow_id))]
     pub async fn ingest_ai_events(
         &self,
         caller: &Caller,

@@ -70,6 +70,7 @@ pub struct SessionListing {
 impl Service {
     /// The sessions of the instance (`group` none: admins) or of a group and its subgroups (its
     /// Owners and admins).
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = ?group))]
     pub async fn ai_sessions(
         &self,
         caller: &Caller,

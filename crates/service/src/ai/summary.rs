@@ -90,6 +90,7 @@ impl Service {
     /// A workflow's session report, for whoever may read its events: the project's Maintainers
     /// and Owners, the workflow's own user, admins. A workflow known only from general ingest
     /// (no workflow created here) is for those who read all of its project's events.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, workflow_id = workflow_id))]
     pub async fn session_report(&self, caller: &Caller, workflow_id: i64) -> ServiceResult<SessionReport> {
         caller.require(auditrelay_core::access::Need::Read)?;
         let report = report_of(workflow_id, self.store.workflow_events(workflow_id).await?);

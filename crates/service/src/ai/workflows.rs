@@ -31,6 +31,7 @@ pub struct WorkflowView {
 }
 
 impl Service {
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
     pub async fn create_workflow(&self, caller: &Caller, input: CreateWorkflow) -> ServiceResult<WorkflowView> {
         caller.require(Need::Write)?;
         let project = self.workflow_project(caller, &input.project).await?;
@@ -56,6 +57,7 @@ impl Service {
     }
 
     /// A workflow whose project the caller can see; others are "not found".
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, id = id))]
     pub async fn workflow(&self, caller: &Caller, id: i64) -> ServiceResult<WorkflowView> {
         caller.require(Need::Read)?;
         let (workflow, project, access) = self.workflow_with_access(caller, id).await?;

@@ -20,6 +20,7 @@ impl Service {
     }
 
     /// Adds types to the allow-list, all or nothing. Returns the whole list after the add.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn add_event_type_filters(
         &self,
         caller: &Caller,
@@ -56,6 +57,7 @@ impl Service {
         Ok(self.store.event_types_of(destination.id).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn remove_event_type_filters(
         &self,
         caller: &Caller,
@@ -91,6 +93,7 @@ impl Service {
 
     /// The legacy HTTP filter: exactly one of a group or a project, one per destination, and a
     /// namespace in at most one legacy filter.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id, group = ?group_path))]
     pub async fn add_legacy_namespace_filter(
         &self,
         caller: &Caller,
@@ -134,6 +137,7 @@ impl Service {
     }
 
     /// The consolidated filter: a group or project path, at most five per destination.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id, namespace = %namespace_path))]
     pub async fn add_namespace_filter(
         &self,
         caller: &Caller,
@@ -164,6 +168,7 @@ impl Service {
         self.insert_namespace_filter(caller, destination, target, Api::Consolidated).await
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn delete_namespace_filter(
         &self,
         caller: &Caller,
@@ -189,6 +194,7 @@ impl Service {
     }
 
     /// A namespace filter the caller may manage, with its destination.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, filter_id = filter_id))]
     pub async fn managed_namespace_filter(
         &self,
         caller: &Caller,

@@ -11,6 +11,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::{Caller, Service};
 
 impl Service {
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn create_header(
         &self,
         caller: &Caller,
@@ -43,6 +44,7 @@ impl Service {
         .map_err(taken)
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn update_header(
         &self,
         caller: &Caller,
@@ -76,6 +78,7 @@ impl Service {
         Ok(updated)
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn delete_header(
         &self,
         caller: &Caller,
@@ -97,6 +100,7 @@ impl Service {
     }
 
     /// A header the caller may manage, with its destination (group or instance as `instance`).
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, header_id = header_id))]
     pub async fn managed_header(
         &self,
         caller: &Caller,

@@ -45,6 +45,7 @@ fn default_name() -> String {
 }
 
 impl Service {
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = ?owner.group_id()))]
     pub async fn create_destination(
         &self,
         caller: &Caller,
@@ -117,6 +118,7 @@ impl Service {
         self.load_destination(row, owner.clone()).await
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn update_destination(
         &self,
         caller: &Caller,
@@ -214,6 +216,7 @@ impl Service {
         self.load_destination(row, owner.clone()).await
     }
 
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn delete_destination(&self, caller: &Caller, destination: &Destination, api: Api) -> ServiceResult<()> {
         caller.require(Need::Write)?;
         let author = Author::of(caller);

@@ -106,6 +106,7 @@ impl Service {
     /// Resolves the owner of a group or instance operation and checks the caller may manage its
     /// destinations: Owner of the group (or admin), or admin for the instance. Anything else is
     /// "not found" (GitLab's resource access error), never another group's data.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = ?group_path))]
     pub async fn destination_owner(&self, caller: &Caller, group_path: Option<&str>) -> ServiceResult<Owner> {
         caller.require(Need::Read)?;
         match group_path {
@@ -123,6 +124,7 @@ impl Service {
     }
 
     /// A destination the caller may manage, owned as `instance` says. Others are "not found".
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, id = id))]
     pub async fn managed_destination(&self, caller: &Caller, id: i64, instance: bool) -> ServiceResult<Destination> {
         let row = self.store.destination(id).await?.ok_or(ServiceError::NotFound("Destination"))?;
         if row.group_id.is_none() != instance {
@@ -136,6 +138,7 @@ impl Service {
     }
 
     /// Every destination of an owner the caller may manage.
+    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = ?owner.group_id()))]
     pub async fn destinations_of(&self, caller: &Caller, owner: &Owner) -> ServiceResult<Vec<Destination>> {
         caller.require(Need::Read)?;
         let owner = match owner {

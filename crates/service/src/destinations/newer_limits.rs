@@ -12,9 +12,7 @@ use crate::{Caller, Service};
 pub const SETTING: &str = "audit_event_streaming_newer_limits_enabled";
 /// Destinations of every category a group may have, active or not.
 pub const GROUP_DESTINATION_LIMIT: usize = 50;
-/// Destination creates and updates per user in [`MUTATION_WINDOW_MICROS`].
-pub const MUTATIONS_PER_WINDOW: u32 = 10;
-pub const MUTATION_WINDOW_MICROS: i64 = 60 * 1_000_000;
+pub use crate::limits::{MUTATION_WINDOW_MICROS, MUTATIONS_PER_WINDOW};
 
 impl Service {
     /// Checks the newer limits before a destination create (`existing` = the owner's

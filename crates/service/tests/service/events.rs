@@ -1,0 +1,159 @@
+//! Reading the log: who reads which scope (Owners a group's events, Maintainers a project's,
+//! Developers their own), tenant isolation of single events, filters and pagination.
+
+use auditrelay_core::Scope;
+use auditrelay_service::ServiceError;
+use auditrelay_service::events::{EventKey, EventQuery, Page, ReadSource};
+use auditrelay_store::SeqOrder;
+use serde_json::json;
+
+use crate::{Backend, Cast, assert_refused, on_both_backends};
+
+const PAGE: Page = Page::Offset { page: 1, per_page: 100 };
+
+/// Root sends `read_test` events: in alpha by the developer and by the owner, in `alpha/app` by
+/// the developer and by the maintainer, in beta by the other owner (each with a producer id).
+async fn seeded(backend: Backend) -> Cast {
+    let cast = Cast::new(backend).await;
+    let event = |id: &str, kind: &str, path: &str, author: i64| json!({"id": id, "event_type": "read_test", "entity_type": kind, "entity_path": path, "author_id": author});
+    let batch = json!([
+        event("a-dev", "Group", "alpha", cast.developer.user.id),
+        event("a-own", "Group", "alpha", cast.owner.user.id),
+        event("p-dev", "Project", "alpha/app", cast.developer.user.id),
+        event("p-mnt", "Project", "alpha/app", cast.maintainer.user.id),
+        event("shared", "Group", "alpha", cast.owner.user.id),
+        event("shared", "Group", "beta", cast.other_owner.user.id),
+    ]);
+    cast.service().ingest(cast.root(), batch.to_string().as_bytes(), false).await.unwrap();
+    cast
+}
+
+fn ids(events: &[auditrelay_store::StoredEvent]) -> Vec<String> {
+    let mut ids: Vec<String> = events.iter().map(|e| e.id.to_string().trim_matches('"').to_owned()).collect();
+    ids.sort();
+    ids
+}
+
+fn read_test() -> EventQuery {
+    EventQuery { event_type: Some("read_test".into()), ..Default::default() }
+}
+
+async fn group_events_are_for_owners_and_developers_see_their_own(backend: Backend) {
+    let cast = seeded(backend).await;
+    let service = cast.service();
+    let q = read_test();
+    let owner = service.group_events(&cast.owner, "alpha", &q, PAGE).await.unwrap();
+    assert_eq!(ids(&owner.events), ["a-dev", "a-own", "p-dev", "p-mnt", "shared"]);
+    assert_eq!(owner.source, ReadSource::Store);
+    let developer = service.group_events(&cast.developer, "alpha", &q, PAGE).await.unwrap();
+    assert_eq!(ids(&developer.events), ["a-dev", "p-dev"]);
+    // A maintainer reads a group's events only as a developer would (their own).
+    let maintainer = service.group_events(&cast.maintainer, "alpha", &q, PAGE).await.unwrap();
+    assert_eq!(ids(&maintainer.events), ["p-mnt"]);
+    assert_refused!(service.group_events(&cast.reporter, "alpha", &q, PAGE).await, ServiceError::Forbidden);
+    assert_refused!(service.group_events(&cast.outsider, "alpha", &q, PAGE).await, ServiceError::NotFound("Group"));
+    assert_refused!(service.group_events(&cast.other_owner, "alpha", &q, PAGE).await, ServiceError::NotFound("Group"));
+    let beta = service.group_events(&cast.other_owner, "beta", &q, PAGE).await.unwrap();
+    assert_eq!(ids(&beta.events), ["shared"]);
+}
+
+#[tokio::test]
+async fn project_events_are_for_maintainers_and_developers_see_their_own() {
+    let cast = seeded(Backend::Sqlite).await;
+    let service = cast.service();
+    let q = read_test();
+    let maintainer = service.project_events(&cast.maintainer, "alpha/app", &q, PAGE).await.unwrap();
+    assert_eq!(ids(&maintainer.events), ["p-dev", "p-mnt"]);
+    let developer = service.project_events(&cast.developer, "alpha/app", &q, PAGE).await.unwrap();
+    assert_eq!(ids(&developer.events), ["p-dev"]);
+    assert_refused!(service.project_events(&cast.reporter, "alpha/app", &q, PAGE).await, ServiceError::Forbidden);
+    assert_refused!(
+        service.project_events(&cast.other_owner, "alpha/app", &q, PAGE).await,
+        ServiceError::NotFound("Project")
+    );
+}
+
+#[tokio::test]
+async fn instance_events_are_for_admins() {
+    let cast = seeded(Backend::Sqlite).await;
+    let service = cast.service();
+    let q = read_test();
+    assert_refused!(service.instance_events(&cast.owner, &q, PAGE).await, ServiceError::Forbidden);
+    let reader = cast.world.caller_of(cast.root().user.id, &["read_api"]).await;
+    assert_eq!(service.instance_events(&reader, &q, PAGE).await.unwrap().total, Some(6));
+    let producer = cast.world.caller_of(cast.root().user.id, &["ingest_audit_events"]).await;
+    assert_refused!(service.instance_events(&producer, &q, PAGE).await, ServiceError::InsufficientScope(Scope::Api));
+    assert_refused!(service.instance_event(&cast.owner, EventKey::Service(1)).await, ServiceError::Forbidden);
+}
+
+async fn a_single_event_is_found_only_in_its_own_scope(backend: Backend) {
+    let cast = seeded(backend).await;
+    let service = cast.service();
+    let alpha_shared = service.group_event(&cast.owner, "alpha", EventKey::Streamed("shared")).await.unwrap();
+    let beta_shared = service.group_event(&cast.other_owner, "beta", EventKey::Streamed("shared")).await.unwrap();
+    assert_ne!(alpha_shared.seq, beta_shared.seq, "a producer id names an event within its top-level group");
+    // Another tenant's event, by the service's id, through one's own group: not found.
+    assert_refused!(
+        service.group_event(&cast.owner, "alpha", EventKey::Service(beta_shared.seq)).await,
+        ServiceError::NotFound("Audit Event")
+    );
+    assert_refused!(
+        service.group_event(&cast.developer, "alpha", EventKey::Streamed("a-own")).await,
+        ServiceError::NotFound("Audit Event")
+    );
+    assert!(service.group_event(&cast.developer, "alpha", EventKey::Streamed("a-dev")).await.is_ok());
+    assert_refused!(
+        service.project_event(&cast.maintainer, "alpha/app", EventKey::Streamed("a-dev")).await,
+        ServiceError::NotFound("Audit Event")
+    );
+    assert!(service.project_event(&cast.maintainer, "alpha/app", EventKey::Streamed("p-dev")).await.is_ok());
+    // At the instance, an id two groups' events carry is ambiguous.
+    assert_refused!(service.instance_event(cast.root(), EventKey::Streamed("shared")).await, ServiceError::Conflict(_));
+    let one = service.instance_event(cast.root(), EventKey::Streamed("a-own")).await.unwrap();
+    assert_eq!(service.instance_event(cast.root(), EventKey::Service(one.seq)).await.unwrap().seq, one.seq);
+    assert_refused!(
+        service.instance_event(cast.root(), EventKey::Streamed("nope")).await,
+        ServiceError::NotFound("Audit Event")
+    );
+}
+
+#[tokio::test]
+async fn filters_are_checked_and_pages_continue() {
+    let cast = seeded(Backend::Sqlite).await;
+    let service = cast.service();
+    let root = cast.root();
+    let bad_type = EventQuery { entity_type: Some("Planet".into()), ..Default::default() };
+    assert_refused!(service.instance_events(root, &bad_type, PAGE).await, ServiceError::BadParam(_));
+    let id_only = EventQuery { entity_id: Some(1), ..Default::default() };
+    assert_refused!(
+        service.instance_events(root, &id_only, PAGE).await,
+        ServiceError::BadParam(m) if m == "entity_id requires entity_type"
+    );
+    let projects = EventQuery { entity_type: Some("Project".into()), ..read_test() };
+    assert_eq!(ids(&service.instance_events(root, &projects, PAGE).await.unwrap().events), ["p-dev", "p-mnt"]);
+    let by_author = EventQuery { author_id: Some(cast.developer.user.id), ..read_test() };
+    assert_eq!(service.group_events(&cast.owner, "alpha", &by_author, PAGE).await.unwrap().events.len(), 2);
+
+    let small = Page::Offset { page: 2, per_page: 4 };
+    let second = service.instance_events(root, &read_test(), small).await.unwrap();
+    assert_eq!((second.events.len(), second.total), (2, Some(6)));
+    let keyset = Page::Keyset { order: SeqOrder::OldestFirst { after: None }, per_page: 4 };
+    let first = service.instance_events(root, &read_test(), keyset).await.unwrap();
+    assert_eq!(first.events.len(), 4);
+    assert!(first.next_seq.is_some(), "a next page is announced");
+}
+
+#[tokio::test]
+async fn the_ai_events_query_is_for_admins_and_ai_types() {
+    let cast = seeded(Backend::Sqlite).await;
+    let service = cast.service();
+    assert_refused!(service.ai_events(&cast.owner, &EventQuery::default(), PAGE).await, ServiceError::Forbidden);
+    let not_ai = read_test();
+    assert_refused!(service.ai_events(cast.root(), &not_ai, PAGE).await, ServiceError::BadParam(m) if m.starts_with("event_type must be one of"));
+    assert!(service.ai_events(cast.root(), &EventQuery::default(), PAGE).await.unwrap().events.is_empty());
+}
+
+on_both_backends!(
+    group_events_are_for_owners_and_developers_see_their_own,
+    a_single_event_is_found_only_in_its_own_scope
+);

@@ -1,0 +1,216 @@
+//! Identity: tokens → callers, users, personal access tokens, groups, projects, members.
+
+use auditrelay_core::event_types as types;
+use auditrelay_core::states::UserState;
+use auditrelay_core::time::now_micros;
+use auditrelay_core::{AccessLevel, Scope};
+use auditrelay_service::ServiceError;
+use auditrelay_service::identity::{CreateGroup, CreateProject, CreateToken, CreateUser};
+
+use crate::{Backend, Cast, World, assert_refused, logged_types, on_both_backends};
+
+fn new_user(username: &str, email: &str) -> CreateUser {
+    CreateUser {
+        username: username.into(),
+        name: username.into(),
+        email: email.into(),
+        password: crate::PASSWORD.into(),
+        admin: false,
+    }
+}
+
+fn token(scopes: &[&str]) -> CreateToken {
+    CreateToken { name: "t".into(), scopes: scopes.iter().map(|s| (*s).to_owned()).collect(), expires_at: None }
+}
+
+#[tokio::test]
+async fn only_a_known_current_token_authenticates() {
+    let world = World::new(Backend::Sqlite).await;
+    let service = &world.service;
+    assert_refused!(service.authenticate("", None).await, ServiceError::Unauthorized);
+    assert_refused!(service.authenticate("glpat-not-a-token", None).await, ServiceError::Unauthorized);
+    assert_refused!(service.authenticate(&"x".repeat(300), None).await, ServiceError::Unauthorized);
+    let expired = CreateToken { expires_at: Some(now_micros() - 1), ..token(&["api"]) };
+    let (_, plain) = service.insert_token(world.root.user.id, &expired).await.unwrap();
+    assert_refused!(service.authenticate(&plain, None).await, ServiceError::Unauthorized);
+    let reader = world.caller_of(world.root.user.id, &["read_api"]).await;
+    assert_eq!(reader.scopes, vec![Scope::ReadApi]);
+    assert!(!format!("{reader:?}").contains("$argon2"), "a caller carries no password hash");
+    assert!(reader.token_id.is_some());
+}
+
+async fn creating_users_is_for_admins_with_valid_unique_input(backend: Backend) {
+    let world = World::new(backend).await;
+    let service = &world.service;
+    let plain = world.user("plain", &["api"]).await;
+    assert_refused!(service.create_user(&plain, new_user("x", "x@example.com")).await, ServiceError::Forbidden);
+    let admin_reader = world.caller_of(world.root.user.id, &["read_api"]).await;
+    assert_refused!(
+        service.create_user(&admin_reader, new_user("x", "x@example.com")).await,
+        ServiceError::InsufficientScope(Scope::Api)
+    );
+    assert_refused!(
+        service.create_user(&world.root, new_user("bad name!", "y@example.com")).await,
+        ServiceError::Invalid { attribute, .. } if attribute == "username"
+    );
+    assert_refused!(
+        service.create_user(&world.root, new_user("y", "not-an-email")).await,
+        ServiceError::Invalid { attribute, .. } if attribute == "email"
+    );
+    let short = CreateUser { password: "short".into(), ..new_user("z", "z@example.com") };
+    assert_refused!(
+        service.create_user(&world.root, short).await,
+        ServiceError::Invalid { attribute, .. } if attribute == "password"
+    );
+    assert_refused!(
+        service.create_user(&world.root, new_user("plain", "other@example.com")).await,
+        ServiceError::Conflict(m) if m == "Username has already been taken"
+    );
+    assert_refused!(
+        service.create_user(&world.root, new_user("fresh", "plain@example.com")).await,
+        ServiceError::Conflict(m) if m == "Email has already been taken"
+    );
+    // Only the one accepted creation is in the log (refusals leave nothing).
+    let created = logged_types(&world).await.iter().filter(|t| *t == types::USER_CREATED).count();
+    assert_eq!(created, 1);
+}
+
+#[tokio::test]
+async fn a_user_is_visible_to_themselves_and_admins_only() {
+    let world = World::new(Backend::Sqlite).await;
+    let (alice, bob) = (world.user("alice", &["api"]).await, world.user("bob", &["api"]).await);
+    let service = &world.service;
+    assert_eq!(service.user(&alice, alice.user.id).await.unwrap().username, "alice");
+    assert_refused!(service.user(&alice, bob.user.id).await, ServiceError::NotFound("User"));
+    assert_refused!(service.user(&alice, 9999).await, ServiceError::NotFound("User"));
+    assert_eq!(service.user(&world.root, bob.user.id).await.unwrap().username, "bob");
+    assert_eq!(service.current_user(&alice).await.unwrap().id, alice.user.id);
+    assert_eq!(alice.user.state, UserState::Active);
+    let ingest_only = world.caller_of(alice.user.id, &["ingest_audit_events"]).await;
+    assert_refused!(service.current_user(&ingest_only).await, ServiceError::InsufficientScope(Scope::Api));
+}
+
+#[tokio::test]
+async fn tokens_are_created_by_admins_with_valid_scopes_and_future_expiry() {
+    let world = World::new(Backend::Sqlite).await;
+    let alice = world.user("alice", &["api"]).await;
+    let service = &world.service;
+    let id = alice.user.id;
+    assert_refused!(service.create_token(&alice, id, token(&["api"])).await, ServiceError::Forbidden);
+    assert_refused!(service.create_token(&world.root, 9999, token(&["api"])).await, ServiceError::NotFound("User"));
+    assert_refused!(service.create_token(&world.root, id, token(&[])).await, ServiceError::BadParam(m) if m == "scopes is missing");
+    assert_refused!(service.create_token(&world.root, id, token(&["sudo"])).await, ServiceError::BadParam(_));
+    let past = CreateToken { expires_at: Some(now_micros() - 1_000_000), ..token(&["api"]) };
+    assert_refused!(
+        service.create_token(&world.root, id, past).await,
+        ServiceError::Invalid { attribute, .. } if attribute == "expires_at"
+    );
+    let (made, plain) = service.create_token(&world.root, id, token(&["read_api"])).await.unwrap();
+    let caller = service.authenticate(&plain, None).await.unwrap();
+    assert_eq!((caller.user.id, caller.token_id), (id, Some(made.id)));
+    assert!(logged_types(&world).await.contains(&types::PERSONAL_ACCESS_TOKEN_CREATED.to_owned()));
+}
+
+#[tokio::test]
+async fn tokens_are_listed_read_and_revoked_by_their_user_or_an_admin() {
+    let world = World::new(Backend::Sqlite).await;
+    let (alice, bob) = (world.user("alice", &["api"]).await, world.user("bob", &["api"]).await);
+    let service = &world.service;
+    assert_eq!(service.tokens(&alice, None).await.unwrap().len(), 1);
+    assert_refused!(service.tokens(&alice, Some(bob.user.id)).await, ServiceError::Forbidden);
+    assert_eq!(service.tokens(&world.root, Some(bob.user.id)).await.unwrap().len(), 1);
+    let bobs = bob.token_id.unwrap();
+    assert_refused!(service.token(&alice, bobs).await, ServiceError::NotFound("Token"));
+    assert_eq!(service.own_token(&bob).await.unwrap().id, bobs);
+    assert_refused!(service.revoke_token(&alice, bobs).await, ServiceError::NotFound("Token"));
+    let bob_reader = world.caller_of(bob.user.id, &["read_api"]).await;
+    assert_refused!(service.revoke_token(&bob_reader, bobs).await, ServiceError::InsufficientScope(Scope::Api));
+    service.revoke_token(&bob, bobs).await.unwrap();
+    assert_refused!(service.revoke_token(&world.root, bobs).await, ServiceError::BadParam(m) if m == "Token already revoked");
+    assert!(logged_types(&world).await.contains(&types::PERSONAL_ACCESS_TOKEN_REVOKED.to_owned()));
+}
+
+async fn groups_are_created_under_maintainers_and_paths_are_unique(backend: Backend) {
+    let cast = Cast::new(backend).await;
+    let service = cast.service();
+    let sub = |parent: i64| CreateGroup { name: "sub".into(), path: "sub".into(), parent_id: Some(parent) };
+    assert_refused!(service.create_group(&cast.developer, sub(cast.alpha.id)).await, ServiceError::Denied(_));
+    assert_refused!(
+        service.create_group(&cast.other_owner, sub(cast.alpha.id)).await,
+        ServiceError::NotFound("Parent Group")
+    );
+    assert_refused!(service.create_group(&cast.owner, sub(9999)).await, ServiceError::NotFound("Parent Group"));
+    let made = service.create_group(&cast.maintainer, sub(cast.alpha.id)).await.unwrap();
+    assert_eq!((made.full_path.as_str(), made.root_id), ("alpha/sub", cast.alpha.id));
+    assert_refused!(
+        service.create_group(&cast.owner, sub(cast.alpha.id)).await,
+        ServiceError::Invalid { attribute, .. } if attribute == "path"
+    );
+    let bad = CreateGroup { name: "x".into(), path: "-x-".into(), parent_id: None };
+    assert_refused!(service.create_group(&cast.outsider, bad).await, ServiceError::Invalid { attribute, .. } if attribute == "path");
+    // The creator owns what they create, even a user in no group before.
+    let own = CreateGroup { name: "mine".into(), path: "mine".into(), parent_id: None };
+    let mine = service.create_group(&cast.outsider, own).await.unwrap();
+    let members = service.members(&cast.outsider, "mine").await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].access_level, AccessLevel::Owner.value());
+    assert_eq!(mine.parent_id, None);
+}
+
+#[tokio::test]
+async fn a_group_is_not_found_by_those_outside_it() {
+    let cast = Cast::new(Backend::Sqlite).await;
+    let service = cast.service();
+    for reader in [&cast.owner, &cast.reporter, cast.root()] {
+        assert_eq!(service.group(reader, "alpha").await.unwrap().id, cast.alpha.id);
+    }
+    assert_eq!(service.group(&cast.developer, &cast.alpha.id.to_string()).await.unwrap().id, cast.alpha.id);
+    assert_refused!(service.group(&cast.outsider, "alpha").await, ServiceError::NotFound("Group"));
+    assert_refused!(service.group(&cast.other_owner, "alpha").await, ServiceError::NotFound("Group"));
+    assert_refused!(service.members(&cast.other_owner, "alpha").await, ServiceError::NotFound("Group"));
+    assert_refused!(service.project(&cast.outsider, "alpha/app").await, ServiceError::NotFound("Project"));
+    assert_eq!(service.project(&cast.reporter, "alpha/app").await.unwrap().1.id, cast.alpha.id);
+}
+
+#[tokio::test]
+async fn projects_are_created_by_maintainers_of_the_namespace() {
+    let cast = Cast::new(Backend::Sqlite).await;
+    let service = cast.service();
+    let input = |path: &str| CreateProject { name: path.into(), path: path.into(), namespace_id: cast.alpha.id };
+    assert_refused!(service.create_project(&cast.developer, input("p1")).await, ServiceError::Denied(_));
+    assert_refused!(service.create_project(&cast.reporter, input("p1")).await, ServiceError::Denied(_));
+    assert_refused!(service.create_project(&cast.other_owner, input("p1")).await, ServiceError::NotFound("Namespace"));
+    assert_refused!(
+        service.create_project(&cast.owner, input("app")).await,
+        ServiceError::Invalid { attribute, .. } if attribute == "path"
+    );
+    let (project, group) = service.create_project(&cast.owner, input("p1")).await.unwrap();
+    assert_eq!((project.full_path.as_str(), group.id), ("alpha/p1", cast.alpha.id));
+    assert!(logged_types(&cast.world).await.contains(&types::PROJECT_CREATED.to_owned()));
+}
+
+async fn members_are_added_by_owners_once(backend: Backend) {
+    let cast = Cast::new(backend).await;
+    let service = cast.service();
+    let newcomer = cast.world.user("newcomer", &["api"]).await;
+    let alpha = cast.alpha.id.to_string();
+    let (id, dev) = (newcomer.user.id, AccessLevel::Developer.value());
+    assert_refused!(service.add_member(&cast.maintainer, &alpha, id, dev).await, ServiceError::Denied(_));
+    assert_refused!(service.add_member(&cast.other_owner, &alpha, id, dev).await, ServiceError::NotFound("Group"));
+    assert_refused!(service.add_member(&cast.owner, &alpha, id, 35).await, ServiceError::BadParam(_));
+    assert_refused!(service.add_member(&cast.owner, &alpha, 9999, dev).await, ServiceError::NotFound("User"));
+    let added = service.add_member(&cast.owner, &alpha, id, dev).await.unwrap();
+    assert_eq!((added.user.id, added.access_level), (id, dev));
+    assert_refused!(
+        service.add_member(&cast.owner, &alpha, id, dev).await,
+        ServiceError::Conflict(m) if m == "Member already exists"
+    );
+    assert_eq!(service.member(&newcomer, &alpha, id).await.unwrap().access_level, dev);
+    assert_refused!(service.member(&cast.owner, &alpha, cast.outsider.user.id).await, ServiceError::NotFound("Member"));
+}
+
+on_both_backends!(
+    creating_users_is_for_admins_with_valid_unique_input,
+    groups_are_created_under_maintainers_and_paths_are_unique,
+    members_are_added_by_owners_once,
+);

@@ -1,0 +1,42 @@
+//! Every use case runs in a span naming its caller and what it acts on, so a log line says
+//! which request it belongs to.
+
+use std::sync::{Arc, Mutex};
+use tracing_subscriber::fmt::format::FmtSpan;
+
+use crate::{Backend, World};
+
+/// A log writer keeping what is written.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_use_case_logs_under_a_span_with_its_caller_and_target() {
+    let world = World::new(Backend::Sqlite).await;
+    let alice = world.user("alice", &["api"]).await;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_span_events(FmtSpan::CLOSE)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    let _ = world.service.user(&alice, world.root.user.id).await;
+    drop(guard);
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let expected = format!("user{{caller={} id={}}}", alice.user.id, world.root.user.id);
+    assert!(text.contains(&expected), "{expected} in {text}");
+    assert!(!text.contains("$argon2"), "no secret is logged");
+}
