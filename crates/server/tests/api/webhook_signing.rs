@@ -94,7 +94,7 @@ async fn signatures_verify_with_the_reference_library(backend: Backend) {
     // The secret is shown once: reads show only its last four characters.
     let read = root
         .graphql(
-            &format!("query {{ group(fullPath: \"acme\") {{ externalAuditEventStreamingDestinations {{ nodes {{ auditrelayWebhookSigning {{ enabled secrets {{ lastFour }} }} }} }} }} }}"),
+            "query { group(fullPath: \"acme\") { externalAuditEventStreamingDestinations { nodes { auditrelayWebhookSigning { enabled secrets { lastFour } } } } } }",
             json!({}),
         )
         .await
@@ -151,7 +151,7 @@ async fn signatures_verify_with_the_reference_library(backend: Backend) {
             if path.file_name().unwrap().to_string_lossy().starts_with("auditrelay.db") {
                 let bytes = std::fs::read(&path).unwrap();
                 for secret in [&first, &second] {
-                    let needle = secret[6..].as_bytes();
+                    let needle = &secret.as_bytes()[6..];
                     assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{} holds a secret", path.display());
                 }
             }
