@@ -90,7 +90,7 @@ impl Store {
         let row =
             sqlx::query("SELECT position, chain, last_seq, started_seq FROM stream_heads WHERE destination_id = $1")
                 .bind(destination_id)
-                .fetch_optional(&self.write)
+                .fetch_optional(&self.read)
                 .await?;
         row.map(|row| {
             Ok(StreamHead {
@@ -177,7 +177,7 @@ impl Store {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM stream_positions WHERE destination_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq"
         );
-        let rows = sqlx::query(&sql).bind(destination_id).bind(after).bind(upto).fetch_all(&self.write).await?;
+        let rows = sqlx::query(&sql).bind(destination_id).bind(after).bind(upto).fetch_all(&self.read).await?;
         rows.iter().map(entry).collect()
     }
 
@@ -186,7 +186,7 @@ impl Store {
         let mut out = Vec::with_capacity(seqs.len());
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM stream_positions WHERE destination_id = $1 AND seq = $2");
         for &seq in seqs {
-            if let Some(row) = sqlx::query(&sql).bind(destination_id).bind(seq).fetch_optional(&self.write).await? {
+            if let Some(row) = sqlx::query(&sql).bind(destination_id).bind(seq).fetch_optional(&self.read).await? {
                 out.push(entry(&row)?);
             }
         }
@@ -198,7 +198,7 @@ impl Store {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM stream_positions WHERE destination_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1"
         );
-        let row = sqlx::query(&sql).bind(destination_id).bind(seq).fetch_optional(&self.write).await?;
+        let row = sqlx::query(&sql).bind(destination_id).bind(seq).fetch_optional(&self.read).await?;
         row.as_ref().map(entry).transpose()
     }
 
@@ -211,7 +211,7 @@ impl Store {
         )
         .bind(destination_id)
         .bind(position)
-        .fetch_all(&self.write)
+        .fetch_all(&self.read)
         .await?;
         rows.iter().map(|r| Ok((r.try_get("position")?, r.try_get("body_sha256")?))).collect()
     }
@@ -271,7 +271,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT key_id, public_key, sealed_secret, valid_from, valid_until FROM stream_signing_keys ORDER BY valid_from, key_id",
         )
-        .fetch_all(&self.write)
+        .fetch_all(&self.read)
         .await?;
         rows.iter().map(key).collect()
     }

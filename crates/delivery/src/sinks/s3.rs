@@ -457,7 +457,7 @@ mod tests {
     #[tokio::test]
     async fn dot_segments_are_refused() {
         let sink = S3Sink::new(spec(), Some("http://127.0.0.1:9")).unwrap();
-        let e = sink.put_object("project/2026/02/../x.json", "{}").await.unwrap_err();
+        let e = sink.put_object("project/2026/02/../x.json", "{}", None).await.unwrap_err();
         assert_eq!(e.kind, FailureKind::Permanent);
     }
 }

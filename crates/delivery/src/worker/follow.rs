@@ -69,7 +69,16 @@ impl Worker {
                 && (sent_all || target - persisted >= batch as i64 || last_write.elapsed() >= CURSOR_EVERY)
             {
                 let store = &self.store;
-                writing = Some(async move { store.advance_cursor(id, target).await.map(|()| target) }.boxed());
+                // A due checkpoint is made here, polled beside the read ahead (which may hold the
+                // write connection inside its own transaction).
+                writing = Some(
+                    async move {
+                        store.advance_cursor(id, target).await?;
+                        self.stream_passed(sender, target).await;
+                        Ok(target)
+                    }
+                    .boxed(),
+                );
             }
             if idle && writing.is_none() {
                 break;
@@ -94,7 +103,6 @@ impl Worker {
                     writing = None;
                     persisted = written?;
                     last_write = Instant::now();
-                    self.stream_passed(sender, persisted).await;
                 }
                 // Caught up while requests are still in flight: new events join the window.
                 Ok(()) = head.changed(), if caught_up && !window.is_empty() => caught_up = false,
