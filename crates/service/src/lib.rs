@@ -20,6 +20,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod settings;
 pub mod test_event;
+pub mod token_cache;
 
 use auditrelay_core::IngestLimits;
 use auditrelay_store::{LogWriter, Store};
@@ -37,6 +38,8 @@ pub struct Service {
     /// The ClickHouse archive (with `--clickhouse-url`), which answers reads when caught up.
     pub archive: Option<auditrelay_archive::Archive>,
     pub namespaces: namespace_cache::NamespaceCache,
+    /// Tokens that authenticated recently (see `token_cache` for when they are forgotten).
+    pub tokens: token_cache::TokenCache,
     pub observed_types: std::sync::RwLock<std::collections::HashSet<String>>,
     pub ingest_limits: IngestLimits,
     /// Failed web sign-ins per username (GitLab locks an account for 10 minutes after 10) and
@@ -56,6 +59,7 @@ impl Service {
             engine: None,
             archive: None,
             namespaces: Default::default(),
+            tokens: Default::default(),
             observed_types: Default::default(),
             ingest_limits: IngestLimits::default(),
             sign_in_failures: std::sync::Mutex::new(auditrelay_core::throttle::SignInThrottle::new(
