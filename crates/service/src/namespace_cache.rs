@@ -35,6 +35,11 @@ impl NamespaceCache {
         self.entries.read().ok()?.get(key).cloned()
     }
 
+    /// Whether a group path is known (without building a key).
+    pub fn knows_group_path(&self, path: &str) -> bool {
+        self.get(&Key::GroupPath(path.to_owned())).is_some()
+    }
+
     pub fn put(&self, key: Key, placement: Placement) {
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() >= MAX_ENTRIES {
