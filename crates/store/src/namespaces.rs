@@ -223,8 +223,7 @@ impl Store {
     /// (ancestors are created as needed, as by `ensure_group_path`). Fails with a conflict if
     /// a path is a project's; safe against concurrent callers creating the same paths.
     pub async fn ensure_group_paths(&self, full_paths: &[&str]) -> Result<Vec<Group>> {
-        let mut wanted: Vec<&str> =
-            full_paths.iter().flat_map(|p| auditrelay_core::names::path_prefixes(p)).collect();
+        let mut wanted: Vec<&str> = full_paths.iter().flat_map(|p| auditrelay_core::names::path_prefixes(p)).collect();
         // Parents before children: fewer segments first.
         wanted.sort_unstable_by_key(|p| (p.matches('/').count(), *p));
         wanted.dedup();
@@ -263,7 +262,10 @@ async fn groups_by_paths(
 ) -> Result<Vec<Group>> {
     let mut found = Vec::with_capacity(paths.len());
     for chunk in paths.chunks(PATH_CHUNK) {
-        let sql = format!("SELECT {GROUP_COLUMNS} FROM namespaces WHERE full_path IN ({})", (1..=chunk.len()).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", "));
+        let sql = format!(
+            "SELECT {GROUP_COLUMNS} FROM namespaces WHERE full_path IN ({})",
+            (1..=chunk.len()).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", ")
+        );
         let mut query = sqlx::query(&sql);
         for path in chunk {
             query = query.bind(*path);
@@ -282,7 +284,10 @@ async fn project_paths_among(
 ) -> Result<Vec<String>> {
     let mut found = Vec::new();
     for chunk in paths.chunks(PATH_CHUNK) {
-        let sql = format!("SELECT full_path FROM projects WHERE full_path IN ({})", (1..=chunk.len()).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", "));
+        let sql = format!(
+            "SELECT full_path FROM projects WHERE full_path IN ({})",
+            (1..=chunk.len()).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", ")
+        );
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for path in chunk {
             query = query.bind(*path);

@@ -13,7 +13,10 @@ use crate::{all_event_ids, create_group, on_both_backends, user_with_token};
 on_both_backends!(revocation_takes_effect_at_once, learned_group_paths_survive_a_restart);
 
 /// A second server on the first one's PostgreSQL database (none on SQLite).
-async fn second_node(backend: Backend, first: &auditrelay_testkit::TestServer) -> Option<auditrelay_testkit::TestServer> {
+async fn second_node(
+    backend: Backend,
+    first: &auditrelay_testkit::TestServer,
+) -> Option<auditrelay_testkit::TestServer> {
     match backend {
         Backend::Postgres => {
             Some(crate::builder(backend).database_url(first.database_url.as_deref().unwrap()).start().await)
@@ -98,7 +101,11 @@ async fn learned_group_paths_survive_a_restart(backend: Backend) {
     let stored = all_event_ids(&root).await.len();
     let mixed = batch(["learn/new-1".to_owned(), "learn/team-0/app".to_owned(), "learn/new-2".to_owned()].into_iter());
     let refused = root.post("/api/v4/audit_events", &mixed).await.expect(400);
-    assert!(refused.body["message"].as_str().unwrap().starts_with("event 1: entity_path 'learn/team-0/app'"), "{}", refused.body);
+    assert!(
+        refused.body["message"].as_str().unwrap().starts_with("event 1: entity_path 'learn/team-0/app'"),
+        "{}",
+        refused.body
+    );
     assert_eq!(all_event_ids(&root).await.len(), stored);
 
     server.restart();
