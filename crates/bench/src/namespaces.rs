@@ -35,7 +35,7 @@ pub(super) async fn direct(args: &Bench) -> anyhow::Result<Row> {
     crate::delivery::measure_direct(args, &receiver).await
 }
 
-/// One Group event (≈ 510 bytes as sent) under `path`, with its own producer id.
+/// One Group event (≈ 430 bytes as sent) under `path`, with its own producer id.
 fn event_text(id: i64, path: &str, n: usize) -> String {
     format!(
         r#"{{"id":{id},"event_type":"member_updated","entity_type":"Group","entity_path":"{path}","author_id":{author},"author_name":"Bench User","ip_address":"10.1.2.3","target_type":"User","target_id":4242,"target_details":"Jane Doe","details":{{"change":"access_level","from":"Developer","to":"Maintainer","author_email":"bench.user@example.com","target_email":"jane.doe@example.com","custom_message":"Changed access level","n":{n}}}}}"#,
@@ -188,7 +188,7 @@ mod tests {
         let text = event_text(ID_BASE, &namespace_path(9_999), 123);
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["entity_path"], "ns/g-009999");
-        assert!((450..600).contains(&text.len()), "{} bytes", text.len());
+        assert!((400..600).contains(&text.len()), "{} bytes", text.len());
         let batch: serde_json::Value = serde_json::from_str(&batch_text([(1, 2), (3, 4)].into_iter())).unwrap();
         assert_eq!(batch.as_array().unwrap().len(), 2);
     }
