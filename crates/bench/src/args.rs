@@ -22,6 +22,16 @@ pub struct BenchArgs {
     /// Events per ingest request of the ingest measurements (one measurement each).
     #[arg(long, value_delimiter = ',', default_values_t = [1, 100, 1_000])]
     pub ingest_batches: Vec<usize>,
+    /// Single-event ingest requests of the one-event-per-request shape (0: not measured).
+    #[arg(long, default_value_t = 20_000)]
+    pub single_events: usize,
+    /// Connections of the one-event-per-request shape (GitLab streams from many at once).
+    #[arg(long, default_value_t = 16)]
+    pub single_connections: usize,
+    /// Distinct group paths to spread batches of 100 over, e.g. `10000,100000`: each is
+    /// measured while its namespaces are new and again once they are known (none by default).
+    #[arg(long, value_delimiter = ',')]
+    pub namespaces: Vec<usize>,
     /// Events per ingest request when the delivery and catch-up measurements fill the log.
     #[arg(long, default_value_t = 500)]
     pub batch: usize,

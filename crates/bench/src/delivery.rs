@@ -82,7 +82,7 @@ pub(super) async fn run(args: &Bench) -> anyhow::Result<Vec<Row>> {
 
 /// The physical limit: single-event POSTs straight to the receiver over keep-alive
 /// connections, with the HTTP sink's client settings and GitLab's headers and body.
-async fn measure_direct(args: &Bench, receiver: &Receiver) -> anyhow::Result<Row> {
+pub(crate) async fn measure_direct(args: &Bench, receiver: &Receiver) -> anyhow::Result<Row> {
     // Let the previous measurement's aftermath (write-back of a deleted data dir) settle.
     tokio::time::sleep(Duration::from_secs(2)).await;
     reset_peak_rss();

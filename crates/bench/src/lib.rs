@@ -1,6 +1,7 @@
 //! `auditrelay bench`: measures the service on this machine, against in-process servers on
 //! loopback, on the embedded store or (given a URL) PostgreSQL. Scenarios: ingest throughput at
-//! several batch sizes; delivery: the direct rate of a load generator posting straight to a
+//! several batch sizes, one event per request from 16 connections, and batches over many
+//! namespaces (new and known); delivery: the direct rate of a load generator posting straight to a
 //! receiver (the physical limit of the same run), delivered events/s to 1 and 10 HTTP
 //! destinations, and ingest-to-delivery latency at fixed offered rates; and the catch-up after a
 //! destination outage with a large backlog. See docs/benchmarks.md.
@@ -11,6 +12,7 @@ mod delivery;
 mod fill;
 mod ingest;
 mod launch;
+mod namespaces;
 mod process;
 mod receiver;
 mod report;
@@ -29,6 +31,11 @@ pub async fn run(args: BenchArgs, launcher: Arc<dyn Launcher>) -> anyhow::Result
     let mut rows = Vec::new();
     if matches!(args.scenario, Scenario::Ingest | Scenario::All) {
         rows.extend(ingest::run(&args).await?);
+        rows.extend(namespaces::run(&args).await?);
+    }
+    if args.scenario == Scenario::Ingest {
+        // The ratios need the direct rate of this run (the delivery scenarios measure it too).
+        rows.push(namespaces::direct(&args).await?);
     }
     if matches!(args.scenario, Scenario::Delivery | Scenario::CatchUp | Scenario::All) {
         rows.extend(delivery::run(&args).await?);

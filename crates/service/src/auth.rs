@@ -6,9 +6,11 @@ use auditrelay_core::states::UserState;
 use auditrelay_core::time::{Micros, now_micros};
 use auditrelay_store::identity::User;
 use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use super::Service;
 use super::secrets::{digests_equal, token_digest};
+use super::token_cache::{Authenticated, TTL};
 use crate::error::{ServiceError, ServiceResult};
 
 /// Refresh a token's `last_used_at` at most this often, like GitLab, to spare writes.
@@ -65,17 +67,33 @@ impl Caller {
 
 impl Service {
     /// Resolves a presented token to its caller. Unknown, revoked and expired tokens, and
-    /// blocked users, are all answered alike: `401`.
+    /// blocked users, are all answered alike: `401`. A token that authenticated recently is
+    /// answered from memory (`token_cache`: revocations here clear it at once, other
+    /// processes' within its TTL); its expiry is checked on every use.
     #[tracing::instrument(skip_all)]
     pub async fn authenticate(&self, token: &str, ip: Option<IpAddr>) -> ServiceResult<Caller> {
         if token.is_empty() || token.len() > 256 {
             return Err(ServiceError::Unauthorized);
         }
         let digest = token_digest(token);
+        let now = now_micros();
+        let found = match self.tokens.get(&digest, Instant::now()) {
+            Some(found) => found,
+            None => self.authenticate_in_store(digest, now).await?,
+        };
+        if found.expires_at.is_some_and(|at| at <= now) {
+            return Err(ServiceError::Unauthorized);
+        }
+        Ok(Caller { user: found.user.into(), scopes: found.scopes, ip, token_id: Some(found.token_id) })
+    }
+
+    /// The store's answer for a token digest, remembered when it authenticates.
+    async fn authenticate_in_store(&self, digest: String, now: Micros) -> ServiceResult<Authenticated> {
+        // Taken before reading: a revocation committed meanwhile keeps this answer out.
+        let generation = self.tokens.generation();
         let Some((found, user, stored_digest)) = self.store.token_by_digest(&digest).await? else {
             return Err(ServiceError::Unauthorized);
         };
-        let now = now_micros();
         let expired = found.expires_at.is_some_and(|at| at <= now);
         if !digests_equal(&digest, &stored_digest) || found.revoked || expired || user.state != UserState::Active {
             return Err(ServiceError::Unauthorized);
@@ -88,7 +106,14 @@ impl Service {
                 }
             });
         }
-        let scopes = found.scopes.iter().filter_map(|s| s.parse().ok()).collect();
-        Ok(Caller { user: user.into(), scopes, ip, token_id: Some(found.id) })
+        let remaining = found.expires_at.map_or(TTL, |at| Duration::from_micros((at - now).max(0) as u64));
+        let authenticated = Authenticated {
+            token_id: found.id,
+            expires_at: found.expires_at,
+            scopes: found.scopes.iter().filter_map(|s| s.parse().ok()).collect(),
+            user,
+        };
+        self.tokens.put(generation, digest, authenticated.clone(), Instant::now(), remaining);
+        Ok(authenticated)
     }
 }

@@ -22,6 +22,8 @@ pub struct Service {
     /// The signer of stream checkpoints the engine uses (rotation replaces its key).
     pub stream_signer: Option<std::sync::Arc<crate::streams::InstanceSigner>>,
     pub namespaces: namespace_cache::NamespaceCache,
+    /// Tokens that authenticated recently (see `token_cache` for when they are forgotten).
+    pub tokens: crate::token_cache::TokenCache,
     pub observed_types: std::sync::RwLock<std::collections::HashSet<String>>,
     pub ingest_limits: IngestLimits,
     /// Failed web sign-ins per username (GitLab locks an account for 10 minutes after 10) and
@@ -42,6 +44,7 @@ impl Service {
             archive: None,
             stream_signer: None,
             namespaces: Default::default(),
+            tokens: Default::default(),
             observed_types: Default::default(),
             ingest_limits: IngestLimits::default(),
             sign_in_failures: std::sync::Mutex::new(auditrelay_core::throttle::SignInThrottle::new(

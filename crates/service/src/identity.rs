@@ -201,7 +201,7 @@ impl Service {
         }
         let user = self.store.user_by_id(token.user_id).await?.ok_or(ServiceError::NotFound("User"))?;
         let author = Author::of(caller);
-        let revoked = self
+        let revoking = self
             .change(move |tx| {
                 Box::pin(async move {
                     if !tx.revoke_token(token.id).await? {
@@ -218,7 +218,11 @@ impl Service {
                     Ok((true, vec![author.event(event)]))
                 })
             })
-            .await?;
+            .await;
+        // Whatever the outcome (a failure may come after the commit), no request is answered
+        // from a remembered authentication of the token from now on.
+        self.tokens.clear();
+        let revoked = revoking?;
         if !revoked {
             return Err(ServiceError::BadParam("Token already revoked".into()));
         }

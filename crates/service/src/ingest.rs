@@ -19,6 +19,7 @@ impl Service {
         caller.require(Need::Ingest)?;
         let mut events = parse_ingest_body(body, ndjson, self.ingest_limits)?;
         self.hash_ai_content_at_rest(&mut events).await?;
+        self.learn_group_paths(caller, &events).await?;
         let now = now_micros();
         let mut prepared = Vec::with_capacity(events.len());
         for (index, event) in events.into_iter().enumerate() {
@@ -58,6 +59,38 @@ impl Service {
             }
         }
         Ok(())
+    }
+
+    /// An administrator's batch teaches the service the group paths it names: every one the
+    /// index does not hold yet is created in one transaction (one commit for the request, not
+    /// one per namespace), and remembered. Per-event placement then finds them all; it also
+    /// reports, with the event's index, a path that turns out to be a project's.
+    async fn learn_group_paths(&self, caller: &Caller, events: &[NewEvent]) -> ServiceResult<()> {
+        if !caller.is_admin() {
+            return Ok(());
+        }
+        let mut unknown: Vec<&str> = events
+            .iter()
+            .filter(|e| e.entity_type() == EntityType::Group)
+            .filter_map(|e| e.entity_path.as_deref())
+            .filter(|path| !self.namespaces.knows_group_path(path))
+            .collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        // A single path is learned by per-event placement at the same cost.
+        if unknown.len() < 2 {
+            return Ok(());
+        }
+        match self.store.ensure_group_paths(&unknown).await {
+            Ok(groups) => {
+                for group in groups {
+                    self.namespaces.put(Key::GroupPath(group.full_path.clone()), group_placement(group));
+                }
+                Ok(())
+            }
+            Err(auditrelay_store::StoreError::Conflict(_)) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// Event types of a batch that are neither defined nor seen before: filters may name them
@@ -191,13 +224,6 @@ impl Service {
 
     async fn resolve(&self, key: &Key, learn: bool) -> ServiceResult<Option<Placement>> {
         let store = &self.store;
-        let group_placement = |g: auditrelay_store::namespaces::Group| Placement {
-            entity_id: g.id,
-            full_path: g.full_path,
-            group_id: g.id,
-            project_id: None,
-            root_group_id: g.root_id,
-        };
         Ok(match key {
             Key::GroupPath(path) if learn => Some(group_placement(store.ensure_group_path(path).await?)),
             Key::GroupPath(path) => store.group_by_path(path).await?.map(group_placement),
@@ -221,6 +247,10 @@ impl Service {
         let group = self.store.group_by_id(project.namespace_id).await?;
         Ok(group.map(|g| project_placement(project, &g)))
     }
+}
+
+fn group_placement(g: auditrelay_store::namespaces::Group) -> Placement {
+    Placement { entity_id: g.id, full_path: g.full_path, group_id: g.id, project_id: None, root_group_id: g.root_id }
 }
 
 fn project_placement(

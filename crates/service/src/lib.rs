@@ -23,6 +23,7 @@ pub mod sessions;
 pub mod settings;
 pub mod streams;
 pub mod test_event;
+pub mod token_cache;
 
 pub use auth::{Account, Caller};
 pub use context::Service;

@@ -35,6 +35,11 @@ impl NamespaceCache {
         self.entries.read().ok()?.get(key).cloned()
     }
 
+    /// Whether a group path is known (a lookup, without copying its placement).
+    pub fn knows_group_path(&self, path: &str) -> bool {
+        self.entries.read().is_ok_and(|entries| entries.contains_key(&Key::GroupPath(path.to_owned())))
+    }
+
     pub fn put(&self, key: Key, placement: Placement) {
         if let Ok(mut entries) = self.entries.write() {
             if entries.len() >= MAX_ENTRIES {

@@ -374,7 +374,7 @@ impl Store {
 /// A positional parameter. SQLite gets anonymous `?`: sqlx looks up every parameter's name, and
 /// SQLite finds a named one (`$N`) by a linear scan, which makes binding a statement with a
 /// thousand parameters quadratic.
-fn placeholder(dialect: Dialect, n: usize) -> String {
+pub(crate) fn placeholder(dialect: Dialect, n: usize) -> String {
     match dialect {
         Dialect::Sqlite => "?".to_owned(),
         Dialect::Postgres => format!("${n}"),

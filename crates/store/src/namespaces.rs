@@ -3,9 +3,12 @@
 use auditrelay_core::time::{Micros, now_micros};
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use std::collections::HashMap;
 
+use crate::connect::Dialect;
 use crate::error::conflict_as;
-use crate::{Result, Store, Tx};
+use crate::log::placeholder;
+use crate::{Result, Store, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
@@ -209,6 +212,124 @@ impl Store {
         let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects ORDER BY id LIMIT {limit} OFFSET {offset}");
         sqlx::query(&sql).fetch_all(&self.read).await?.iter().map(project).collect()
     }
+}
+
+/// Paths per `IN (...)` list of the bulk lookups.
+const PATH_CHUNK: usize = 500;
+
+impl Store {
+    /// [`Store::ensure_group_path`] for many paths at once, in one transaction (one commit):
+    /// how an ingest batch that names many new groups learns them. Returns every path's group
+    /// (ancestors are created as needed, as by `ensure_group_path`). Fails with a conflict if
+    /// a path is a project's; safe against concurrent callers creating the same paths.
+    pub async fn ensure_group_paths(&self, full_paths: &[&str]) -> Result<Vec<Group>> {
+        let mut wanted: Vec<&str> = full_paths.iter().flat_map(|p| auditrelay_core::names::path_prefixes(p)).collect();
+        // Parents before children: fewer segments first.
+        wanted.sort_unstable_by_key(|p| (p.matches('/').count(), *p));
+        wanted.dedup();
+        let mut tx = self.write.begin().await?;
+        let mut known: HashMap<String, Group> = HashMap::with_capacity(wanted.len());
+        for found in groups_by_paths(&mut tx, self.dialect, &wanted).await? {
+            known.insert(found.full_path.clone(), found);
+        }
+        let missing: Vec<&str> = wanted.iter().copied().filter(|p| !known.contains_key(*p)).collect();
+        if !missing.is_empty() && !project_paths_among(&mut tx, self.dialect, &missing).await?.is_empty() {
+            return Err(StoreError::Conflict("Path".into()));
+        }
+        let now = now_micros();
+        // One statement per depth (a level's parents are known once the level above is in).
+        for level in missing.chunk_by(|a, b| a.matches('/').count() == b.matches('/').count()) {
+            for chunk in level.chunks(PATH_CHUNK) {
+                for created in insert_groups(&mut tx, self.dialect, chunk, &known, now).await? {
+                    known.insert(created.full_path.clone(), created);
+                }
+                // Paths another process created meanwhile (PostgreSQL) are committed, so seen.
+                let raced: Vec<&str> = chunk.iter().copied().filter(|p| !known.contains_key(*p)).collect();
+                for found in groups_by_paths(&mut tx, self.dialect, &raced).await? {
+                    known.insert(found.full_path.clone(), found);
+                }
+            }
+        }
+        tx.commit().await?;
+        full_paths.iter().map(|p| known.get(*p).cloned().ok_or_else(|| StoreError::Conflict("Path".into()))).collect()
+    }
+}
+
+async fn groups_by_paths(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    dialect: Dialect,
+    paths: &[&str],
+) -> Result<Vec<Group>> {
+    let mut found = Vec::with_capacity(paths.len());
+    for chunk in paths.chunks(PATH_CHUNK) {
+        let sql = format!(
+            "SELECT {GROUP_COLUMNS} FROM namespaces WHERE full_path IN ({})",
+            (1..=chunk.len()).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for path in chunk {
+            query = query.bind(*path);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            found.push(group(&row)?);
+        }
+    }
+    Ok(found)
+}
+
+async fn project_paths_among(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    dialect: Dialect,
+    paths: &[&str],
+) -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for chunk in paths.chunks(PATH_CHUNK) {
+        let sql = format!(
+            "SELECT full_path FROM projects WHERE full_path IN ({})",
+            (1..=chunk.len()).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", ")
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for path in chunk {
+            query = query.bind(*path);
+        }
+        found.extend(query.fetch_all(&mut **tx).await?);
+    }
+    Ok(found)
+}
+
+/// Inserts groups at `paths` (all of one depth, their parents in `known`); returns those this
+/// call created (a path another transaction holds is skipped).
+async fn insert_groups(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    dialect: Dialect,
+    paths: &[&str],
+    known: &HashMap<String, Group>,
+    now: Micros,
+) -> Result<Vec<Group>> {
+    let rows: Vec<String> = (0..paths.len())
+        .map(|r| format!("({})", (1..=6).map(|c| placeholder(dialect, r * 6 + c)).collect::<Vec<_>>().join(", ")))
+        .collect();
+    let sql = format!(
+        "INSERT INTO namespaces (name, path, parent_id, root_id, full_path, created_at) VALUES {} \
+         ON CONFLICT (full_path) DO NOTHING RETURNING {GROUP_COLUMNS}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for path in paths {
+        let parent = match path.rsplit_once('/') {
+            Some((parent, _)) => Some(known.get(parent).ok_or_else(|| StoreError::Conflict("Path".into()))?),
+            None => None,
+        };
+        let name = path.rsplit('/').next().unwrap_or(path);
+        query = query
+            .bind(name)
+            .bind(name)
+            .bind(parent.map(|p| p.id))
+            .bind(parent.map(|p| p.root_id))
+            .bind(*path)
+            .bind(now);
+    }
+    query.fetch_all(&mut **tx).await?.iter().map(group).collect()
 }
 
 /// Namespace changes inside a unit of work.

@@ -48,6 +48,11 @@ impl Api {
         &self.base
     }
 
+    /// The token this client presents, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     pub fn with_token(&self, token: &str) -> Api {
         Api { token: Some(token.to_owned()), ..self.clone() }
     }

@@ -8,6 +8,7 @@ mod ai_sessions;
 mod ai_ui;
 mod archive;
 mod bad_input;
+mod caches;
 mod clients;
 mod clients_events;
 mod clients_graphql;
