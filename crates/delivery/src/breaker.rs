@@ -221,7 +221,8 @@ impl Breaker {
                 let since = *self.failing_since.get_or_insert(now);
                 let probe_failed = was_probe || self.state == BreakerState::HalfOpen;
                 if probe_failed || (self.state == BreakerState::Closed && self.rate_exceeded(now)) {
-                    self.state = BreakerState::Open { until: now + self.probe_wait(now.saturating_duration_since(since)) };
+                    self.state =
+                        BreakerState::Open { until: now + self.probe_wait(now.saturating_duration_since(since)) };
                 }
             }
         }

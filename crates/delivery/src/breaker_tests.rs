@@ -40,7 +40,8 @@ fn opens_on_the_failure_rate_once_the_window_holds_enough_requests() {
 fn random_failures_below_the_rate_never_open_it() {
     let (mut b, t0) = breaker();
     // One failure in five, including runs of several in a row.
-    let pattern = [true, true, true, false, false, false, false, false, false, false, false, false, false, false, false];
+    let pattern =
+        [true, true, true, false, false, false, false, false, false, false, false, false, false, false, false];
     for round in 0..200u64 {
         for (i, failed) in pattern.iter().enumerate() {
             let now = t0 + ms(round * 100 + i as u64);

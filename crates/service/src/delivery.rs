@@ -236,6 +236,14 @@ pub(super) fn spec(d: &Destination) -> DestinationSpec {
     // Filters are not in it: a running worker takes them from the routing versions at the
     // change's place in the log, without a restart.
     let mut hasher = DefaultHasher::new();
-    (d.id, &d.name, d.category.as_str(), d.config.to_json().to_string(), &d.secret, d.active).hash(&mut hasher);
-    DestinationSpec { id: d.id, name: d.name.clone(), route, target, fingerprint: hasher.finish() }
+    (d.id, &d.name, d.category.as_str(), d.config.to_json().to_string(), &d.secret, d.active, d.strict_order)
+        .hash(&mut hasher);
+    DestinationSpec {
+        id: d.id,
+        name: d.name.clone(),
+        route,
+        target,
+        strict_order: d.strict_order,
+        fingerprint: hasher.finish(),
+    }
 }

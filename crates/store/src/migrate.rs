@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_ai_sequence.sql")),
     (8, include_str!("../migrations/0008_producer_id_scope.sql")),
     (10, include_str!("../migrations/0010_route_versions.sql")),
+    (13, include_str!("../migrations/0013_strict_order.sql")),
 ];
 
 /// Serialises migrations of several processes sharing one PostgreSQL database.

@@ -100,13 +100,17 @@ impl Worker {
         let mut writing: Option<BoxFuture<'_, Result<i64, StoreError>>> = None;
         let mut caught_up = false;
         loop {
-            // The window stays full, in log order (it yields in order, like `buffered`).
-            while has_room(&window, in_flight, strict, sender) && may_start(&pending, window.is_empty(), unit_size, sender, strict) {
+            // The window stays full, units started in log order (with strict order it also
+            // yields in order, like `buffered`).
+            while has_room(&window, in_flight, strict, sender)
+                && may_start(&pending, window.is_empty(), unit_size, sender, strict)
+            {
                 let unit: Vec<Outgoing> = pending.drain(..unit_size.min(pending.len())).collect();
                 window.push(send_all(sender, unit).boxed());
             }
             // Read ahead while less than a batch waits, so the window never runs dry.
-            let reading_for = if !strict && sender.failing.load(Ordering::Relaxed) > 0 { READ_WHILE_FAILING_FOR } else { READ_FOR };
+            let reading_for =
+                if !strict && sender.failing.load(Ordering::Relaxed) > 0 { READ_WHILE_FAILING_FOR } else { READ_FOR };
             if reading.is_none() && !caught_up && pending.len() < batch && started.elapsed() < reading_for {
                 reading = Some(self.read_after(tracker.read_upto()).boxed());
             }
