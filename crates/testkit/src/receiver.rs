@@ -209,10 +209,11 @@ async fn handle(
             cut.cut();
             StatusCode::OK.into_response()
         }
-        Answer::FailSome(code, per_mille) if rand::random_range(0..1000) < per_mille => {
-            (StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), "failed at random by the test receiver")
-                .into_response()
-        }
+        Answer::FailSome(code, per_mille) if rand::random_range(0..1000) < per_mille => (
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "failed at random by the test receiver",
+        )
+            .into_response(),
         Answer::FailSome(..) => {
             record(&inner, uri.path(), headers, &body);
             StatusCode::OK.into_response()
