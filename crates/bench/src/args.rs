@@ -10,6 +10,9 @@ pub enum Scenario {
     Delivery,
     /// Direct rate and the catch-up after an outage with a backlog (at two backlog sizes).
     CatchUp,
+    /// The delivery shapes of a backlog: the direct rate, the drain to 1 and 10 destinations,
+    /// the first delivery after outages, and a destination failing a share of its requests.
+    Drain,
     /// Everything.
     All,
 }
@@ -72,6 +75,18 @@ pub struct BenchArgs {
     /// tenth of it, to show the memory does not grow with the backlog (0: no catch-up).
     #[arg(long, default_value_t = 1_000_000)]
     pub backlog: usize,
+    /// Events behind each destination in the drain and partial-failure measurements.
+    #[arg(long, default_value_t = 100_000)]
+    pub drain_events: usize,
+    /// Numbers of destinations the backlog is drained to (at most 10).
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 10])]
+    pub drain_destinations: Vec<usize>,
+    /// Outages (seconds) after which the time to the first delivery is measured (0: skip).
+    #[arg(long, value_delimiter = ',', default_values_t = [5, 75])]
+    pub outage_seconds: Vec<u64>,
+    /// Share of requests the partly failing destination answers with 500, at random (0: skip).
+    #[arg(long, default_value_t = 0.2)]
+    pub failure_share: f64,
     /// Print the results as JSON instead of a table (only the JSON goes to stdout).
     #[arg(long)]
     pub json: bool,

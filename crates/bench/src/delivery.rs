@@ -50,6 +50,9 @@ pub(super) async fn run(args: &Bench) -> anyhow::Result<Vec<Row>> {
     if matches!(args.scenario, Scenario::CatchUp | Scenario::All) && args.backlog > 0 {
         delivered.extend(crate::catch_up::run(args, &receiver, in_flights[0]).await?);
     }
+    if matches!(args.scenario, Scenario::Drain | Scenario::All) {
+        delivered.extend(crate::drain::run(args, &receiver, in_flights[0]).await?);
+    }
     let mut rows = vec![before];
     if !delivered.is_empty() {
         let mut after = measure_direct(args, &receiver).await?;
@@ -62,11 +65,11 @@ pub(super) async fn run(args: &Bench) -> anyhow::Result<Vec<Row>> {
     }
     for mut row in delivered {
         row.ratio = Some(row.rate / direct_rate);
+        row.total_ratio = row.total_rate.map(|t| t / direct_rate);
         if row.scenario != "delivery" {
             rows.push(row);
             continue;
         }
-        row.total_ratio = row.total_rate.map(|t| t / direct_rate);
         if let Some(after) = row.extra.as_mut().and_then(|e| e.as_object_mut()) {
             let rate = after.get("events_per_second_after_ingest").and_then(Value::as_f64).unwrap_or(f64::NAN);
             after.insert("ratio_after_ingest".into(), json!(round3(rate / direct_rate)));

@@ -9,6 +9,7 @@
 mod args;
 mod catch_up;
 mod delivery;
+mod drain;
 mod fill;
 mod ingest;
 mod launch;
@@ -37,7 +38,7 @@ pub async fn run(args: BenchArgs, launcher: Arc<dyn Launcher>) -> anyhow::Result
         // The ratios need the direct rate of this run (the delivery scenarios measure it too).
         rows.push(namespaces::direct(&args).await?);
     }
-    if matches!(args.scenario, Scenario::Delivery | Scenario::CatchUp | Scenario::All) {
+    if matches!(args.scenario, Scenario::Delivery | Scenario::CatchUp | Scenario::Drain | Scenario::All) {
         rows.extend(delivery::run(&args).await?);
     }
     // Every rate also as a ratio of the direct rate of this run (the best of its measurements).

@@ -1,14 +1,16 @@
 //! The benchmark's HTTP receiver: axum on loopback, answering 200 to every POST. It counts
 //! requests per slot (`/direct` is slot 0, `/d<N>` is slot N) and records, for each request
 //! whose event `id` is at least the current floor, the id and the arrival time. A slot can be
-//! taken down (it answers 503 and records nothing) to simulate a destination outage.
+//! taken down (it answers 503 and records nothing) to simulate a destination outage, or made to
+//! answer 500 to a random share of its requests (recording nothing for them), to simulate a
+//! partly failing destination.
 
 use anyhow::bail;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -30,6 +32,8 @@ struct Slot {
     log: Mutex<Vec<(i64, Instant)>>,
     /// An outage: every request is answered 503.
     down: AtomicBool,
+    /// Requests answered 500 at random, per million.
+    failing_per_million: AtomicU32,
 }
 
 struct Inner {
@@ -100,6 +104,17 @@ impl Receiver {
         self.inner.slots[slot].down.store(down, Ordering::SeqCst);
     }
 
+    /// Makes slot `n` answer 500 to a random `share` of its requests (0: none).
+    pub fn set_failing(&self, slot: usize, share: f64) {
+        let per_million = (share.clamp(0.0, 1.0) * 1e6) as u32;
+        self.inner.slots[slot].failing_per_million.store(per_million, Ordering::SeqCst);
+    }
+
+    /// Counted requests of slot `n` in this measurement (repeats included).
+    pub fn counted(&self, slot: usize) -> usize {
+        self.inner.slots[slot].counted.load(Ordering::SeqCst)
+    }
+
     /// The highest id slot `n` has seen.
     pub fn max_id(&self, slot: usize) -> i64 {
         self.inner.slots[slot].max_id.load(Ordering::SeqCst)
@@ -165,6 +180,10 @@ async fn receive(State(inner): State<Arc<Inner>>, uri: Uri, body: Bytes) -> Stat
     slot.requests.fetch_add(1, Ordering::Relaxed);
     if slot.down.load(Ordering::Relaxed) {
         return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    let failing = slot.failing_per_million.load(Ordering::Relaxed);
+    if failing > 0 && rand::random_range(0..1_000_000) < failing {
+        return StatusCode::INTERNAL_SERVER_ERROR;
     }
     let Some(id) = event_id(&body) else { return StatusCode::OK };
     slot.max_id.fetch_max(id, Ordering::Relaxed);

@@ -1,18 +1,33 @@
-//! The per-destination circuit breaker: closed (sending), open (resting after repeated
-//! failures), half-open (one probe decides), and paused (credentials or configuration refused:
+//! The per-destination circuit breaker: closed (sending), open (resting after a high failure
+//! rate), half-open (one probe decides), and paused (credentials or configuration refused:
 //! nothing is sent until the destination is changed or a slow probe succeeds). Nothing is ever
 //! dropped by the breaker; it only decides when to try.
+//!
+//! It opens on the failure rate over a sliding window (by default at least half of at least 20
+//! requests in the last 30 s), so a destination that fails a fifth of its requests at random
+//! keeps sending. Once open, it probes after a wait that grows with the outage: a short one at
+//! first, then a fixed share of how long the destination has been failing, up to a cap. A
+//! destination back after a minute's outage is probed again within two seconds; after a long
+//! one within the cap.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::failure::FailureKind;
+use crate::retry::wait_for_outage;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BreakerConfig {
-    /// Consecutive transient failures that open the breaker.
-    pub failure_threshold: u32,
-    /// How long it stays open before a probe.
-    pub open_for: Duration,
+    /// The share of failed requests in the window at which the breaker opens.
+    pub failure_rate: f64,
+    /// Requests the window must hold before its failure rate counts.
+    pub min_requests: u32,
+    /// How far back the failure rate looks.
+    pub window: Duration,
+    /// The wait before the first probe after the breaker opens.
+    pub first_probe_after: Duration,
+    /// The longest wait between two probes, however long the outage.
+    pub max_probe_every: Duration,
     /// How long a paused (auth-failing) destination waits between probes.
     pub paused_probe_every: Duration,
 }
@@ -20,8 +35,11 @@ pub struct BreakerConfig {
 impl Default for BreakerConfig {
     fn default() -> Self {
         BreakerConfig {
-            failure_threshold: 5,
-            open_for: Duration::from_secs(30),
+            failure_rate: 0.5,
+            min_requests: 20,
+            window: Duration::from_secs(30),
+            first_probe_after: Duration::from_millis(250),
+            max_probe_every: Duration::from_secs(25),
             paused_probe_every: Duration::from_secs(300),
         }
     }
@@ -55,6 +73,60 @@ pub enum Permit {
     WaitUntil(Instant),
 }
 
+/// Outcomes within a slice of the window.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    start: Instant,
+    ok: u32,
+    failed: u32,
+}
+
+/// The window is kept as this many slices: memory is constant whatever the request rate.
+const SLICES: u32 = 10;
+
+/// Successes and transient failures over the last `window`, in constant memory.
+#[derive(Debug, Clone)]
+struct Outcomes {
+    window: Duration,
+    buckets: VecDeque<Bucket>,
+}
+
+impl Outcomes {
+    fn new(window: Duration) -> Outcomes {
+        Outcomes { window: window.max(Duration::from_millis(SLICES.into())), buckets: VecDeque::new() }
+    }
+
+    fn record(&mut self, now: Instant, failed: bool) {
+        let slice = self.window / SLICES;
+        while self.buckets.front().is_some_and(|b| now.saturating_duration_since(b.start) >= self.window) {
+            self.buckets.pop_front();
+        }
+        match self.buckets.back_mut() {
+            Some(b) if now.saturating_duration_since(b.start) < slice => {}
+            _ => self.buckets.push_back(Bucket { start: now, ok: 0, failed: 0 }),
+        }
+        if let Some(b) = self.buckets.back_mut() {
+            if failed {
+                b.failed += 1;
+            } else {
+                b.ok += 1;
+            }
+        }
+    }
+
+    /// (requests, failures) within the window as of `now`.
+    fn totals(&self, now: Instant) -> (u32, u32) {
+        self.buckets
+            .iter()
+            .filter(|b| now.saturating_duration_since(b.start) < self.window)
+            .fold((0, 0), |(n, f), b| (n + b.ok + b.failed, f + b.failed))
+    }
+
+    fn clear(&mut self) {
+        self.buckets.clear();
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Breaker {
     config: BreakerConfig,
@@ -62,6 +134,9 @@ pub struct Breaker {
     consecutive_failures: u32,
     /// A half-open breaker lets one request through; the others wait for its outcome.
     probing: bool,
+    outcomes: Outcomes,
+    /// The first transient failure since the last success: how long the outage has lasted.
+    failing_since: Option<Instant>,
 }
 
 /// How long a request waits while another one probes a half-open breaker.
@@ -69,7 +144,14 @@ const PROBE_WAIT: Duration = Duration::from_millis(50);
 
 impl Breaker {
     pub fn new(config: BreakerConfig) -> Self {
-        Breaker { config, state: BreakerState::Closed, consecutive_failures: 0, probing: false }
+        Breaker {
+            config,
+            state: BreakerState::Closed,
+            consecutive_failures: 0,
+            probing: false,
+            outcomes: Outcomes::new(config.window),
+            failing_since: None,
+        }
     }
 
     pub fn state(&self) -> BreakerState {
@@ -78,6 +160,12 @@ impl Breaker {
 
     pub fn consecutive_failures(&self) -> u32 {
         self.consecutive_failures
+    }
+
+    /// Whether requests are held back (open, half-open or paused): a failed request then waits
+    /// for the breaker rather than for its own backoff.
+    pub fn holding(&self) -> bool {
+        self.state != BreakerState::Closed
     }
 
     pub fn permit(&mut self, now: Instant) -> Permit {
@@ -97,14 +185,25 @@ impl Breaker {
         }
     }
 
-    pub fn on_success(&mut self) {
-        self.state = BreakerState::Closed;
+    /// Records a success. A probe's (or any answer while paused) closes the breaker; one that
+    /// was sent before the breaker opened only counts in the window.
+    pub fn on_success(&mut self, now: Instant) {
         self.consecutive_failures = 0;
+        self.failing_since = None;
+        if matches!(self.state, BreakerState::Open { .. }) && !self.probing {
+            self.outcomes.record(now, false);
+            return;
+        }
+        if self.state != BreakerState::Closed {
+            self.outcomes.clear();
+        }
+        self.outcomes.record(now, false);
+        self.state = BreakerState::Closed;
         self.probing = false;
     }
 
     /// Records a failure. Permanent failures concern one event, not the destination, so they
-    /// do not trip the breaker.
+    /// do not count towards opening the breaker.
     pub fn on_failure(&mut self, kind: FailureKind, now: Instant) {
         let was_probe = std::mem::take(&mut self.probing);
         match kind {
@@ -118,12 +217,27 @@ impl Breaker {
             }
             FailureKind::Transient => {
                 self.consecutive_failures += 1;
+                self.outcomes.record(now, true);
+                let since = *self.failing_since.get_or_insert(now);
                 let probe_failed = was_probe || self.state == BreakerState::HalfOpen;
-                if probe_failed || self.consecutive_failures >= self.config.failure_threshold {
-                    self.state = BreakerState::Open { until: now + self.config.open_for };
+                if probe_failed || (self.state == BreakerState::Closed && self.rate_exceeded(now)) {
+                    self.state =
+                        BreakerState::Open { until: now + self.probe_wait(now.saturating_duration_since(since)) };
                 }
             }
         }
+    }
+
+    /// Whether the window holds enough requests and too many of them failed.
+    fn rate_exceeded(&self, now: Instant) -> bool {
+        let (requests, failed) = self.outcomes.totals(now);
+        requests >= self.config.min_requests.max(1)
+            && f64::from(failed) >= self.config.failure_rate * f64::from(requests)
+    }
+
+    /// The wait before the next probe of an outage that has lasted `outage`.
+    pub fn probe_wait(&self, outage: Duration) -> Duration {
+        wait_for_outage(outage, self.config.first_probe_after, self.config.max_probe_every)
     }
 
     /// The destination was changed (new credentials, URL…): try again right away.
@@ -135,77 +249,5 @@ impl Breaker {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn breaker() -> (Breaker, Instant) {
-        (
-            Breaker::new(BreakerConfig {
-                failure_threshold: 3,
-                open_for: Duration::from_secs(10),
-                paused_probe_every: Duration::from_secs(60),
-            }),
-            Instant::now(),
-        )
-    }
-
-    #[test]
-    fn opens_after_threshold_then_probes() {
-        let (mut b, t0) = breaker();
-        for _ in 0..2 {
-            b.on_failure(FailureKind::Transient, t0);
-            assert_eq!(b.permit(t0), Permit::Send);
-        }
-        b.on_failure(FailureKind::Transient, t0);
-        assert_eq!(b.state().name(), "open");
-        assert_eq!(b.permit(t0 + Duration::from_secs(5)), Permit::WaitUntil(t0 + Duration::from_secs(10)));
-        assert_eq!(b.permit(t0 + Duration::from_secs(10)), Permit::Probe);
-        assert_eq!(b.state().name(), "half_open");
-    }
-
-    #[test]
-    fn a_failed_probe_reopens_and_a_good_one_closes() {
-        let (mut b, t0) = breaker();
-        for _ in 0..3 {
-            b.on_failure(FailureKind::Transient, t0);
-        }
-        let t1 = t0 + Duration::from_secs(10);
-        assert_eq!(b.permit(t1), Permit::Probe);
-        b.on_failure(FailureKind::Transient, t1);
-        assert_eq!(b.state(), BreakerState::Open { until: t1 + Duration::from_secs(10) });
-        assert_eq!(b.permit(t1 + Duration::from_secs(10)), Permit::Probe);
-        b.on_success();
-        assert_eq!(b.state(), BreakerState::Closed);
-        assert_eq!(b.consecutive_failures(), 0);
-    }
-
-    #[test]
-    fn auth_failures_pause_until_resumed_or_probe_time() {
-        let (mut b, t0) = breaker();
-        b.on_failure(FailureKind::Auth, t0);
-        assert_eq!(b.state().name(), "paused");
-        assert_eq!(b.permit(t0 + Duration::from_secs(1)), Permit::WaitUntil(t0 + Duration::from_secs(60)));
-        b.resume();
-        assert_eq!(b.permit(t0 + Duration::from_secs(1)), Permit::Probe);
-    }
-
-    #[test]
-    fn one_probe_at_a_time() {
-        let (mut b, t0) = breaker();
-        b.on_failure(FailureKind::Auth, t0);
-        b.resume();
-        assert_eq!(b.permit(t0), Permit::Probe);
-        assert_eq!(b.permit(t0), Permit::WaitUntil(t0 + PROBE_WAIT));
-        b.on_success();
-        assert_eq!(b.permit(t0), Permit::Send);
-    }
-
-    #[test]
-    fn permanent_failures_do_not_trip() {
-        let (mut b, t0) = breaker();
-        for _ in 0..10 {
-            b.on_failure(FailureKind::Permanent, t0);
-        }
-        assert_eq!(b.permit(t0), Permit::Send);
-    }
-}
+#[path = "breaker_tests.rs"]
+mod tests;

@@ -23,7 +23,9 @@ use crate::worker::{Worker, WorkerControl};
 pub struct EngineConfig {
     /// This process's name in leases.
     pub node_id: String,
-    /// How long a lease lasts without renewal (longer than the longest attempt).
+    /// How long a lease lasts without renewal. A node renews its leases every quarter of this
+    /// on a task of their own (however busy delivery is); a dead node's destinations resume on
+    /// another node about this long after it died.
     pub lease_ttl: Duration,
     /// Events read from the log at a time.
     pub batch_size: i64,
@@ -45,7 +47,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             node_id: format!("node-{}", rand::random::<u32>()),
-            lease_ttl: Duration::from_secs(60),
+            lease_ttl: Duration::from_secs(10),
             batch_size: 500,
             in_flight: 8,
             retry: RetryPolicy::default(),
@@ -85,6 +87,9 @@ pub struct DestinationSpec {
     pub target: Target,
     /// The stream id: the destination's global id.
     pub stream_id: std::sync::Arc<str>,
+    /// Strict arrival order: no event is sent while an earlier one is being retried (GitLab
+    /// promises no order; off, a failed request is retried while the rest keep flowing).
+    pub strict_order: bool,
     /// Changes whenever anything about the destination changes (config, secret, filters…).
     pub fingerprint: u64,
 }

@@ -3,7 +3,9 @@
 //! breaker, parks events that fail permanently, and moves the cursor only past events that were
 //! acknowledged or parked. Also runs the destination's replays and parked-event re-sends.
 
+mod counters;
 mod follow;
+mod lease;
 mod stream;
 mod versions;
 
@@ -24,6 +26,7 @@ use crate::log_cache::LogCache;
 use crate::outgoing::Outgoing;
 use crate::routing::{EventPlace, NamespaceMatch, RouteSpec, routes};
 use crate::sinks::Sink;
+use counters::{Failing, Resting};
 
 /// How the supervisor talks to a running worker.
 pub struct WorkerControl {
@@ -61,30 +64,9 @@ struct Sender<'a> {
     metrics: &'a SendMetrics,
     /// Units between a failed attempt and their outcome.
     failing: &'a AtomicUsize,
-}
-
-/// Counts a unit among the failing ones from its first failure until it has an outcome (or its
-/// send is abandoned).
-struct Failing<'a> {
-    counter: &'a AtomicUsize,
-    counted: bool,
-}
-
-impl Failing<'_> {
-    fn mark(&mut self) {
-        if !self.counted {
-            self.counter.fetch_add(1, Ordering::Relaxed);
-            self.counted = true;
-        }
-    }
-}
-
-impl Drop for Failing<'_> {
-    fn drop(&mut self) {
-        if self.counted {
-            self.counter.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
+    /// Units waiting for their next attempt (their backoff, or the breaker): they hold no
+    /// request in flight, so the window does not count them against its requests.
+    resting: &'a AtomicUsize,
 }
 
 /// Metric handles, made once per worker rather than looked up (and labelled) per request.
@@ -164,6 +146,7 @@ impl Worker {
         let breaker = Mutex::new(Breaker::new(self.config.breaker));
         let metrics = SendMetrics::new(id);
         let failing = AtomicUsize::new(0);
+        let resting = AtomicUsize::new(0);
         loop {
             if *stop.borrow() {
                 break;
@@ -171,7 +154,9 @@ impl Worker {
             if !self.hold_lease().await {
                 health.state("standby");
                 health.flush(false).await;
-                self.pause(self.config.lease_ttl / 3, &mut stop).await;
+                // Poll often enough that a dead holder's destinations resume soon after its
+                // lease runs out.
+                self.pause(self.config.lease_ttl / 5, &mut stop).await;
                 continue;
             }
             let sender = Sender {
@@ -184,6 +169,7 @@ impl Worker {
                 wake: &self.control.wake,
                 metrics: &metrics,
                 failing: &failing,
+                resting: &resting,
             };
             let round = self.round(&sender);
             // Keep the lease alive while a round runs (a destination may be down for long); if
@@ -338,14 +324,20 @@ impl Worker {
         self.store.acquire_lease(self.spec.id, &self.config.node_id, expires).await.unwrap_or(false)
     }
 
-    /// Renews the lease every third of its life; returns when it is lost.
+    /// Renews the lease on a task of its own (see `lease`), so delivery work on this one never
+    /// delays it; returns when it is lost.
     async fn keep_lease(&self) {
-        loop {
-            tokio::time::sleep(self.config.lease_ttl / 3).await;
-            if !self.hold_lease().await {
-                tracing::warn!(destination = self.spec.id, "lost the delivery lease to another process");
-                return;
-            }
+        let renewal = lease::Renewal {
+            store: self.store.clone(),
+            destination_id: self.spec.id,
+            holder: self.config.node_id.clone(),
+            ttl: self.config.lease_ttl,
+        };
+        let task = tokio::spawn(renewal.run());
+        // Abandoning the round (stop, or its end) ends the renewal too.
+        let _abort = lease::AbortOnDrop(task.abort_handle());
+        if task.await.is_ok() {
+            tracing::warn!(destination = self.spec.id, "lost the delivery lease to another process");
         }
     }
 
@@ -397,11 +389,13 @@ async fn deliver(sender: &Sender<'_>, events: Vec<Outgoing>) -> Vec<i64> {
 async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Vec<i64> {
     let mut attempts: u32 = 0;
     let mut failing = Failing { counter: sender.failing, counted: false };
+    let mut failing_since: Option<Instant> = None;
     loop {
         let permit = sender.breaker.lock().map(|mut b| b.permit(Instant::now())).unwrap_or(Permit::Send);
         if let Permit::WaitUntil(at) = permit {
             let state = sender.breaker.lock().map(|b| b.state().name()).unwrap_or("open");
             sender.health.state(state);
+            let _resting = Resting::start(sender.resting);
             tokio::select! {
                 () = tokio::time::sleep_until(at.into()) => {}
                 () = sender.wake.notified() => {
@@ -416,7 +410,7 @@ async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Vec<i64> {
         match sender.sink.send(unit).await {
             Ok(()) => {
                 if let Ok(mut b) = sender.breaker.lock() {
-                    b.on_success();
+                    b.on_success(Instant::now());
                 }
                 sender.health.delivered(unit);
                 record_delivered(sender.metrics, unit, started);
@@ -425,12 +419,13 @@ async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Vec<i64> {
             Err(error) => {
                 attempts += 1;
                 failing.mark();
-                let (state, failures) = match sender.breaker.lock() {
+                let since = *failing_since.get_or_insert(started);
+                let (state, failures, holding) = match sender.breaker.lock() {
                     Ok(mut b) => {
                         b.on_failure(error.kind, Instant::now());
-                        (b.state().name(), b.consecutive_failures())
+                        (b.state().name(), b.consecutive_failures(), b.holding())
                     }
-                    Err(_) => ("open", attempts),
+                    Err(_) => ("open", attempts, false),
                 };
                 sender.health.failed(&error, state, failures);
                 sender.metrics.failure(error.kind).increment(1);
@@ -445,10 +440,20 @@ async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Vec<i64> {
                     park(sender, unit, attempts, &error).await;
                     return Vec::new();
                 }
-                if error.kind != FailureKind::Auth {
-                    let delay = sender.config.retry.delay(attempts, error.retry_after, rand::random::<f64>());
-                    tokio::time::sleep(delay).await;
-                }
+                let delay = match error.kind {
+                    // Held back by the breaker: its probes (which grow with the outage) decide
+                    // when, unless the destination asked for a wait.
+                    FailureKind::Transient if holding && error.retry_after.is_none() => continue,
+                    FailureKind::Transient => {
+                        sender.config.retry.transient_delay(since.elapsed(), error.retry_after, rand::random::<f64>())
+                    }
+                    FailureKind::Permanent => {
+                        sender.config.retry.delay(attempts, error.retry_after, rand::random::<f64>())
+                    }
+                    FailureKind::Auth => continue,
+                };
+                let _resting = Resting::start(sender.resting);
+                tokio::time::sleep(delay).await;
             }
         }
     }

@@ -71,14 +71,17 @@ pub struct DeliveryArgs {
     /// Requests in flight per destination.
     #[arg(long, env = "AUDITRELAY_DELIVERY_IN_FLIGHT", default_value_t = 8)]
     pub delivery_in_flight: usize,
-    /// Seconds a destination's lease lasts without renewal (several nodes on PostgreSQL).
-    #[arg(long, env = "AUDITRELAY_DELIVERY_LEASE_SECONDS", default_value_t = 60)]
+    /// Seconds a destination's lease lasts without renewal (several nodes on PostgreSQL): a
+    /// dead node's destinations resume on another node about this long after it died.
+    #[arg(long, env = "AUDITRELAY_DELIVERY_LEASE_SECONDS", default_value_t = 10)]
     pub delivery_lease_seconds: u64,
-    /// Consecutive failures that open a destination's circuit breaker.
-    #[arg(long, env = "AUDITRELAY_BREAKER_FAILURES", default_value_t = 5)]
+    /// Requests in a destination's last 30 s before their failure rate counts: the circuit
+    /// breaker opens when at least half of at least this many failed.
+    #[arg(long, env = "AUDITRELAY_BREAKER_FAILURES", default_value_t = 20)]
     pub breaker_failures: u32,
-    /// Seconds an open breaker rests before probing.
-    #[arg(long, env = "AUDITRELAY_BREAKER_OPEN_SECONDS", default_value_t = 30)]
+    /// The longest an open breaker waits between probes, in seconds (the wait starts at 0.25 s
+    /// and grows with the outage, a 32nd of its length so far).
+    #[arg(long, env = "AUDITRELAY_BREAKER_OPEN_SECONDS", default_value_t = 25)]
     pub breaker_open_seconds: u64,
     /// First retry delay in milliseconds (doubles per attempt, with jitter).
     #[arg(long, env = "AUDITRELAY_RETRY_BASE_MS", default_value_t = 250)]
@@ -124,8 +127,8 @@ impl DeliveryArgs {
                 permanent_attempts: self.permanent_attempts.max(1),
             },
             breaker: auditrelay_delivery::breaker::BreakerConfig {
-                failure_threshold: self.breaker_failures.max(1),
-                open_for: Duration::from_secs(self.breaker_open_seconds),
+                min_requests: self.breaker_failures.max(1),
+                max_probe_every: Duration::from_secs(self.breaker_open_seconds),
                 ..defaults.breaker
             },
             endpoints: auditrelay_delivery::sinks::CloudEndpoints {

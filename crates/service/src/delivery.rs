@@ -240,7 +240,8 @@ pub(super) fn spec(d: &Destination) -> DestinationSpec {
     // Filters are not in it: a running worker takes them from the routing versions at the
     // change's place in the log, without a restart.
     let mut hasher = DefaultHasher::new();
-    (d.id, &d.name, d.category.as_str(), d.config.to_json().to_string(), &d.secret, d.active).hash(&mut hasher);
+    (d.id, &d.name, d.category.as_str(), d.config.to_json().to_string(), &d.secret, d.active, d.strict_order)
+        .hash(&mut hasher);
     // A signing change restarts the worker with the secrets in force.
     d.signing_secrets.iter().map(|s| s.id).collect::<Vec<_>>().hash(&mut hasher);
     DestinationSpec {
@@ -248,6 +249,7 @@ pub(super) fn spec(d: &Destination) -> DestinationSpec {
         name: d.name.clone(),
         route,
         target,
+        strict_order: d.strict_order,
         stream_id: d.stream_id().into(),
         fingerprint: hasher.finish(),
     }

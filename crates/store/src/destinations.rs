@@ -20,6 +20,8 @@ pub struct DestinationRow {
     /// Ciphertext of the verification token, private key or secret access key.
     pub secret: String,
     pub active: bool,
+    /// No event is sent while an earlier one is being retried.
+    pub strict_order: bool,
     pub created_at: Micros,
     pub updated_at: Micros,
 }
@@ -49,6 +51,7 @@ pub struct NewDestination<'a> {
     pub config: &'a str,
     pub secret: &'a str,
     pub active: bool,
+    pub strict_order: bool,
 }
 
 /// The changeable columns of a destination; `None` leaves a column as it is.
@@ -59,9 +62,11 @@ pub struct DestinationChanges {
     pub config: Option<String>,
     pub secret: Option<String>,
     pub active: Option<bool>,
+    pub strict_order: Option<bool>,
 }
 
-const DESTINATION_COLUMNS: &str = "id, group_id, category, name, config, secret, active, created_at, updated_at";
+const DESTINATION_COLUMNS: &str =
+    "id, group_id, category, name, config, secret, active, strict_order, created_at, updated_at";
 const HEADER_COLUMNS: &str = "id, destination_id, header_key, header_value, active";
 const FILTER_COLUMNS: &str = "id, destination_id, group_id, project_id, legacy";
 
@@ -74,6 +79,7 @@ fn destination(row: &AnyRow) -> Result<DestinationRow> {
         config: row.try_get("config")?,
         secret: row.try_get("secret")?,
         active: row.try_get::<i64, _>("active")? != 0,
+        strict_order: row.try_get::<i64, _>("strict_order")? != 0,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -110,8 +116,8 @@ impl Tx {
     ) -> Result<DestinationRow> {
         let now = now_micros();
         let sql = format!(
-            "INSERT INTO destinations (group_id, category, name, config, secret, active, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {DESTINATION_COLUMNS}"
+            "INSERT INTO destinations (group_id, category, name, config, secret, active, strict_order, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7) RETURNING {DESTINATION_COLUMNS}"
         );
         let row = sqlx::query(&sql)
             .bind(new.group_id)
@@ -121,6 +127,7 @@ impl Tx {
             .bind(new.secret)
             .bind(i64::from(new.active))
             .bind(now)
+            .bind(i64::from(new.strict_order))
             .fetch_one(self.conn())
             .await
             .map_err(conflict_as("Name"))?;
@@ -136,7 +143,7 @@ impl Tx {
         sqlx::query(
             "UPDATE destinations SET name = COALESCE($1, name), config = COALESCE($2, config), \
              secret = COALESCE($3, secret), active = COALESCE($4, active), updated_at = $5, \
-             category = COALESCE($7, category) WHERE id = $6",
+             category = COALESCE($7, category), strict_order = COALESCE($8, strict_order) WHERE id = $6",
         )
         .bind(changes.name.as_deref())
         .bind(changes.config.as_deref())
@@ -145,6 +152,7 @@ impl Tx {
         .bind(now_micros())
         .bind(id)
         .bind(changes.category.as_deref())
+        .bind(changes.strict_order.map(i64::from))
         .execute(self.conn())
         .await
         .map_err(conflict_as("Name"))?;

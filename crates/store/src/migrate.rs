@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_route_versions.sql")),
     (11, include_str!("../migrations/0011_streams.sql")),
     (12, include_str!("../migrations/0012_webhook_secrets.sql")),
+    (13, include_str!("../migrations/0013_strict_order.sql")),
 ];
 
 /// Serialises migrations of several processes sharing one PostgreSQL database.

@@ -29,6 +29,9 @@ pub enum Answer {
     /// Reads the request, starts a `200` answer and closes the connection inside its status
     /// line: the client never hears a complete answer, and the request is not recorded.
     CloseMidResponse,
+    /// Answers `status` to `per_mille` of the requests at random (recording nothing for them)
+    /// and 200 to the rest: a partly failing destination.
+    FailSome(u16, u16),
 }
 
 /// One request that was answered with success.
@@ -241,6 +244,15 @@ async fn handle(
         }
         Answer::CloseMidResponse => {
             cut.cut();
+            StatusCode::OK.into_response()
+        }
+        Answer::FailSome(code, per_mille) if rand::random_range(0..1000) < per_mille => (
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "failed at random by the test receiver",
+        )
+            .into_response(),
+        Answer::FailSome(..) => {
+            record(&inner, uri.path(), headers, &body);
             StatusCode::OK.into_response()
         }
         Answer::RetryAfter(code, seconds) => {

@@ -402,6 +402,11 @@ macro_rules! streaming_type {
             async fn auditrelay_stream(&self, ctx: &Context<'_>) -> Result<super::stream::AuditrelayStream> {
                 super::stream::auditrelay_stream(ctx, &self.0).await
             }
+            /// auditrelay extension: strict arrival order (no event is sent while an earlier one
+            /// is being retried); off by default, as GitLab promises no order.
+            async fn auditrelay_strict_order(&self) -> bool {
+                self.0.strict_order
+            }
             /// The HTTP verification token; `""` for GCP and AWS, whose keys are never shown.
             async fn secret_token(&self) -> &str {
                 self.0.secret_token()

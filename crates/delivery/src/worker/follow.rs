@@ -3,10 +3,16 @@
 //! cursor is written in the background, to the highest `seq` below which every event has an
 //! outcome. So the window never empties at a batch boundary and never waits for a cursor write;
 //! a crash still resumes after the last persisted cursor (at least once, nothing skipped).
+//!
+//! A failed request is retried while the rest of the window keeps flowing: a unit waiting for
+//! its retry holds no request, so it does not count against the requests in flight (up to
+//! [`MAX_RESTING`] of them). The cursor still moves only past a contiguous run of outcomes.
+//! With the destination's strict order on, the window instead stops while any unit is failing
+//! and yields in log order, so later events never overtake one that is being retried.
 
 use auditrelay_store::StoreError;
 use futures_util::future::BoxFuture;
-use futures_util::stream::FuturesOrdered;
+use futures_util::stream::{FuturesOrdered, FuturesUnordered};
 use futures_util::{FutureExt, StreamExt};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -22,6 +28,50 @@ const READ_FOR: Duration = Duration::from_secs(1);
 /// The cursor is written at least this often while events are acknowledged (and after every
 /// batch's worth of them): a crash repeats little, and the write connection is not flooded.
 const CURSOR_EVERY: Duration = Duration::from_millis(100);
+
+/// Reading goes on past [`READ_FOR`] while units are being retried (up to this long), so a
+/// destination failing some requests at random is not held up at every round's end by the
+/// slowest retry.
+const READ_WHILE_FAILING_FOR: Duration = Duration::from_secs(10);
+/// Units waiting for a retry, beyond the requests in flight, that the window holds at most.
+const MAX_RESTING: usize = 2048;
+
+/// The units being sent: in log order with strict order, else as they finish.
+enum Window<'a> {
+    Ordered(FuturesOrdered<BoxFuture<'a, Vec<i64>>>),
+    Unordered(FuturesUnordered<BoxFuture<'a, Vec<i64>>>),
+}
+
+impl<'a> Window<'a> {
+    fn new(strict: bool) -> Window<'a> {
+        if strict { Window::Ordered(FuturesOrdered::new()) } else { Window::Unordered(FuturesUnordered::new()) }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Window::Ordered(w) => w.len(),
+            Window::Unordered(w) => w.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn push(&mut self, unit: BoxFuture<'a, Vec<i64>>) {
+        match self {
+            Window::Ordered(w) => w.push_back(unit),
+            Window::Unordered(w) => w.push(unit),
+        }
+    }
+
+    async fn next(&mut self) -> Option<Vec<i64>> {
+        match self {
+            Window::Ordered(w) => w.next().await,
+            Window::Unordered(w) => w.next().await,
+        }
+    }
+}
 
 /// A read of the log after a `seq`: the last `seq` read (`None`: nothing new) and the events
 /// routed to this destination, as they will be sent.
@@ -43,20 +93,26 @@ impl Worker {
         let batch = self.config.batch_size.max(1) as usize;
         let unit_size = sender.sink.unit_size().max(1);
         let in_flight = self.config.in_flight.max(1);
-        let read_until = Instant::now() + READ_FOR;
+        let strict = self.spec.strict_order;
+        let started = Instant::now();
         let mut pending: VecDeque<Outgoing> = VecDeque::new();
-        let mut window: FuturesOrdered<BoxFuture<'_, Vec<i64>>> = FuturesOrdered::new();
+        let mut window = Window::new(strict);
         let mut reading: Option<BoxFuture<'_, Read>> = None;
         let mut writing: Option<BoxFuture<'_, Result<i64, StoreError>>> = None;
         let mut caught_up = false;
         loop {
-            // The window stays full, in log order (it yields in order, like `buffered`).
-            while window.len() < in_flight && may_start(&pending, window.is_empty(), unit_size, sender) {
+            // The window stays full, units started in log order (with strict order it also
+            // yields in order, like `buffered`).
+            while has_room(&window, in_flight, strict, sender)
+                && may_start(&pending, window.is_empty(), unit_size, sender, strict)
+            {
                 let unit: Vec<Outgoing> = pending.drain(..unit_size.min(pending.len())).collect();
-                window.push_back(send_all(sender, unit).boxed());
+                window.push(send_all(sender, unit).boxed());
             }
             // Read ahead while less than a batch waits, so the window never runs dry.
-            if reading.is_none() && !caught_up && pending.len() < batch && Instant::now() < read_until {
+            let reading_for =
+                if !strict && sender.failing.load(Ordering::Relaxed) > 0 { READ_WHILE_FAILING_FOR } else { READ_FOR };
+            if reading.is_none() && !caught_up && pending.len() < batch && started.elapsed() < reading_for {
                 reading = Some(self.read_after(tracker.read_upto()).boxed());
             }
             // The cursor is written at once when nothing is left to send (what the API shows as
@@ -122,12 +178,31 @@ impl Worker {
     }
 }
 
-/// Whether the next unit may start now. Not while a unit in the window is failing: the
-/// destination is not piled on, and later events do not overtake one that is being retried.
-/// A unit that is not full (sinks that take several events per request) waits while others
-/// are in flight: it may still fill up, and one request does the work of several.
-fn may_start(pending: &VecDeque<Outgoing>, window_empty: bool, unit_size: usize, sender: &Sender<'_>) -> bool {
-    !pending.is_empty() && sender.failing.load(Ordering::Relaxed) == 0 && (pending.len() >= unit_size || window_empty)
+/// Whether the window has room for another unit: fewer than `in_flight` requests in flight
+/// (with strict order, fewer than `in_flight` units at all), and not too many resting.
+fn has_room(window: &Window<'_>, in_flight: usize, strict: bool, sender: &Sender<'_>) -> bool {
+    let resting = if strict { 0 } else { sender.resting.load(Ordering::Relaxed).min(MAX_RESTING) };
+    window.len() < in_flight + resting
+}
+
+/// Whether the next unit may start now. Not while the breaker holds requests back (the
+/// destination is not piled on). With strict order, not while a unit in the window is failing
+/// either: later events do not overtake one that is being retried. A unit that is not full
+/// (sinks that take several events per request) waits while others are in flight: it may still
+/// fill up, and one request does the work of several.
+fn may_start(
+    pending: &VecDeque<Outgoing>,
+    window_empty: bool,
+    unit_size: usize,
+    sender: &Sender<'_>,
+    strict: bool,
+) -> bool {
+    let held = if strict {
+        sender.failing.load(Ordering::Relaxed) > 0
+    } else {
+        sender.breaker.lock().map(|b| b.holding()).unwrap_or(true)
+    };
+    !pending.is_empty() && !held && (pending.len() >= unit_size || window_empty)
 }
 
 /// Sends one unit until each of its events has an outcome (delivered or parked); returns their

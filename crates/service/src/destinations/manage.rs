@@ -18,6 +18,8 @@ pub struct CreateDestination {
     pub name: Option<String>,
     /// HTTP verification token (generated when absent), GCP private key or AWS secret key.
     pub secret: Option<String>,
+    /// Strict arrival order (an auditrelay extension; GitLab promises no order).
+    pub strict_order: bool,
 }
 
 /// Changes to a destination; `None` keeps a value. `config` replaces the whole config.
@@ -27,6 +29,7 @@ pub struct DestinationUpdate {
     pub name: Option<String>,
     pub secret: Option<String>,
     pub active: Option<bool>,
+    pub strict_order: Option<bool>,
 }
 
 /// GitLab's generated token: `SecureRandom.base64(18)`, 24 characters.
@@ -64,6 +67,7 @@ impl Service {
         }
         let category = input.config.category();
         let name = input.name.unwrap_or_else(default_name);
+        let strict_order = input.strict_order;
         rules::name(&name).map_err(invalid)?;
         let secret = self.checked_secret(api, category, input.secret)?;
         self.check_url(api, &input.config).await?;
@@ -100,6 +104,7 @@ impl Service {
                         config: &config,
                         secret: &sealed,
                         active: true,
+                        strict_order,
                     };
                     let row = tx.create_destination(&new, &headers).await?;
                     // A new destination streams from the event of its creation on; earlier
@@ -173,12 +178,16 @@ impl Service {
         if update.active.is_some_and(|a| a != destination.active) {
             changed.push("active");
         }
+        if update.strict_order.is_some_and(|s| s != destination.strict_order) {
+            changed.push("strict_order");
+        }
         let changes = DestinationChanges {
             category: category_changed.then(|| category.as_str().to_owned()),
             name: Some(name),
             config: Some(new_config),
             secret: secret.map(|s| self.secrets.seal(&s)),
             active: update.active,
+            strict_order: update.strict_order,
         };
         let headers: Option<Vec<(String, String, bool)>> = match &config {
             DestinationConfig::Http { headers, .. } => {

@@ -75,6 +75,8 @@ pub struct Destination {
     pub config: DestinationConfig,
     pub secret: String,
     pub active: bool,
+    /// No event is sent while an earlier one is being retried (an auditrelay extension).
+    pub strict_order: bool,
     pub headers: Vec<HeaderRow>,
     pub event_types: Vec<String>,
     pub namespace_filters: Vec<NamespaceFilter>,
@@ -188,6 +190,7 @@ impl Service {
             config,
             secret: self.secrets.open(&row.secret)?,
             active: row.active,
+            strict_order: row.strict_order,
             headers,
             event_types: self.store.event_types_of(row.id).await?,
             namespace_filters,

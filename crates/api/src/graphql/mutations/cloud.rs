@@ -203,7 +203,13 @@ async fn create(
     let owner = s.destination_owner(c, group_path).await.map_err(top_level)?;
     let result = match config {
         Ok(config) => {
-            s.create_destination(c, &owner, Api::Legacy, CreateDestination { config, name, secret: Some(secret) }).await
+            s.create_destination(
+                c,
+                &owner,
+                Api::Legacy,
+                CreateDestination { config, name, secret: Some(secret), strict_order: false },
+            )
+            .await
         }
         Err(error) => Err(error),
     };
@@ -225,7 +231,7 @@ async fn update(
                     caller(ctx)?,
                     d,
                     Api::Legacy,
-                    DestinationUpdate { config: Some(config), name, secret, active },
+                    DestinationUpdate { config: Some(config), name, secret, active, strict_order: None },
                 )
                 .await
         }

@@ -212,6 +212,7 @@ impl LegacyMutation {
             config: http(input.destination_url),
             name: input.name,
             secret: input.verification_token,
+            strict_order: false,
         };
         match s.create_destination(c, &owner, Api::Legacy, create).await {
             Ok(d) => Ok(ExternalAuditEventDestinationCreatePayload {
@@ -237,6 +238,7 @@ impl LegacyMutation {
             name: input.name,
             active: input.active,
             secret: None,
+            strict_order: None,
         };
         let (updated, errors) = outcome(service(ctx).update_destination(caller(ctx)?, &d, Api::Legacy, update).await)?;
         Ok(ExternalAuditEventDestinationUpdatePayload {
@@ -262,7 +264,12 @@ impl LegacyMutation {
         input: InstanceExternalAuditEventDestinationCreateInput,
     ) -> Result<InstanceExternalAuditEventDestinationCreatePayload> {
         require_admin(ctx)?;
-        let create = CreateDestination { config: http(input.destination_url), name: input.name, secret: None };
+        let create = CreateDestination {
+            config: http(input.destination_url),
+            name: input.name,
+            secret: None,
+            strict_order: false,
+        };
         let (created, errors) =
             outcome(service(ctx).create_destination(caller(ctx)?, &Owner::Instance, Api::Legacy, create).await)?;
         Ok(InstanceExternalAuditEventDestinationCreatePayload {
@@ -284,6 +291,7 @@ impl LegacyMutation {
             name: input.name,
             active: input.active,
             secret: None,
+            strict_order: None,
         };
         let (updated, errors) = outcome(service(ctx).update_destination(caller(ctx)?, &d, Api::Legacy, update).await)?;
         Ok(InstanceExternalAuditEventDestinationUpdatePayload {

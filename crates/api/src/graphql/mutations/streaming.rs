@@ -24,6 +24,10 @@ pub struct GroupAuditEventStreamingDestinationsCreateInput {
     pub config: Json<serde_json::Value>,
     pub name: Option<String>,
     pub secret_token: Option<String>,
+    /// auditrelay extension: strict arrival order (no event is sent while an earlier one is
+    /// being retried). Off by default: GitLab promises no order, and a failed request is then
+    /// retried while the rest keep flowing.
+    pub auditrelay_strict_order: Option<bool>,
 }
 
 #[derive(InputObject)]
@@ -33,6 +37,10 @@ pub struct InstanceAuditEventStreamingDestinationsCreateInput {
     pub config: Json<serde_json::Value>,
     pub name: Option<String>,
     pub secret_token: Option<String>,
+    /// auditrelay extension: strict arrival order (no event is sent while an earlier one is
+    /// being retried). Off by default: GitLab promises no order, and a failed request is then
+    /// retried while the rest keep flowing.
+    pub auditrelay_strict_order: Option<bool>,
 }
 
 #[derive(InputObject)]
@@ -44,6 +52,10 @@ pub struct GroupAuditEventStreamingDestinationsUpdateInput {
     pub category: Option<String>,
     pub secret_token: Option<String>,
     pub active: Option<bool>,
+    /// auditrelay extension: strict arrival order (no event is sent while an earlier one is
+    /// being retried). Off by default: GitLab promises no order, and a failed request is then
+    /// retried while the rest keep flowing.
+    pub auditrelay_strict_order: Option<bool>,
 }
 
 #[derive(InputObject)]
@@ -55,6 +67,10 @@ pub struct InstanceAuditEventStreamingDestinationsUpdateInput {
     pub category: Option<String>,
     pub secret_token: Option<String>,
     pub active: Option<bool>,
+    /// auditrelay extension: strict arrival order (no event is sent while an earlier one is
+    /// being retried). Off by default: GitLab promises no order, and a failed request is then
+    /// retried while the rest keep flowing.
+    pub auditrelay_strict_order: Option<bool>,
 }
 
 #[derive(InputObject)]
@@ -166,6 +182,7 @@ async fn create(
     config: &serde_json::Value,
     name: Option<String>,
     secret: Option<String>,
+    strict_order: Option<bool>,
 ) -> Result<(Option<Destination>, Vec<String>)> {
     let (s, c) = (service(ctx), caller(ctx)?);
     let owner = s.destination_owner(c, group_path).await.map_err(top_level)?;
@@ -176,7 +193,13 @@ async fn create(
             return Err(invalid("Secret token is required for category"));
         }
         let config = parse_config(category, &config_object(config)).map_err(invalid)?;
-        s.create_destination(c, &owner, Api::Consolidated, CreateDestination { config, name, secret }).await
+        s.create_destination(
+            c,
+            &owner,
+            Api::Consolidated,
+            CreateDestination { config, name, secret, strict_order: strict_order.unwrap_or(false) },
+        )
+        .await
     };
     outcome(attempt.await)
 }
@@ -187,6 +210,7 @@ struct Changes {
     category: Option<String>,
     secret: Option<String>,
     active: Option<bool>,
+    strict_order: Option<bool>,
 }
 
 async fn update(
@@ -207,7 +231,13 @@ async fn update(
             (None, true) => return Err(invalid("Config must be a valid json schema")),
             (None, false) => None,
         };
-        let update = DestinationUpdate { config, name: changes.name, secret: changes.secret, active: changes.active };
+        let update = DestinationUpdate {
+            config,
+            name: changes.name,
+            secret: changes.secret,
+            active: changes.active,
+            strict_order: changes.strict_order,
+        };
         s.update_destination(c, &d, Api::Consolidated, update).await
     };
     outcome(attempt.await)
@@ -263,9 +293,16 @@ impl StreamingMutation {
         ctx: &Context<'_>,
         input: GroupAuditEventStreamingDestinationsCreateInput,
     ) -> Result<GroupAuditEventStreamingDestinationsCreatePayload> {
-        let (d, errors) =
-            create(ctx, Some(&input.group_path), &input.category, &input.config, input.name, input.secret_token)
-                .await?;
+        let (d, errors) = create(
+            ctx,
+            Some(&input.group_path),
+            &input.category,
+            &input.config,
+            input.name,
+            input.secret_token,
+            input.auditrelay_strict_order,
+        )
+        .await?;
         Ok(GroupAuditEventStreamingDestinationsCreatePayload {
             client_mutation_id: input.client_mutation_id,
             errors,
@@ -284,6 +321,7 @@ impl StreamingMutation {
             category: input.category,
             secret: input.secret_token,
             active: input.active,
+            strict_order: input.auditrelay_strict_order,
         };
         let (d, errors) = update(ctx, input.id.0, false, changes).await?;
         Ok(GroupAuditEventStreamingDestinationsUpdatePayload {
@@ -307,7 +345,16 @@ impl StreamingMutation {
         ctx: &Context<'_>,
         input: InstanceAuditEventStreamingDestinationsCreateInput,
     ) -> Result<InstanceAuditEventStreamingDestinationsCreatePayload> {
-        let (d, errors) = create(ctx, None, &input.category, &input.config, input.name, input.secret_token).await?;
+        let (d, errors) = create(
+            ctx,
+            None,
+            &input.category,
+            &input.config,
+            input.name,
+            input.secret_token,
+            input.auditrelay_strict_order,
+        )
+        .await?;
         Ok(InstanceAuditEventStreamingDestinationsCreatePayload {
             client_mutation_id: input.client_mutation_id,
             errors,
@@ -326,6 +373,7 @@ impl StreamingMutation {
             category: input.category,
             secret: input.secret_token,
             active: input.active,
+            strict_order: input.auditrelay_strict_order,
         };
         let (d, errors) = update(ctx, input.id.0, true, changes).await?;
         Ok(InstanceAuditEventStreamingDestinationsUpdatePayload {

@@ -101,7 +101,9 @@ async fn permanent_failures_are_parked_and_resent(backend: Backend) {
     let root = server.root();
     let receiver = Receiver::start().await;
     create_group(&root, "acme", None).await;
-    let (id, _) = http_destination(&root, Some("acme"), json!({"url": receiver.url("/")})).await;
+    // Strict order, one request at a time: the three refusals all go to the first event (without
+    // it, the next event would be sent while the first waits for its retry).
+    let id = super::partial::destination_with_order(&root, &receiver.url("/"), true).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let base = receiver.attempts();
     receiver.answer_next(3, Answer::Status(400));

@@ -3,6 +3,7 @@
 //! replay, and the AI setting.
 
 mod failures;
+mod partial;
 mod processes;
 mod routing;
 
