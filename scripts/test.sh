@@ -110,6 +110,10 @@ log "making sure ClickHouse (Debian's clickhouse-server) is installed"
 AUDITRELAY_TEST_CLICKHOUSE_BIN="$(bash scripts/clickhouse-server.sh install)"
 export AUDITRELAY_TEST_CLICKHOUSE_BIN
 
+# Made once before the tests, so concurrent tests never race to create it.
+log "making sure the Python test virtualenv (standardwebhooks, cryptography) exists"
+bash scripts/standardwebhooks-venv.sh >/dev/null
+
 log "running the test suite (SQLite and PostgreSQL)"
 output="$(mktemp)"
 trap 'rm -f "$output"' EXIT

@@ -98,7 +98,7 @@ mod tests {
             email: "root@example.com".into(),
             password_hash: String::new(),
             is_admin: true,
-            state: "active".into(),
+            state: auditrelay_core::states::UserState::Active,
             created_at: 0,
         };
         Authenticated { token_id: 7, expires_at: None, scopes: vec![Scope::Api], user }

@@ -32,8 +32,8 @@ mod settings;
 mod stream;
 mod tenancy;
 mod ui;
-mod verify;
 mod ui_signing;
+mod verify;
 mod webhook_signing;
 
 use auditrelay_testkit::{Api, Backend, TestServer};

@@ -15,6 +15,7 @@ pub fn http(url: &str) -> CreateDestination {
         config: DestinationConfig::Http { url: url.into(), headers: Vec::new() },
         name: None,
         secret: None,
+        strict_order: false,
     }
 }
 

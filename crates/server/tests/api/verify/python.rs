@@ -8,8 +8,16 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/verify_stream.py")
 }
 
+/// The test virtualenv's python (with `cryptography`), made by `scripts/standardwebhooks-venv.sh`.
+fn python3() -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/standardwebhooks-venv.sh");
+    let out = std::process::Command::new("bash").arg(&script).output().expect("bash runs");
+    assert!(out.status.success(), "the test virtualenv could not be made: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
 fn python(capture: &Path, checkpoints: Option<&Path>) -> (i32, Value) {
-    let mut command = std::process::Command::new("python3");
+    let mut command = std::process::Command::new(python3());
     command.arg(script()).arg(capture).arg(public_key());
     if let Some(path) = checkpoints {
         command.arg(path);
