@@ -80,7 +80,9 @@ mod tests {
         }
         let now = 999 * BUCKET_SECONDS;
         let kept = history.last_hour(1, now);
-        assert_eq!(kept.len(), BUCKETS - 1, "the bucket exactly an hour old is out");
+        assert_eq!(kept.len(), BUCKETS, "the hour up to now, the current bucket included");
+        assert_eq!(kept[0].start, now - 3600 + BUCKET_SECONDS);
+        assert_eq!(history.last_hour(1, now + BUCKET_SECONDS).len(), BUCKETS - 1, "a bucket an hour old is out");
         assert_eq!(history.rings.lock().unwrap()[&1].len(), BUCKETS);
         assert!(history.last_hour(1, now + 3600 + BUCKET_SECONDS).is_empty());
     }
