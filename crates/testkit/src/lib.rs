@@ -18,7 +18,7 @@ pub use client::{Api, Reply};
 pub use postgres::{fresh_postgres_database, postgres_admin_url};
 pub use postgres_cluster::PostgresCluster;
 pub use receiver::{Answer, Receiver};
-pub use server::{Backend, ROOT_PASSWORD, ROOT_TOKEN, TestServer, TestServerBuilder};
+pub use server::{Backend, ROOT_PASSWORD, ROOT_TOKEN, SECRET_KEY, TestServer, TestServerBuilder};
 
 /// A fresh, empty directory under the system temp dir.
 pub fn temp_dir(prefix: &str) -> std::path::PathBuf {

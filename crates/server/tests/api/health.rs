@@ -33,6 +33,8 @@ async fn generated_root_credentials_are_written_once_and_work() {
         .arg(&dir)
         .env_remove("AUDITRELAY_ROOT_TOKEN")
         .env_remove("AUDITRELAY_ROOT_PASSWORD")
+        // The restart below uses the testkit's key; the secrets sealed now must open then.
+        .env("AUDITRELAY_SECRET_KEY", auditrelay_testkit::SECRET_KEY)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -3,7 +3,7 @@
 //! replay, and the AI setting.
 
 mod failures;
-mod partial;
+pub(crate) mod partial;
 mod processes;
 mod routing;
 

@@ -12,7 +12,7 @@ use crate::{create_group, on_both_backends};
 
 /// Creates an HTTP destination on group `acme` with the strict-order extension set as given;
 /// returns its numeric id after checking the field reads back.
-pub(super) async fn destination_with_order(api: &Api, url: &str, strict: bool) -> i64 {
+pub(crate) async fn destination_with_order(api: &Api, url: &str, strict: bool) -> i64 {
     let document = "mutation($config: JSON!, $strict: Boolean) { groupAuditEventStreamingDestinationsCreate(input: { groupPath: \"acme\", category: \"http\", config: $config, auditrelayStrictOrder: $strict }) { errors externalAuditEventDestination { id auditrelayStrictOrder } } }";
     let reply = api.graphql(document, json!({"config": {"url": url}, "strict": strict})).await.expect(200);
     let created = &reply.body["data"]["groupAuditEventStreamingDestinationsCreate"];

@@ -25,7 +25,8 @@ async fn positions_survive_retries_parking_replay_and_kill_nine(backend: Backend
     let root = server.root();
     let receiver = Receiver::start().await;
     create_group(&root, "acme", None).await;
-    let (id, _) = http_destination(&root, Some("acme"), json!({"url": receiver.url("/")})).await;
+    // Strict order: the poison event's three 400s must all go to it, not to the event after it.
+    let id = crate::delivery::partial::destination_with_order(&root, &receiver.url("/"), true).await;
     // Without producer ids: the answer's ids are the log positions a replay is asked for by.
     let plain = json!({"event_type": "repository_git_operation", "entity_type": "Group", "entity_path": "acme"});
     let mut all = ingest(&root, Value::Array(vec![plain; 10])).await;
