@@ -54,6 +54,20 @@ async fn destination(ctx: &Context<'_>, gid: &ID) -> Result<(Destination, Api)> 
     Ok((d, api))
 }
 
+/// The answer of a mutation that makes a secret: shown here once, never again.
+fn secret_payload(
+    client_mutation_id: Option<String>,
+    made: auditrelay_service::ServiceResult<auditrelay_service::destinations::NewSigningSecret>,
+) -> Result<AuditrelayWebhookSecretPayload> {
+    let (made, errors) = outcome(made)?;
+    Ok(AuditrelayWebhookSecretPayload {
+        client_mutation_id,
+        errors,
+        secret: made.as_ref().map(|m| m.secret.clone()),
+        webhook_signing: made.map(|m| m.signing.into()),
+    })
+}
+
 #[Object]
 impl SigningMutation {
     /// Turns Standard Webhooks signing on with a new secret.
@@ -64,13 +78,7 @@ impl SigningMutation {
     ) -> Result<AuditrelayWebhookSecretPayload> {
         let (d, api) = destination(ctx, &input.destination_id).await?;
         let made = service(ctx).enable_webhook_signing(caller(ctx)?, &d, api, input.secret.as_deref()).await;
-        let (made, errors) = outcome(made)?;
-        Ok(AuditrelayWebhookSecretPayload {
-            client_mutation_id: input.client_mutation_id,
-            errors,
-            secret: made.as_ref().map(|m| m.secret.clone()),
-            webhook_signing: made.map(|m| m.signing.into()),
-        })
+        secret_payload(input.client_mutation_id, made)
     }
 
     /// Adds a new secret; the old one keeps signing beside it until it is removed.
@@ -81,13 +89,7 @@ impl SigningMutation {
     ) -> Result<AuditrelayWebhookSecretPayload> {
         let (d, api) = destination(ctx, &input.destination_id).await?;
         let made = service(ctx).rotate_webhook_secret(caller(ctx)?, &d, api, input.secret.as_deref()).await;
-        let (made, errors) = outcome(made)?;
-        Ok(AuditrelayWebhookSecretPayload {
-            client_mutation_id: input.client_mutation_id,
-            errors,
-            secret: made.as_ref().map(|m| m.secret.clone()),
-            webhook_signing: made.map(|m| m.signing.into()),
-        })
+        secret_payload(input.client_mutation_id, made)
     }
 
     /// Ends a rotation: the old secret stops signing.
