@@ -1,6 +1,7 @@
 //! GitLab's audit-event-streaming GraphQL API at `POST /api/graphql`, and a small explorer page
 //! at `GET /-/graphql-explorer` served by the binary (no CDN). Resolvers call the service layer.
 
+mod delivery_health;
 mod explorer;
 mod gid;
 mod introspection_cost;
