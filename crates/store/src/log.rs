@@ -371,29 +371,12 @@ impl Store {
     }
 }
 
-/// A positional parameter. SQLite gets anonymous `?`: sqlx looks up every parameter's name, and
-/// SQLite finds a named one (`$N`) by a linear scan, which makes binding a statement with a
-/// thousand parameters quadratic.
-pub(crate) fn placeholder(dialect: Dialect, n: usize) -> String {
-    match dialect {
-        Dialect::Sqlite => "?".to_owned(),
-        Dialect::Postgres => format!("${n}"),
-    }
-}
-
 fn insert_sql(dialect: Dialect, rows: usize) -> String {
     const COLUMNS: usize = 14;
-    let mut sql = format!("INSERT INTO events ({EVENT_COLUMNS}, workflow_id, session_id, ai_sequence) VALUES ");
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        let params: Vec<String> = (1..=COLUMNS).map(|c| placeholder(dialect, row * COLUMNS + c)).collect();
-        sql.push('(');
-        sql.push_str(&params.join(", "));
-        sql.push(')');
-    }
-    sql
+    format!(
+        "INSERT INTO events ({EVENT_COLUMNS}, workflow_id, session_id, ai_sequence) VALUES {}",
+        dialect.values_rows(rows, COLUMNS, 1)
+    )
 }
 
 #[cfg(test)]

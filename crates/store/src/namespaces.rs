@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use crate::connect::Dialect;
 use crate::error::conflict_as;
-use crate::log::placeholder;
 use crate::{Result, Store, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -263,8 +262,8 @@ async fn groups_by_paths(
     let mut found = Vec::with_capacity(paths.len());
     for chunk in paths.chunks(PATH_CHUNK) {
         let sql = format!(
-            "SELECT {GROUP_COLUMNS} FROM namespaces WHERE full_path IN ({})",
-            (1..=chunk.len()).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", ")
+            "SELECT {GROUP_COLUMNS} FROM namespaces WHERE full_path IN {}",
+            dialect.values_rows(1, chunk.len(), 1)
         );
         let mut query = sqlx::query(&sql);
         for path in chunk {
@@ -285,8 +284,8 @@ async fn project_paths_among(
     let mut found = Vec::new();
     for chunk in paths.chunks(PATH_CHUNK) {
         let sql = format!(
-            "SELECT full_path FROM projects WHERE full_path IN ({})",
-            (1..=chunk.len()).map(|n| placeholder(dialect, n)).collect::<Vec<_>>().join(", ")
+            "SELECT full_path FROM projects WHERE full_path IN {}",
+            dialect.values_rows(1, chunk.len(), 1)
         );
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for path in chunk {
@@ -306,13 +305,10 @@ async fn insert_groups(
     known: &HashMap<String, Group>,
     now: Micros,
 ) -> Result<Vec<Group>> {
-    let rows: Vec<String> = (0..paths.len())
-        .map(|r| format!("({})", (1..=6).map(|c| placeholder(dialect, r * 6 + c)).collect::<Vec<_>>().join(", ")))
-        .collect();
     let sql = format!(
         "INSERT INTO namespaces (name, path, parent_id, root_id, full_path, created_at) VALUES {} \
          ON CONFLICT (full_path) DO NOTHING RETURNING {GROUP_COLUMNS}",
-        rows.join(", ")
+        dialect.values_rows(paths.len(), 6, 1)
     );
     let mut query = sqlx::query(&sql);
     for path in paths {

@@ -146,16 +146,10 @@ impl Store {
             return Err(StoreError::Conflict("the stream head (another node moved it)".into()));
         }
         for chunk in entries.chunks(ROWS_PER_INSERT) {
-            let mut sql = String::from(
-                "INSERT INTO stream_positions (destination_id, position, seq, body_sha256, chain, body) VALUES ",
+            let sql = format!(
+                "INSERT INTO stream_positions (destination_id, position, seq, body_sha256, chain, body) VALUES {}",
+                self.dialect.values_rows(chunk.len(), 6, 1)
             );
-            for i in 0..chunk.len() {
-                let b = i * 6;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6));
-            }
             let mut query = sqlx::query(&sql);
             for e in chunk {
                 query = query

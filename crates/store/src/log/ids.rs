@@ -9,7 +9,7 @@ use auditrelay_core::EventId;
 use sqlx::Any;
 use std::collections::HashMap;
 
-use super::{EVENT_COLUMNS, PreparedEvent, StoredEvent, placeholder, stored_event};
+use super::{EVENT_COLUMNS, PreparedEvent, StoredEvent, stored_event};
 use crate::Result;
 use crate::connect::{Dialect, Store};
 
@@ -103,9 +103,10 @@ pub(super) async fn existing(
     forms.dedup();
     let mut known = HashMap::new();
     for chunk in forms.chunks(LOOKUP_CHUNK) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| placeholder(dialect, i)).collect();
-        let sql =
-            format!("SELECT {SCOPE_SQL}, producer_id FROM events WHERE producer_id IN ({})", placeholders.join(", "));
+        let sql = format!(
+            "SELECT {SCOPE_SQL}, producer_id FROM events WHERE producer_id IN {}",
+            dialect.values_rows(1, chunk.len(), 1)
+        );
         let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
         for form in chunk {
             query = query.bind(form.as_str());
@@ -134,10 +135,9 @@ impl Store {
     /// Up to `limit` events, of any scope, that carry this producer id (oldest first).
     pub async fn events_by_producer_id(&self, id: &str, limit: i64) -> Result<Vec<StoredEvent>> {
         let forms = stored_forms(&EventId::Str(id.to_owned()));
-        let placeholders: Vec<String> = (1..=forms.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE producer_id IN ({}) ORDER BY seq LIMIT {limit}",
-            placeholders.join(", ")
+            "SELECT {EVENT_COLUMNS} FROM events WHERE producer_id IN {} ORDER BY seq LIMIT {limit}",
+            self.dialect.values_rows(1, forms.len(), 1)
         );
         let mut query = sqlx::query(&sql);
         for form in &forms {
