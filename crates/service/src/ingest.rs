@@ -84,7 +84,9 @@ impl Service {
         match self.store.ensure_group_paths(&unknown).await {
             Ok(groups) => {
                 for group in groups {
-                    self.namespaces.put(Key::GroupPath(group.full_path.clone()), group_placement(group));
+                    let placement = group_placement(group);
+                    let path = placement.full_path.clone();
+                    self.namespaces.put(Key::GroupPath(&path), placement);
                 }
                 Ok(())
             }
@@ -113,7 +115,7 @@ impl Service {
         let event = self.authored(caller, index, event, placement.as_ref()).await?;
         let entity_id = event.entity_id.or(placement.as_ref().map(|p| p.entity_id)).unwrap_or_default();
         let entity_path =
-            event.entity_path.clone().or_else(|| placement.as_ref().map(|p| p.full_path.clone())).unwrap_or_default();
+            event.entity_path.clone().or_else(|| placement.as_ref().map(|p| p.full_path.to_string())).unwrap_or_default();
         let entity_path = match (entity_path.is_empty(), event.entity_type(), event.entity_id) {
             // GitLab streams a user event with the user's path (their username).
             (true, EntityType::User, Some(id)) => {
@@ -145,21 +147,21 @@ impl Service {
         }
         let project = entity_type == EntityType::Project;
         let key = match (&event.entity_path, event.entity_id) {
-            (Some(path), _) if project => Key::ProjectPath(path.clone()),
-            (Some(path), _) => Key::GroupPath(path.clone()),
+            (Some(path), _) if project => Key::ProjectPath(path),
+            (Some(path), _) => Key::GroupPath(path),
             (None, Some(id)) if project => Key::ProjectId(id),
             (None, Some(id)) => Key::GroupId(id),
             (None, None) => {
                 return Err(ServiceError::BadInput(format!("event {index}: entity_id or entity_path is required")));
             }
         };
-        let placement = match self.namespaces.get(&key) {
+        let placement = match self.namespaces.get(key) {
             Some(found) => found,
             None => {
-                let resolved = self.resolve(&key, caller.is_admin()).await.map_err(|e| match e {
+                let resolved = self.resolve(key, caller.is_admin()).await.map_err(|e| match e {
                     ServiceError::Conflict(_) => ServiceError::BadInput(format!(
                         "event {index}: entity_path {} is already taken by a {} of another kind",
-                        describe(&key),
+                        describe(key),
                         if project { "group" } else { "project" }
                     )),
                     other => other,
@@ -168,7 +170,7 @@ impl Service {
                     ServiceError::BadInput(format!(
                         "event {index}: {} {} does not exist; send its entity_path so it can be created",
                         entity_type.as_str(),
-                        describe(&key)
+                        describe(key)
                     ))
                 })?;
                 self.namespaces.put(key, found.clone());
@@ -222,12 +224,12 @@ impl Service {
         ))
     }
 
-    async fn resolve(&self, key: &Key, learn: bool) -> ServiceResult<Option<Placement>> {
+    async fn resolve(&self, key: Key<'_>, learn: bool) -> ServiceResult<Option<Placement>> {
         let store = &self.store;
         Ok(match key {
             Key::GroupPath(path) if learn => Some(group_placement(store.ensure_group_path(path).await?)),
             Key::GroupPath(path) => store.group_by_path(path).await?.map(group_placement),
-            Key::GroupId(id) => store.group_by_id(*id).await?.map(group_placement),
+            Key::GroupId(id) => store.group_by_id(id).await?.map(group_placement),
             Key::ProjectPath(path) if learn => {
                 let (project, group) = store.ensure_project_path(path).await?;
                 Some(project_placement(project, &group))
@@ -236,7 +238,7 @@ impl Service {
                 Some(project) => self.with_namespace(project).await?,
                 None => None,
             },
-            Key::ProjectId(id) => match store.project_by_id(*id).await? {
+            Key::ProjectId(id) => match store.project_by_id(id).await? {
                 Some(project) => self.with_namespace(project).await?,
                 None => None,
             },
@@ -250,7 +252,13 @@ impl Service {
 }
 
 fn group_placement(g: auditrelay_store::namespaces::Group) -> Placement {
-    Placement { entity_id: g.id, full_path: g.full_path, group_id: g.id, project_id: None, root_group_id: g.root_id }
+    Placement {
+        entity_id: g.id,
+        full_path: g.full_path.into(),
+        group_id: g.id,
+        project_id: None,
+        root_group_id: g.root_id,
+    }
 }
 
 fn project_placement(
@@ -259,7 +267,7 @@ fn project_placement(
 ) -> Placement {
     Placement {
         entity_id: project.id,
-        full_path: project.full_path,
+        full_path: project.full_path.into(),
         group_id: group.id,
         project_id: Some(project.id),
         root_group_id: group.root_id,
@@ -275,7 +283,7 @@ fn ai_workflows_of(events: &[PreparedEvent]) -> Vec<i64> {
     ids
 }
 
-fn describe(key: &Key) -> String {
+fn describe(key: Key<'_>) -> String {
     match key {
         Key::GroupPath(p) | Key::ProjectPath(p) => format!("'{p}'"),
         Key::GroupId(id) | Key::ProjectId(id) => format!("with id {id}"),

@@ -1,51 +1,136 @@
 //! Where an event sits in the namespace tree, cached: groups and projects are never moved or
 //! deleted, so a resolved placement stays true and ingest needs no lookup per event.
+//!
+//! Kept compact because real instances have hundreds of thousands of namespaces: a path is held
+//! once (the map's key and the placement share one `Arc<str>`), and lookups borrow the event's
+//! path instead of copying it.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 /// An event's place: the service's group/project ids used for routing and scoped reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Placement {
     /// The service's id of the entity (group or project).
     pub entity_id: i64,
-    pub full_path: String,
+    pub full_path: Arc<str>,
     pub group_id: i64,
     pub project_id: Option<i64>,
     pub root_group_id: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Key {
-    GroupPath(String),
+/// How an event names its namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key<'a> {
+    GroupPath(&'a str),
     GroupId(i64),
-    ProjectPath(String),
+    ProjectPath(&'a str),
     ProjectId(i64),
 }
 
+/// Entries over all four maps before the cache starts over (bounds its memory).
 const MAX_ENTRIES: usize = 100_000;
 
 #[derive(Default)]
+struct Entries {
+    group_paths: HashMap<Arc<str>, Placement>,
+    project_paths: HashMap<Arc<str>, Placement>,
+    group_ids: HashMap<i64, Placement>,
+    project_ids: HashMap<i64, Placement>,
+}
+
+impl Entries {
+    fn len(&self) -> usize {
+        self.group_paths.len() + self.project_paths.len() + self.group_ids.len() + self.project_ids.len()
+    }
+
+    fn get(&self, key: Key<'_>) -> Option<&Placement> {
+        match key {
+            Key::GroupPath(path) => self.group_paths.get(path),
+            Key::ProjectPath(path) => self.project_paths.get(path),
+            Key::GroupId(id) => self.group_ids.get(&id),
+            Key::ProjectId(id) => self.project_ids.get(&id),
+        }
+    }
+}
+
+#[derive(Default)]
 pub struct NamespaceCache {
-    entries: RwLock<HashMap<Key, Placement>>,
+    entries: RwLock<Entries>,
 }
 
 impl NamespaceCache {
-    pub fn get(&self, key: &Key) -> Option<Placement> {
+    pub fn get(&self, key: Key<'_>) -> Option<Placement> {
         self.entries.read().ok()?.get(key).cloned()
     }
 
     /// Whether a group path is known (a lookup, without copying its placement).
     pub fn knows_group_path(&self, path: &str) -> bool {
-        self.entries.read().is_ok_and(|entries| entries.contains_key(&Key::GroupPath(path.to_owned())))
+        self.entries.read().is_ok_and(|entries| entries.group_paths.contains_key(path))
     }
 
-    pub fn put(&self, key: Key, placement: Placement) {
-        if let Ok(mut entries) = self.entries.write() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(key, placement);
+    pub fn put(&self, key: Key<'_>, placement: Placement) {
+        let Ok(mut entries) = self.entries.write() else { return };
+        if entries.len() >= MAX_ENTRIES {
+            *entries = Entries::default();
         }
+        match key {
+            Key::GroupPath(path) => insert_by_path(&mut entries.group_paths, path, placement),
+            Key::ProjectPath(path) => insert_by_path(&mut entries.project_paths, path, placement),
+            Key::GroupId(id) => {
+                entries.group_ids.insert(id, placement);
+            }
+            Key::ProjectId(id) => {
+                entries.project_ids.insert(id, placement);
+            }
+        }
+    }
+}
+
+/// The key shares the placement's path when they are the same text (they nearly always are).
+fn insert_by_path(map: &mut HashMap<Arc<str>, Placement>, path: &str, placement: Placement) {
+    let key = if *placement.full_path == *path { placement.full_path.clone() } else { Arc::from(path) };
+    map.insert(key, placement);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placement(id: i64, path: &str) -> Placement {
+        Placement { entity_id: id, full_path: Arc::from(path), group_id: id, project_id: None, root_group_id: 1 }
+    }
+
+    #[test]
+    fn paths_and_ids_of_each_kind_are_kept_apart() {
+        let cache = NamespaceCache::default();
+        cache.put(Key::GroupPath("acme/web"), placement(7, "acme/web"));
+        cache.put(Key::ProjectId(7), placement(9, "acme/web/app"));
+        assert_eq!(cache.get(Key::GroupPath("acme/web")).map(|p| p.entity_id), Some(7));
+        assert!(cache.knows_group_path("acme/web"));
+        assert_eq!(cache.get(Key::ProjectPath("acme/web")), None, "a group's path is not a project's");
+        assert_eq!(cache.get(Key::GroupId(7)), None, "a project's id is not a group's");
+        assert_eq!(cache.get(Key::ProjectId(7)).map(|p| p.entity_id), Some(9));
+    }
+
+    #[test]
+    fn the_key_shares_the_placements_path() {
+        let cache = NamespaceCache::default();
+        let p = placement(3, "ns/g-000001");
+        let shared = p.full_path.clone();
+        cache.put(Key::GroupPath("ns/g-000001"), p);
+        // Ours, the placement's and the key's.
+        assert_eq!(Arc::strong_count(&shared), 3);
+    }
+
+    #[test]
+    fn a_full_cache_starts_over() {
+        let cache = NamespaceCache::default();
+        for id in 0..MAX_ENTRIES as i64 {
+            cache.put(Key::GroupId(id), placement(id, "g"));
+        }
+        cache.put(Key::GroupId(-1), placement(-1, "g"));
+        assert_eq!(cache.get(Key::GroupId(0)), None);
+        assert!(cache.get(Key::GroupId(-1)).is_some());
     }
 }
