@@ -32,6 +32,9 @@ pub enum Answer {
     /// Answers `status` to `per_mille` of the requests at random (recording nothing for them)
     /// and 200 to the rest: a partly failing destination.
     FailSome(u16, u16),
+    /// Answers `status` to requests that carry `X-Auditrelay-Checkpoint` (in-band checkpoints),
+    /// and 200 to the rest.
+    FailCheckpoints(u16),
 }
 
 /// One request that was answered with success.
@@ -252,6 +255,14 @@ async fn handle(
         )
             .into_response(),
         Answer::FailSome(..) => {
+            record(&inner, uri.path(), headers, &body);
+            StatusCode::OK.into_response()
+        }
+        Answer::FailCheckpoints(code) if headers.contains_key("x-auditrelay-checkpoint") => {
+            (StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), "checkpoint refused by the test receiver")
+                .into_response()
+        }
+        Answer::FailCheckpoints(_) => {
             record(&inner, uri.path(), headers, &body);
             StatusCode::OK.into_response()
         }

@@ -16,6 +16,8 @@ pub struct AuditrelayStream {
     /// The last position every event up to which has an outcome (delivered or parked).
     pub delivered_through: i64,
     pub last_checkpoint: Option<AuditrelayCheckpoint>,
+    /// Whether checkpoints are also POSTed to the destination (HTTP only).
+    pub in_band_checkpoints: bool,
 }
 
 /// A signed checkpoint of a stream (the whole signed JSON is in the REST listing).
@@ -45,5 +47,6 @@ pub async fn auditrelay_stream(ctx: &Context<'_>, d: &Destination) -> Result<Aud
         position: view.position,
         delivered_through: view.delivered_through,
         last_checkpoint,
+        in_band_checkpoints: view.in_band_checkpoints,
     })
 }

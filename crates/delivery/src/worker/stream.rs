@@ -9,7 +9,7 @@ use auditrelay_core::time::{format_micros, now_micros};
 use auditrelay_store::streams::{StreamEntry, StreamHead};
 use auditrelay_store::{StoreError, StoredEvent};
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{Sender, Worker};
 use crate::outgoing::{Outgoing, Stamp};
@@ -25,7 +25,22 @@ pub(super) struct StreamState {
     tail: Tail,
     /// The last checkpoint's position and time (micros); `None` until read from the store.
     last_checkpoint: Option<(u64, i64)>,
+    /// The latest checkpoint, when it has not reached the destination yet (it covers the ground
+    /// of every older one, so only it is sent again).
+    undelivered: Option<Undelivered>,
 }
+
+/// A checkpoint whose delivery failed, and when to try again.
+struct Undelivered {
+    through: u64,
+    json: String,
+    next_try: Instant,
+    wait: Duration,
+}
+
+/// The first wait before a failed checkpoint delivery is tried again; it doubles up to the cap.
+const CHECKPOINT_RETRY_FIRST: Duration = Duration::from_secs(1);
+const CHECKPOINT_RETRY_CAP: Duration = Duration::from_secs(60);
 
 impl Worker {
     /// Reads the stream head at the start of a live round (created at the cursor the first time).
@@ -179,11 +194,15 @@ impl Worker {
             None => {
                 let stored = self.store.last_checkpoint(self.spec.id).await?;
                 // No checkpoint yet: the first comes after 60 s of activity (or 1,000 positions).
-                let last = stored.map_or((0, now_micros()), |c| (c.sequence.max(0) as u64, c.created_at));
-                self.state().last_checkpoint = Some(last);
+                let last = stored.as_ref().map_or((0, now_micros()), |c| (c.sequence.max(0) as u64, c.created_at));
+                let mut state = self.state();
+                state.last_checkpoint = Some(last);
+                // One left undelivered before a restart (or by another node) is sent again.
+                state.undelivered = stored.filter(|c| !c.delivered).map(|c| Undelivered::now(c.sequence, c.signed));
                 last
             }
         };
+        self.redeliver_checkpoint_if_due(sender).await?;
         // One at every `positions` settled (the cursor may pass many at once), then one at the
         // last settled position when the time is up.
         let mut last = last;
@@ -226,7 +245,38 @@ impl Worker {
         };
         let json = serde_json::to_string(&signer.sign(checkpoint)).unwrap_or_default();
         self.store.insert_checkpoint(self.spec.id, through as i64, &json).await?;
-        self.state().last_checkpoint = Some((through, now));
+        {
+            let mut state = self.state();
+            state.last_checkpoint = Some((through, now));
+            state.undelivered = None;
+        }
+        self.deliver_checkpoint(sender, through, json, CHECKPOINT_RETRY_FIRST).await
+    }
+
+    /// Sends the latest checkpoint again once its wait is over.
+    async fn redeliver_checkpoint_if_due(&self, sender: &Sender<'_>) -> Result<(), StoreError> {
+        let due = {
+            let mut state = self.state();
+            match &state.undelivered {
+                Some(u) if u.next_try <= Instant::now() => state.undelivered.take(),
+                _ => None,
+            }
+        };
+        match due {
+            Some(u) => self.deliver_checkpoint(sender, u.through, u.json, (u.wait * 2).min(CHECKPOINT_RETRY_CAP)).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Delivers a stored checkpoint where the sink takes them (S3 objects, in-band HTTP POSTs);
+    /// a failure is remembered and tried again after `wait`.
+    async fn deliver_checkpoint(
+        &self,
+        sender: &Sender<'_>,
+        through: u64,
+        json: String,
+        wait: Duration,
+    ) -> Result<(), StoreError> {
         let sent = match sender.sink {
             Sink::S3(sink) => {
                 let key = format!("{}/{}/{:020}.json", names::CHECKPOINT_PREFIX, self.spec.id, through);
@@ -240,10 +290,21 @@ impl Worker {
         match sent {
             Some(Ok(())) => self.store.mark_checkpoint_delivered(self.spec.id, through as i64).await?,
             Some(Err(error)) => {
-                tracing::warn!(destination = self.spec.id, %error, "checkpoint not delivered");
+                tracing::warn!(destination = self.spec.id, %error, retry_in = ?wait, "checkpoint not delivered");
+                let mut state = self.state();
+                // A newer checkpoint made meanwhile covers this one's ground.
+                if state.undelivered.as_ref().is_none_or(|u| u.through < through) {
+                    state.undelivered = Some(Undelivered { through, json, next_try: Instant::now() + wait, wait });
+                }
             }
             None => {}
         }
         Ok(())
+    }
+}
+
+impl Undelivered {
+    fn now(sequence: i64, json: String) -> Self {
+        Undelivered { through: sequence.max(0) as u64, json, next_try: Instant::now(), wait: CHECKPOINT_RETRY_FIRST }
     }
 }

@@ -4,6 +4,7 @@ mod cloud;
 mod delivery;
 mod legacy;
 mod signing;
+mod stream;
 mod streaming;
 
 use async_graphql::{Context, Error, MergedObject, Result};
@@ -20,6 +21,7 @@ pub struct Mutation(
     streaming::StreamingMutation,
     delivery::DeliveryMutation,
     signing::SigningMutation,
+    stream::StreamMutation,
 );
 
 /// Declares a mutation payload: `clientMutationId`, `errors` and the given fields.

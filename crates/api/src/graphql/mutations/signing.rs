@@ -48,7 +48,7 @@ pub struct AuditrelayWebhookSigningDestinationInput {
 payload!(AuditrelayWebhookSecretPayload, secret: Option<String>, webhook_signing: Option<AuditrelayWebhookSigning>);
 payload!(AuditrelayWebhookSigningPayload, webhook_signing: Option<AuditrelayWebhookSigning>);
 
-async fn destination(ctx: &Context<'_>, gid: &ID) -> Result<(Destination, Api)> {
+pub(super) async fn destination(ctx: &Context<'_>, gid: &ID) -> Result<(Destination, Api)> {
     let (id, api) = parse_gid(gid).map_err(top_level)?;
     let d = service(ctx).managed_destination_any(caller(ctx)?, id).await.map_err(top_level)?;
     Ok((d, api))

@@ -54,6 +54,12 @@ async fn gcp_entries_carry_the_stream_labels(backend: Backend) {
     create_group(&root, "acme", None).await;
     let config = json!({"googleProjectIdName": "acme-audit", "clientEmail": TEST_CLIENT_EMAIL, "logIdName": "stream"});
     let id = destination(&root, "gcp", config, test_private_key()).await;
+    // In-band checkpoints are for HTTP destinations; a GCP one is refused with the reason.
+    let update = "mutation($id: ID!) { auditrelayStreamUpdate(input: {destinationId: $id, inBandCheckpoints: true}) { errors } }";
+    let gid = format!("gid://gitlab/AuditEvents::GoogleCloudLoggingConfiguration/{id}");
+    let refused = root.graphql(update, json!({"id": gid})).await.expect(200);
+    let errors = refused.body["data"]["auditrelayStreamUpdate"]["errors"].to_string();
+    assert!(errors.contains("HTTP destinations only"), "{}", refused.text);
     let ids = ingest(&root, Value::Array((0..25).map(|i| group_event(&format!("g{i}"))).collect())).await;
     let deadline = Instant::now() + WAIT;
     while fake.entries().iter().filter(|e| ids.contains(&e["jsonPayload"]["id"])).count() < ids.len() {

@@ -3,6 +3,7 @@
 //! sent in-band when the destination opts in, the public key endpoint and key rotation.
 
 use auditrelay_core::stream_proof::SignedCheckpoint;
+use auditrelay_testkit::receiver::Answer;
 use auditrelay_testkit::{Backend, Receiver};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -107,3 +108,81 @@ async fn headers_chain_and_checkpoints(backend: Backend) {
 }
 
 on_both_backends!(headers_chain_and_checkpoints);
+
+/// The in-band option over GraphQL: `auditrelayStreamUpdate` turns it on and off (either id
+/// generation), the destination's `auditrelayStream` and REST show it, only a manager may change
+/// it (a non-HTTP destination is refused: `cloud.rs`).
+async fn in_band_checkpoints_over_graphql(backend: Backend) {
+    let server = fast_server(backend, &QUICK_CHECKPOINTS).await;
+    let root = server.root();
+    let receiver = Receiver::start().await;
+    create_group(&root, "acme", None).await;
+    let (id, _) = http_destination(&root, Some("acme"), json!({"url": receiver.url("/")})).await;
+    let update = "mutation($id: ID!, $on: Boolean!) { auditrelayStreamUpdate(input: {destinationId: $id, inBandCheckpoints: $on}) { errors stream { id inBandCheckpoints } } }";
+    let legacy = format!("gid://gitlab/AuditEvents::ExternalAuditEventDestination/{id}");
+    let reply = root.graphql(update, json!({"id": legacy, "on": true})).await.expect(200);
+    let payload = &reply.body["data"]["auditrelayStreamUpdate"];
+    assert_eq!(payload["errors"], json!([]), "{}", reply.text);
+    assert_eq!(payload["stream"], json!({"id": legacy, "inBandCheckpoints": true}), "{}", reply.text);
+    let shown = root.get(&format!("/api/v4/streaming_destinations/{id}")).await.expect(200);
+    assert_eq!(shown.body["stream"]["in_band_checkpoints"], true, "{}", shown.text);
+
+    let ids = ingest(&root, Value::Array((0..12).map(|i| group_event(&format!("g{i}"))).collect())).await;
+    wait_for_ids(&receiver, &ids).await;
+    let deadline = std::time::Instant::now() + super::WAIT;
+    while stream_of(&receiver.received()).checkpoints.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no in-band checkpoint arrived");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let (_, stranger) = crate::user_with_token(&root, "stranger", &["api"]).await;
+    let refused = stranger.graphql(update, json!({"id": legacy, "on": false})).await.expect(200);
+    assert!(refused.body["errors"].is_array(), "a stranger cannot change it: {}", refused.text);
+    let consolidated = format!("gid://gitlab/AuditEvents::Group::ExternalStreamingDestination/{id}");
+    let off = root.graphql(update, json!({"id": consolidated, "on": false})).await.expect(200);
+    assert_eq!(off.body["data"]["auditrelayStreamUpdate"]["stream"]["inBandCheckpoints"], false, "{}", off.text);
+    let shown = root.get(&format!("/api/v4/streaming_destinations/{id}")).await.expect(200);
+    assert_eq!(shown.body["stream"]["in_band_checkpoints"], false, "{}", shown.text);
+}
+
+on_both_backends!(in_band_checkpoints_over_graphql);
+
+/// An in-band checkpoint the destination refused is sent again (after a growing wait) until it
+/// arrives, and only then counts as delivered; no newer checkpoint is needed for that.
+async fn a_refused_in_band_checkpoint_is_sent_again(backend: Backend) {
+    let server = fast_server(backend, &QUICK_CHECKPOINTS).await;
+    let root = server.root();
+    let receiver = Receiver::start().await;
+    create_group(&root, "acme", None).await;
+    let (id, _) = http_destination(&root, Some("acme"), json!({"url": receiver.url("/")})).await;
+    root.put(&format!("/api/v4/streaming_destinations/{id}/stream"), &json!({"in_band_checkpoints": true}))
+        .await
+        .expect(200);
+    receiver.answer(Answer::FailCheckpoints(503));
+    let ids = ingest(&root, Value::Array((0..4).map(|i| group_event(&format!("r{i}"))).collect())).await;
+    wait_for_ids(&receiver, &ids).await;
+    let last = *stream_of(&receiver.received()).assert_complete(&BTreeMap::new()).keys().last().unwrap();
+    let state = wait_for_checkpoint(&root, id, last).await;
+    assert_eq!(state["last_checkpoint_delivered"], false, "refused, so not delivered: {state}");
+    let deadline = std::time::Instant::now() + super::WAIT;
+    while receiver.attempts() <= receiver.received().len() {
+        assert!(std::time::Instant::now() < deadline, "no checkpoint POST was refused");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    receiver.answer(Answer::Ok);
+    let deadline = std::time::Instant::now() + super::WAIT;
+    loop {
+        let state = wait_for_checkpoint(&root, id, last).await;
+        if state["last_checkpoint_delivered"] == true {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the refused checkpoint was never sent again: {state}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let in_band = stream_of(&receiver.received()).checkpoints;
+    let signed: Vec<SignedCheckpoint> = in_band.iter().map(|p| serde_json::from_str(&p.body).unwrap()).collect();
+    assert!(signed.iter().any(|c| c.checkpoint.sequence == last), "the checkpoint at {last} arrived: {signed:?}");
+}
+
+on_both_backends!(a_refused_in_band_checkpoint_is_sent_again);
