@@ -11,21 +11,10 @@ use auditrelay_store::{StoreError, StoredEvent};
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::stream_state::StreamState;
 use super::{Sender, Worker};
 use crate::outgoing::{Outgoing, Stamp};
 use crate::sinks::Sink;
-use crate::stream::Tail;
-
-/// The stream as this worker knows it.
-#[derive(Default)]
-pub(super) struct StreamState {
-    /// The head as last read or written (reloaded at every live round: another node may have
-    /// moved it).
-    head: Option<StreamHead>,
-    tail: Tail,
-    /// The last checkpoint's position and time (micros); `None` until read from the store.
-    last_checkpoint: Option<(u64, i64)>,
-}
 
 impl Worker {
     /// Reads the stream head at the start of a live round (created at the cursor the first time).
