@@ -81,6 +81,9 @@ cargo fmt --all -- --check
 log "checking that ARCHITECTURE.md names only paths that exist"
 python3 scripts/check-architecture.py
 
+log "checking that no crate has a module-level import cycle"
+python3 scripts/module-cycles.py
+
 log "linting (clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

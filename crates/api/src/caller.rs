@@ -6,8 +6,8 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use std::net::{IpAddr, SocketAddr};
 
-use super::AppState;
 use crate::error::{ApiError, ServiceError};
+use crate::state::AppState;
 use auditrelay_service::Caller;
 use auditrelay_service::sessions::csrf_matches;
 

@@ -13,7 +13,7 @@ use auditrelay_service::ServiceError;
 use axum::routing::get;
 use serde_json::json;
 
-use super::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -2,6 +2,7 @@
 //! `/api/graphql`, the web UI, health and metrics under `/-/`. Handlers only translate HTTP to
 //! service calls and results to GitLab's JSON shapes; `error` is the one mapping table.
 
+mod base_url;
 mod body;
 pub(crate) mod caller;
 pub mod error;
@@ -11,6 +12,7 @@ mod health;
 mod pagination;
 mod params;
 pub mod rest;
+mod state;
 mod views;
 pub mod web;
 
@@ -18,21 +20,12 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use metrics_exporter_prometheus::PrometheusHandle;
-use std::sync::Arc;
 use std::time::Instant;
 
-use auditrelay_service::{Service, ServiceError};
+use auditrelay_service::ServiceError;
 
 use crate::error::ApiError;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub service: Arc<Service>,
-    pub graphql: graphql::AuditSchema,
-    pub metrics: Option<PrometheusHandle>,
-}
+pub use state::AppState;
 
 pub fn router(state: AppState) -> Router {
     Router::new()

@@ -32,7 +32,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PageUrl {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let uri = parts.extensions.get::<OriginalUri>().map_or_else(|| parts.uri.clone(), |o| o.0.clone());
-        Ok(PageUrl { base: crate::rest::base_url(&parts.headers), uri })
+        Ok(PageUrl { base: crate::base_url::base_url(&parts.headers), uri })
     }
 }
 

@@ -13,9 +13,11 @@ pub mod outgoing;
 pub mod retry;
 pub mod routing;
 pub mod sinks;
+pub mod spec;
 pub mod stream;
 mod worker;
 
-pub use engine::{DeliverySettings, DestinationSpec, Engine, EngineConfig};
+pub use engine::Engine;
 pub use failure::{DeliveryError, FailureKind};
 pub use outgoing::Outgoing;
+pub use spec::{DeliverySettings, DestinationSpec, EngineConfig};

@@ -7,6 +7,7 @@ mod counters;
 mod follow;
 mod lease;
 mod stream;
+mod stream_state;
 mod versions;
 
 use auditrelay_core::time::now_micros;
@@ -19,13 +20,13 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
 
 use crate::breaker::{Breaker, Permit};
-use crate::engine::{DeliverySettings, DestinationSpec, EngineConfig};
 use crate::failure::{DeliveryError, FailureKind};
 use crate::health::HealthBoard;
 use crate::log_cache::LogCache;
 use crate::outgoing::Outgoing;
 use crate::routing::{EventPlace, NamespaceMatch, RouteSpec, routes};
 use crate::sinks::Sink;
+use crate::spec::{DeliverySettings, DestinationSpec, EngineConfig};
 use counters::{Failing, Resting};
 
 /// How the supervisor talks to a running worker.
@@ -48,8 +49,8 @@ pub(crate) struct Worker {
     caught_up_at: AtomicI64,
     /// The destination's routing by log position (see `versions`).
     versions: Mutex<versions::RouteVersions>,
-    /// The destination's provable stream (see `stream`).
-    stream: Mutex<stream::StreamState>,
+    /// The destination's provable stream (see `stream`, which moves it).
+    stream: Mutex<stream_state::StreamState>,
 }
 
 /// The parts of a worker that concurrent sends share.
@@ -124,7 +125,7 @@ impl Worker {
             group_paths: Mutex::new(HashMap::new()),
             caught_up_at: AtomicI64::new(i64::MAX),
             versions: Mutex::new(versions::RouteVersions::default()),
-            stream: Mutex::new(stream::StreamState::default()),
+            stream: Mutex::new(stream_state::StreamState::default()),
         }
     }
 

@@ -60,7 +60,7 @@ pub async fn run(
     let (log, writer) = LogWriter::start(store.clone()).await?;
     let secrets = SecretBox::load(args.secret_key.as_deref(), &args.data_dir)?;
     let mut engine_config = args.delivery.engine_config(&args.data_dir);
-    let signer = auditrelay_service::streams::instance_signer(&store, &secrets)
+    let signer = auditrelay_service::stream_signer::instance_signer(&store, &secrets)
         .await
         .context("cannot load the stream signing key")?;
     let signer = Arc::new(signer);

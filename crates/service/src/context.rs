@@ -20,7 +20,7 @@ pub struct Service {
     /// The ClickHouse archive (with `--clickhouse-url`), which answers reads when caught up.
     pub archive: Option<auditrelay_archive::Archive>,
     /// The signer of stream checkpoints the engine uses (rotation replaces its key).
-    pub stream_signer: Option<std::sync::Arc<crate::streams::InstanceSigner>>,
+    pub stream_signer: Option<std::sync::Arc<crate::stream_signer::InstanceSigner>>,
     pub namespaces: namespace_cache::NamespaceCache,
     /// Tokens that authenticated recently (see `token_cache` for when they are forgotten).
     pub tokens: crate::token_cache::TokenCache,

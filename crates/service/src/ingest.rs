@@ -114,8 +114,11 @@ impl Service {
         let placement = self.place(caller, index, &event).await?;
         let event = self.authored(caller, index, event, placement.as_ref()).await?;
         let entity_id = event.entity_id.or(placement.as_ref().map(|p| p.entity_id)).unwrap_or_default();
-        let entity_path =
-            event.entity_path.clone().or_else(|| placement.as_ref().map(|p| p.full_path.to_string())).unwrap_or_default();
+        let entity_path = event
+            .entity_path
+            .clone()
+            .or_else(|| placement.as_ref().map(|p| p.full_path.to_string()))
+            .unwrap_or_default();
         let entity_path = match (entity_path.is_empty(), event.entity_type(), event.entity_id) {
             // GitLab streams a user event with the user's path (their username).
             (true, EntityType::User, Some(id)) => {

@@ -17,7 +17,7 @@ pub struct Store {
     pub(crate) write: AnyPool,
     pub(crate) dialect: Dialect,
     /// Seals custom header values at rest (installed by the service).
-    pub(crate) sealer: crate::sealed::Sealer,
+    pub(crate) sealer: crate::value_cipher::Sealer,
 }
 
 /// Creates the database file readable by its owner only (SQLite gives its `-wal` and `-shm`

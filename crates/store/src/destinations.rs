@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::error::conflict_as;
-use crate::sealed::Sealer;
+use crate::value_cipher::Sealer;
 use crate::{Result, Store, Tx};
 
 #[derive(Debug, Clone, PartialEq)]

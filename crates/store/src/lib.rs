@@ -17,6 +17,7 @@ pub mod sealed;
 pub mod settings;
 pub mod streams;
 pub mod unit_of_work;
+mod value_cipher;
 pub mod web_sessions;
 pub mod webhook_secrets;
 pub mod workflows;

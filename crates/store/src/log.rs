@@ -7,14 +7,16 @@
 
 use auditrelay_core::EventId;
 use auditrelay_core::time::Micros;
-use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
 
 use crate::Result;
 use crate::connect::{Dialect, Store};
 
 mod ids;
+mod rows;
 pub use ids::IdScope;
+pub(crate) use rows::{EVENT_COLUMNS, stored_event};
+pub use rows::{PreparedEvent, StoredEvent};
 
 /// Lock key for the log's writers across processes sharing one PostgreSQL database.
 const PG_LOG_LOCK: i64 = 0x6175_6469_746c_6f67;
@@ -23,64 +25,6 @@ const INSERT_CHUNK: usize = 100;
 /// in the database, as a commit refused by the backend would.
 #[cfg(feature = "fault-injection")]
 pub const FAULT_EVENT_TYPE: &str = "auditrelay_test_commit_fault";
-
-/// An event ready to be appended: validated, namespace resolved, payload rendered (without id).
-#[derive(Debug, Clone)]
-pub struct PreparedEvent {
-    pub producer_id: Option<EventId>,
-    pub created_at: Micros,
-    pub event_type: String,
-    pub entity_type: String,
-    pub entity_id: i64,
-    pub author_id: Option<i64>,
-    pub group_id: Option<i64>,
-    pub project_id: Option<i64>,
-    pub root_group_id: Option<i64>,
-    pub payload: String,
-    /// For AI events, their workflow and agent session (indexed columns for AI queries).
-    pub workflow_id: Option<i64>,
-    pub session_id: Option<String>,
-    /// For AI events, the producer's `sequence` in its session (migration 0007).
-    pub ai_sequence: Option<i64>,
-}
-
-/// An event as read back from the log.
-#[derive(Debug, Clone)]
-pub struct StoredEvent {
-    pub seq: i64,
-    /// The public id: the producer's, or `seq`.
-    pub id: EventId,
-    pub created_at: Micros,
-    pub event_type: String,
-    pub entity_type: String,
-    pub entity_id: i64,
-    pub author_id: Option<i64>,
-    pub group_id: Option<i64>,
-    pub project_id: Option<i64>,
-    pub root_group_id: Option<i64>,
-    /// GitLab payload without `id`; see `auditrelay_core::event::payload_with_id`.
-    pub payload: String,
-}
-
-pub(crate) const EVENT_COLUMNS: &str = "seq, producer_id, created_at, event_type, entity_type, entity_id, author_id, group_id, project_id, root_group_id, payload";
-
-pub(crate) fn stored_event(row: &AnyRow) -> Result<StoredEvent> {
-    let seq: i64 = row.try_get("seq")?;
-    let producer_id: Option<String> = row.try_get("producer_id")?;
-    Ok(StoredEvent {
-        seq,
-        id: producer_id.as_deref().and_then(EventId::from_json).unwrap_or(EventId::Int(seq)),
-        created_at: row.try_get("created_at")?,
-        event_type: row.try_get("event_type")?,
-        entity_type: row.try_get("entity_type")?,
-        entity_id: row.try_get("entity_id")?,
-        author_id: row.try_get("author_id")?,
-        group_id: row.try_get("group_id")?,
-        project_id: row.try_get("project_id")?,
-        root_group_id: row.try_get("root_group_id")?,
-        payload: row.try_get("payload")?,
-    })
-}
 
 /// Which part of the log a read covers.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,7 +7,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::log::PreparedEvent;
-use crate::unit_of_work::{UnitRequest, commit_unit};
+use crate::unit_of_work::{Tx, UnitFuture, UnitRequest, commit_unit};
 use crate::{Result, Store, StoreError};
 
 /// Events one transaction takes at most; more waiting requests go into the next one.
@@ -48,6 +48,20 @@ impl LogWriter {
         let (reply, answer) = oneshot::channel();
         self.send(Request::Append(AppendRequest { events, reply })).await?;
         answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Runs `work` in one transaction with the append of the events it returns, and answers
+    /// after the commit: the change and its audit events are stored together or not at all.
+    /// The unit's events must have no producer ids (they are the service's own). See
+    /// `unit_of_work`.
+    pub async fn commit_unit<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Tx) -> UnitFuture<'c, T> + Send + 'static,
+    {
+        let (unit, answer) = UnitRequest::new(work);
+        self.send(Request::Unit(unit)).await?;
+        answer.committed().await
     }
 
     pub(crate) async fn send(&self, request: Request) -> Result<()> {

@@ -283,10 +283,8 @@ async fn project_paths_among(
 ) -> Result<Vec<String>> {
     let mut found = Vec::new();
     for chunk in paths.chunks(PATH_CHUNK) {
-        let sql = format!(
-            "SELECT full_path FROM projects WHERE full_path IN {}",
-            dialect.values_rows(1, chunk.len(), 1)
-        );
+        let sql =
+            format!("SELECT full_path FROM projects WHERE full_path IN {}", dialect.values_rows(1, chunk.len(), 1));
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for path in chunk {
             query = query.bind(*path);

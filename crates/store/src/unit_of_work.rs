@@ -13,7 +13,6 @@ use std::pin::Pin;
 use tokio::sync::{oneshot, watch};
 
 use crate::log::PreparedEvent;
-use crate::log_writer::{LogWriter, Request};
 use crate::{Result, Store, StoreError};
 
 /// The future a unit's statements run as: its result for the caller and the events to append.
@@ -48,7 +47,7 @@ impl Tx {
 
     /// The store's sealer, so that values written in the unit are sealed at rest as every
     /// other write of them is.
-    pub(crate) fn sealer(&self) -> crate::sealed::Sealer {
+    pub(crate) fn sealer(&self) -> crate::value_cipher::Sealer {
         self.store.sealer.clone()
     }
 
@@ -58,11 +57,9 @@ impl Tx {
     }
 }
 
-impl LogWriter {
-    /// Runs `work` in one transaction with the append of the events it returns, and answers
-    /// after the commit: the change and its audit events are stored together or not at all.
-    /// The unit's events must have no producer ids (they are the service's own).
-    pub async fn commit_unit<T, F>(&self, work: F) -> Result<T>
+impl UnitRequest {
+    /// `work` as queued for the writer, and where its outcome arrives.
+    pub(crate) fn new<T, F>(work: F) -> (UnitRequest, UnitAnswer<T>)
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Tx) -> UnitFuture<'c, T> + Send + 'static,
@@ -76,9 +73,21 @@ impl LogWriter {
             })
         });
         let (reply, answer) = oneshot::channel();
-        self.send(Request::Unit(UnitRequest { work, reply })).await?;
-        answer.await.map_err(|_| StoreError::WriterGone)??;
-        value_rx.await.map_err(|_| StoreError::WriterGone)
+        (UnitRequest { work, reply }, UnitAnswer { committed: answer, value: value_rx })
+    }
+}
+
+/// Where a queued unit's outcome arrives.
+pub(crate) struct UnitAnswer<T> {
+    committed: oneshot::Receiver<Result<Vec<EventId>>>,
+    value: oneshot::Receiver<T>,
+}
+
+impl<T> UnitAnswer<T> {
+    /// The unit's value once it has committed, or why it did not.
+    pub(crate) async fn committed(self) -> Result<T> {
+        self.committed.await.map_err(|_| StoreError::WriterGone)??;
+        self.value.await.map_err(|_| StoreError::WriterGone)
     }
 }
 

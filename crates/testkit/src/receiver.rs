@@ -258,10 +258,11 @@ async fn handle(
             record(&inner, uri.path(), headers, &body);
             StatusCode::OK.into_response()
         }
-        Answer::FailCheckpoints(code) if headers.contains_key("x-auditrelay-checkpoint") => {
-            (StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), "checkpoint refused by the test receiver")
-                .into_response()
-        }
+        Answer::FailCheckpoints(code) if headers.contains_key("x-auditrelay-checkpoint") => (
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "checkpoint refused by the test receiver",
+        )
+            .into_response(),
         Answer::FailCheckpoints(_) => {
             record(&inner, uri.path(), headers, &body);
             StatusCode::OK.into_response()

@@ -3,7 +3,7 @@
 use async_graphql::{Context, Result, SimpleObject};
 use auditrelay_service::destinations::Destination;
 
-use super::{caller, service, top_level};
+use super::context::{caller, service, top_level};
 
 /// How a destination's delivery is going (auditrelay's addition to GitLab's types).
 #[derive(SimpleObject, Clone)]

@@ -8,7 +8,7 @@ use axum::response::Response;
 pub async fn page() -> Response {
     crate::web::with_security_headers(
         StatusCode::OK,
-        PAGE.replace("{{SCHEMA}}", &crate::web::escape(&super::schema_sdl())),
+        PAGE.replace("{{SCHEMA}}", &crate::web::escape(&super::schema::schema_sdl())),
     )
 }
 

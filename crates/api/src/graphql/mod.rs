@@ -1,6 +1,7 @@
 //! GitLab's audit-event-streaming GraphQL API at `POST /api/graphql`, and a small explorer page
 //! at `GET /-/graphql-explorer` served by the binary (no CDN). Resolvers call the service layer.
 
+mod context;
 mod delivery_health;
 mod explorer;
 mod gid;
@@ -9,51 +10,29 @@ mod limits;
 mod mutations;
 mod namespaces;
 mod query;
+mod schema;
 mod stream;
 mod types;
 mod webhook_signing;
 
-use async_graphql::{Context, EmptySubscription, Error, Schema};
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use super::AppState;
-use crate::error::{ApiError, ErrorAnswer, GraphqlError, ServiceError, ServiceResult};
-use auditrelay_service::{Caller, Service};
+use crate::error::{ApiError, ServiceError};
+use crate::state::AppState;
+use auditrelay_service::Caller;
+use context::WebBase;
 
-pub type AuditSchema = Schema<query::Query, mutations::Mutation, EmptySubscription>;
-
-/// The schema, without per-request data.
-pub fn schema() -> AuditSchema {
-    Schema::build(query::Query, mutations::Mutation::default(), EmptySubscription)
-        .register_output_type::<types::StreamingDestinationInterface>()
-        // Complexity and depth are limited per caller by `limits::Limits`.
-        .extension(limits::Limits)
-        .finish()
-}
-
-/// The schema in SDL, as checked in at `schema.graphql`.
-pub fn schema_sdl() -> String {
-    schema().sdl()
-}
+pub use schema::{AuditSchema, schema, schema_sdl};
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/graphql", post(execute).get(execute_get))
         .route("/-/graphql-explorer", get(explorer::page))
-}
-
-/// The request's `http://host`, for GitLab's absolute `webUrl`s.
-#[derive(Clone)]
-pub(crate) struct WebBase(pub String);
-
-pub(crate) fn web_base<'a>(ctx: &Context<'a>) -> &'a str {
-    ctx.data_opt::<WebBase>().map_or("", |b| b.0.as_str())
 }
 
 fn graphql_error(status: StatusCode, message: &str) -> Response {
@@ -165,7 +144,7 @@ async fn run(
         return graphql_error(StatusCode::UNPROCESSABLE_ENTITY, &message);
     }
     let budget = limits::Budget::new(limits::Tier::of(caller.as_ref()));
-    let base = WebBase(super::rest::base_url(headers));
+    let base = WebBase(crate::base_url::base_url(headers));
     // One query at a time, so that at most one answer is being built while the others wait
     // as JSON, and the answer stops growing at the cap.
     let mut answer = limits::Answer::new(batch);
@@ -175,46 +154,4 @@ async fn run(
         answer.push(serde_json::to_vec(&response).ok());
     }
     ([(axum::http::header::CONTENT_TYPE, "application/json")], answer.finish()).into_response()
-}
-
-pub(crate) fn service<'a>(ctx: &Context<'a>) -> &'a Service {
-    ctx.data_unchecked::<Arc<Service>>()
-}
-
-/// The authenticated caller; anonymous callers get GitLab's resource access error.
-pub(crate) fn caller<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {
-    ctx.data_unchecked::<Option<Caller>>().as_ref().ok_or_else(|| Error::new(crate::error::RESOURCE_ACCESS_ERROR))
-}
-
-/// Any error, raised as a top-level GraphQL error.
-pub(crate) fn top_level(error: ServiceError) -> Error {
-    match error.graphql() {
-        GraphqlError::TopLevel(message) => Error::new(message),
-        GraphqlError::Payload(messages) => Error::new(messages.join(", ")),
-    }
-}
-
-/// A service result as GitLab reports it: the value, or payload `errors`, or a raised error.
-pub(crate) fn outcome<T>(result: ServiceResult<T>) -> async_graphql::Result<(Option<T>, Vec<String>)> {
-    match result {
-        Ok(value) => Ok((Some(value), Vec::new())),
-        Err(error) => match error.graphql() {
-            GraphqlError::TopLevel(message) => Err(Error::new(message)),
-            GraphqlError::Payload(messages) => Ok((None, messages)),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    /// `schema.graphql` at the repository root is generated from the code; regenerate it with
-    /// `cargo run -- graphql-schema > schema.graphql`.
-    #[test]
-    fn checked_in_schema_matches_the_code() {
-        let checked_in = include_str!("../../../../schema.graphql");
-        assert!(
-            checked_in == super::schema_sdl(),
-            "schema.graphql is stale: run `cargo run -- graphql-schema > schema.graphql`"
-        );
-    }
 }

@@ -4,10 +4,10 @@
 use async_graphql::{Context, ID, Object, Result};
 use auditrelay_store::namespaces::Group;
 
+use super::context::{service, top_level, web_base};
 use super::gid::gid;
 use super::limits::LISTED_DESTINATIONS;
 use super::types::*;
-use super::{service, top_level, web_base};
 use auditrelay_service::destinations::{FilterTarget, Owner};
 
 #[derive(Clone)]

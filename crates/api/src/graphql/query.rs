@@ -2,9 +2,9 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
+use super::context::{caller, service, top_level};
 use super::limits::LISTED_DESTINATIONS;
 use super::types::*;
-use super::{caller, service, top_level};
 use auditrelay_core::access::Need;
 use auditrelay_core::destination::Category;
 use auditrelay_service::destinations::Owner;
@@ -84,7 +84,7 @@ impl Query {
         let user = service(ctx).current_user(caller).await.map_err(top_level)?;
         Ok(Some(CurrentUser {
             id: super::gid::gid("User", user.id),
-            web_url: format!("{}/{}", super::web_base(ctx), user.username),
+            web_url: format!("{}/{}", super::context::web_base(ctx), user.username),
             username: user.username,
             name: user.name,
         }))

@@ -4,7 +4,7 @@
 use async_graphql::{Context, Result, SimpleObject};
 use auditrelay_service::destinations::Destination;
 
-use super::{caller, service, top_level};
+use super::context::{caller, service, top_level};
 
 /// A destination's provable stream.
 #[derive(SimpleObject, Clone)]

@@ -7,11 +7,11 @@ use auditrelay_core::event_catalogue::Definition;
 use auditrelay_store::destinations::HeaderRow;
 use std::sync::Arc;
 
+use super::context::{caller, service, top_level};
 pub use super::delivery_health::{DestinationDeliveryHealth, delivery_health};
 use super::gid::*;
 pub use super::namespaces::{GroupRef, NamespaceRef};
 use super::webhook_signing::{self, AuditrelayWebhookSigning};
-use super::{caller, service, top_level};
 use auditrelay_core::destination::{MAX_HEADERS, MAX_NAMESPACE_FILTERS};
 use auditrelay_service::destinations::{Destination, NamespaceFilter, Owner};
 #[derive(SimpleObject, Clone, Default)]

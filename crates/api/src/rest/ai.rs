@@ -5,14 +5,14 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use super::CREATED;
-use crate::AppState;
 use crate::body::read_limited;
 use crate::error::{ApiResult, ServiceError};
 use crate::params::Params;
+use crate::state::AppState;
 use auditrelay_core::ai_events::MAX_BATCH_BYTES;
 use auditrelay_core::time::format_micros;
 use auditrelay_service::Caller;
@@ -31,7 +31,7 @@ pub async fn create_workflow(
         environment: params.string("environment")?,
     };
     let created = s.service.create_workflow(&caller, input).await?;
-    Ok((CREATED, Json(workflow(&created))))
+    Ok((StatusCode::CREATED, Json(workflow(&created))))
 }
 
 pub async fn show_workflow(
@@ -53,7 +53,7 @@ pub async fn ingest(
     let bytes = read_limited(body, MAX_BATCH_BYTES).await?;
     let ids = s.service.ingest_ai_events(&caller, id, &bytes).await?;
     let ids: Vec<Value> = ids.iter().map(|id| id.to_value()).collect();
-    Ok((CREATED, Json(json!({ "ids": ids }))))
+    Ok((StatusCode::CREATED, Json(json!({ "ids": ids }))))
 }
 
 /// A workflow's session: events, first and last sequence, missing and repeated numbers,

@@ -3,16 +3,16 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header::CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use super::CREATED;
 use crate::body::read_limited;
 use crate::error::{ApiResult, ServiceResult};
 use crate::pagination::{PageUrl, keyset_headers, offset_headers, page_from};
 use crate::params::Params;
-use crate::{AppState, views};
+use crate::state::AppState;
+use crate::views;
 use auditrelay_service::Caller;
 use auditrelay_service::events::{EventKey, EventPage, EventQuery, Page};
 use auditrelay_store::StoredEvent;
@@ -28,7 +28,7 @@ pub async fn ingest(
     let ndjson = content_type.starts_with("application/x-ndjson") || content_type.starts_with("application/jsonl");
     let ids = s.service.ingest(&caller, &bytes, ndjson).await?;
     let ids: Vec<Value> = ids.iter().map(|id| id.to_value()).collect();
-    Ok((CREATED, Json(json!({ "ids": ids }))))
+    Ok((StatusCode::CREATED, Json(json!({ "ids": ids }))))
 }
 
 /// Which store answered a listing: `clickhouse` or `store` (the operational store).

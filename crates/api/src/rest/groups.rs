@@ -2,14 +2,16 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::Value;
 
-use super::{BaseUrl, CREATED};
+use crate::base_url::BaseUrl;
 use crate::error::{ApiResult, ServiceError, ServiceResult};
 use crate::pagination::{PageUrl, list_page_from, paginate};
 use crate::params::Params;
-use crate::{AppState, filters, views};
+use crate::state::AppState;
+use crate::{filters, views};
 use auditrelay_service::Caller;
 use auditrelay_service::directory::NamedGroup;
 use auditrelay_service::identity::{CreateGroup, CreateProject};
@@ -27,7 +29,7 @@ pub async fn create(
         parent_id: params.int("parent_id")?,
     };
     let group = s.service.create_group(&caller, input).await?;
-    Ok((CREATED, Json(views::group(&s.service.named_group(group).await?, &base))))
+    Ok((StatusCode::CREATED, Json(views::group(&s.service.named_group(group).await?, &base))))
 }
 
 fn group_page(
@@ -118,7 +120,7 @@ pub async fn create_project(
     };
     let input = CreateProject { name, path, namespace_id: params.required_int("namespace_id")? };
     let (project, namespace) = s.service.create_project(&caller, input).await?;
-    Ok((CREATED, Json(views::project(&project, &s.service.named_group(namespace).await?, &base))))
+    Ok((StatusCode::CREATED, Json(views::project(&project, &s.service.named_group(namespace).await?, &base))))
 }
 
 /// A page of projects, in GitLab's full or (`simple=true`) basic shape.

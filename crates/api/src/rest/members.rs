@@ -2,14 +2,16 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::Value;
 
-use super::{BaseUrl, CREATED};
+use crate::base_url::BaseUrl;
 use crate::error::{ApiResult, ServiceError};
 use crate::pagination::{PageUrl, list_page_from, paginate};
 use crate::params::Params;
-use crate::{AppState, filters, views};
+use crate::state::AppState;
+use crate::{filters, views};
 use auditrelay_service::Caller;
 use auditrelay_store::identity::Member;
 
@@ -33,7 +35,7 @@ pub async fn add(
     let user_id = params.required_int("user_id")?;
     let access_level = params.required_int("access_level")?;
     let member = s.service.add_member(&caller, &id, user_id, access_level).await?;
-    Ok((CREATED, Json(views::member(&member, &base))))
+    Ok((StatusCode::CREATED, Json(views::member(&member, &base))))
 }
 
 pub async fn list(

@@ -10,10 +10,9 @@ pub(crate) mod streaming;
 mod users;
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 
-use super::AppState;
+use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -60,24 +59,4 @@ pub fn routes() -> Router<AppState> {
         .route("/streaming_destinations/{id}/replays", post(streaming::replay))
         .route("/streaming_destinations/{id}/test_event", post(streaming::test_event))
         .route("/streaming_destinations/{id}/replays/{replay_id}", get(streaming::replay_status))
-}
-
-/// `http://host` of the request as the client addressed it, for absolute `Link` URLs.
-pub(crate) fn base_url(headers: &HeaderMap) -> String {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let scheme = header("x-forwarded-proto").filter(|s| *s == "https").unwrap_or("http");
-    format!("{scheme}://{}", header("host").unwrap_or("localhost"))
-}
-
-const CREATED: StatusCode = StatusCode::CREATED;
-
-/// The request's `http://host`, for GitLab's absolute `web_url`s.
-pub(crate) struct BaseUrl(pub String);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for BaseUrl {
-    type Rejection = crate::error::ApiError;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(BaseUrl(base_url(&parts.headers)))
-    }
 }

@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::Value;
 
-use crate::AppState;
 use crate::error::ApiResult;
 use crate::params::Params;
+use crate::state::AppState;
 use auditrelay_service::Caller;
 
 pub async fn show(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {

@@ -4,13 +4,14 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use crate::AppState;
 use crate::error::{ApiResult, ServiceError, ServiceResult};
 use crate::pagination::{MAX_PER_PAGE, PageUrl, after_headers};
 use crate::params::Params;
+use crate::state::AppState;
 use auditrelay_core::time::format_micros;
 use auditrelay_service::Caller;
 use auditrelay_service::streams::{PublicKeyView, StreamView};
@@ -91,5 +92,5 @@ pub async fn public_key(State(s): State<AppState>, _caller: Caller) -> ApiResult
 /// `POST /streaming/public_key/rotate` (admins): a new current key.
 pub async fn rotate(State(s): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
     let key = s.service.rotate_stream_key(&caller).await?;
-    Ok((super::CREATED, Json(key_json(&key))))
+    Ok((StatusCode::CREATED, Json(key_json(&key))))
 }

@@ -3,13 +3,13 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use super::CREATED;
-use crate::AppState;
 use crate::error::{ApiResult, ServiceError, ServiceResult};
 use crate::params::Params;
+use crate::state::AppState;
 use auditrelay_core::time::format_micros;
 use auditrelay_service::Caller;
 use auditrelay_service::delivery::{HealthView, ReplayRange};
@@ -106,7 +106,7 @@ pub async fn replay(
         created_before: params.timestamp("created_before")?,
     };
     let replay = s.service.replay(&caller, &d, range).await?;
-    Ok((CREATED, Json(replay_json(&replay))))
+    Ok((StatusCode::CREATED, Json(replay_json(&replay))))
 }
 
 pub async fn replay_status(

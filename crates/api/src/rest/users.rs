@@ -6,11 +6,12 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use super::{BaseUrl, CREATED};
+use crate::base_url::BaseUrl;
 use crate::error::{ApiResult, ServiceError};
 use crate::pagination::{PageUrl, list_page_from, paginate};
 use crate::params::Params;
-use crate::{AppState, filters, views};
+use crate::state::AppState;
+use crate::{filters, views};
 use auditrelay_service::Caller;
 use auditrelay_service::identity::{CreateToken, CreateUser};
 
@@ -32,7 +33,7 @@ pub async fn create(
         admin: params.bool("admin")?.unwrap_or(false),
     };
     let user = s.service.create_user(&caller, input).await?;
-    Ok((CREATED, Json(views::user(&user, &base))))
+    Ok((StatusCode::CREATED, Json(views::user(&user, &base))))
 }
 
 /// `GET /users`: any signed-in user lists users (GitLab's basic view; admins see the full one).
@@ -81,7 +82,7 @@ pub async fn create_token(
     };
     let input = CreateToken { name: params.required_string("name")?, scopes: params.list("scopes")?, expires_at };
     let (token, plain) = s.service.create_token(&caller, user_id, input).await?;
-    Ok((CREATED, Json(views::token(&token, Some(&plain)))))
+    Ok((StatusCode::CREATED, Json(views::token(&token, Some(&plain)))))
 }
 
 fn token_page(

@@ -19,7 +19,7 @@ use super::html::{escape, not_found, page};
 use super::log_tab::LogParams;
 use super::pages;
 use super::session::SignedIn;
-use crate::AppState;
+use crate::state::AppState;
 
 const DAY_MICROS: i64 = 86_400_000_000;
 

@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 use super::authorize::admin_page_visible;
 use super::html::{escape, not_found, page};
 use super::session::{SignedIn, csrf_refused, form_value, parse_form};
-use crate::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct DuoQuery {
@@ -113,17 +113,19 @@ pub async fn save(State(state): State<AppState>, session: SignedIn, body: Bytes)
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn unknown_settings_get_a_readable_label() {
-        assert_eq!(super::label("ai_new_thing"), "Ai new thing");
-        assert!(super::label("ai_audit_event_streaming_enabled").contains("AI agents"));
+        assert_eq!(label("ai_new_thing"), "Ai new thing");
+        assert!(label("ai_audit_event_streaming_enabled").contains("AI agents"));
     }
 
     #[test]
     fn list_settings_are_shown_comma_separated() {
         let settings =
             serde_json::json!({"ai_audit_event_content_fields": ["goal", "tool_args"], "ai_x": true, "other": ["a"]});
-        let lists: Vec<(&String, String)> = super::ai_lists(settings.as_object().unwrap()).collect();
+        let lists: Vec<(&String, String)> = ai_lists(settings.as_object().unwrap()).collect();
         assert_eq!(lists.len(), 1);
         assert_eq!(lists[0].1, "goal, tool_args");
     }

@@ -9,8 +9,8 @@ use super::authorize::{Tab, admin_page_visible, group_audit_events_path};
 use super::html::{escape, not_found, page, url_attribute};
 use super::log_tab::{self, LogParams};
 use super::session::SignedIn;
-use crate::AppState;
 use crate::error::ServiceError;
+use crate::state::AppState;
 
 /// Admins land on the instance's audit events; others see the groups whose streams they own.
 pub async fn home(State(state): State<AppState>, session: SignedIn) -> Response {

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use crate::AppState;
 use crate::caller::{SESSION_COOKIE, cookie_from};
+use crate::state::AppState;
 use auditrelay_service::Caller;
 use auditrelay_service::sessions::{SESSION_TTL_MICROS, csrf_matches};
 

@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use super::authorize::safe_redirect;
 use super::html::{escape, page};
 use super::session::{SignedIn, clear_cookie, csrf_refused, form_value, parse_form, set_cookie};
-use crate::AppState;
 use crate::error::{ApiError, ServiceError};
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct SignInQuery {

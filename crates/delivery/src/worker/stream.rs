@@ -11,36 +11,10 @@ use auditrelay_store::{StoreError, StoredEvent};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use super::stream_state::{CHECKPOINT_RETRY_CAP, CHECKPOINT_RETRY_FIRST, StreamState, Undelivered};
 use super::{Sender, Worker};
 use crate::outgoing::{Outgoing, Stamp};
 use crate::sinks::Sink;
-use crate::stream::Tail;
-
-/// The stream as this worker knows it.
-#[derive(Default)]
-pub(super) struct StreamState {
-    /// The head as last read or written (reloaded at every live round: another node may have
-    /// moved it).
-    head: Option<StreamHead>,
-    tail: Tail,
-    /// The last checkpoint's position and time (micros); `None` until read from the store.
-    last_checkpoint: Option<(u64, i64)>,
-    /// The latest checkpoint, when it has not reached the destination yet (it covers the ground
-    /// of every older one, so only it is sent again).
-    undelivered: Option<Undelivered>,
-}
-
-/// A checkpoint whose delivery failed, and when to try again.
-struct Undelivered {
-    through: u64,
-    json: String,
-    next_try: Instant,
-    wait: Duration,
-}
-
-/// The first wait before a failed checkpoint delivery is tried again; it doubles up to the cap.
-const CHECKPOINT_RETRY_FIRST: Duration = Duration::from_secs(1);
-const CHECKPOINT_RETRY_CAP: Duration = Duration::from_secs(60);
 
 impl Worker {
     /// Reads the stream head at the start of a live round (created at the cursor the first time).
@@ -300,11 +274,5 @@ impl Worker {
             None => {}
         }
         Ok(())
-    }
-}
-
-impl Undelivered {
-    fn now(sequence: i64, json: String) -> Self {
-        Undelivered { through: sequence.max(0) as u64, json, next_try: Instant::now(), wait: CHECKPOINT_RETRY_FIRST }
     }
 }

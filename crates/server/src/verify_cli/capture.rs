@@ -6,12 +6,12 @@ use std::path::Path;
 use anyhow::Context;
 use auditrelay_core::stream_proof::capture::{CaptureItem, parse_capture_line};
 
-use super::Inputs;
+use super::inputs::{Inputs, progress};
 
 pub(super) fn read(path: &Path) -> anyhow::Result<Inputs> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot open the capture {}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = super::progress(size, "bytes of the capture");
+    let bar = progress(size, "bytes of the capture");
     let mut reader = BufReader::new(file);
     let mut inputs = Inputs::default();
     let mut line = String::new();

@@ -3,6 +3,7 @@
 //! capture's in-band ones, S3 checkpoint objects, or the REST API) and the public keys, then
 //! hands them to the pure audit in `auditrelay_core::stream_proof::audit` and prints its report.
 //!
+//! - `args`: the command line; `inputs`: what the readers gather for the audit.
 //! - `capture`: the NDJSON capture file; `s3`: a bucket's objects and their metadata;
 //!   `api`: checkpoints and public keys over REST; `render`: the report as text.
 //!
@@ -10,70 +11,21 @@
 //! some positions are parked (see `docs/completeness.md`).
 
 mod api;
+mod args;
 mod capture;
+mod inputs;
 mod render;
 mod s3;
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::Write;
 
 use anyhow::Context;
-use auditrelay_core::stream_proof::SignedCheckpoint;
-use auditrelay_core::stream_proof::audit::{Delivery, KeyRing, audit};
-use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use auditrelay_core::stream_proof::audit::{KeyRing, audit};
+
+pub use args::VerifyArgs;
 
 /// Exit code when the inputs cannot be read (clap uses it for usage errors too).
 pub const EXIT_BAD_INPUT: i32 = 2;
-
-#[derive(Args, Debug, Clone)]
-pub struct VerifyArgs {
-    /// The receiver's capture: NDJSON, one received request per line (docs/completeness.md).
-    #[arg(long, required_unless_present = "s3_bucket", conflicts_with = "s3_bucket")]
-    pub capture: Option<PathBuf>,
-    /// Read the deliveries from this S3 bucket's objects instead (credentials from
-    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
-    #[arg(long)]
-    pub s3_bucket: Option<String>,
-    /// Only the objects under this key prefix.
-    #[arg(long, requires = "s3_bucket")]
-    pub s3_prefix: Option<String>,
-    /// An S3-compatible endpoint instead of AWS (path-style requests).
-    #[arg(long, requires = "s3_bucket")]
-    pub s3_endpoint: Option<String>,
-    #[arg(long, requires = "s3_bucket", default_value = "us-east-1")]
-    pub s3_region: String,
-    /// Signed checkpoints: a JSON array, or one per line.
-    #[arg(long)]
-    pub checkpoints: Option<PathBuf>,
-    /// The service's base URL, to fetch checkpoints (with --destination) and the public keys.
-    #[arg(long)]
-    pub api: Option<String>,
-    /// A personal access token that may read the destination.
-    #[arg(long, env = "AUDITRELAY_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// The destination's numeric id, whose checkpoints to fetch from --api.
-    #[arg(long, requires = "api")]
-    pub destination: Option<i64>,
-    /// A public key (base64 of its 32 bytes, or @FILE holding it); repeat for rotated keys.
-    /// When given, the API's keys are not fetched.
-    #[arg(long = "public-key")]
-    pub public_keys: Vec<String>,
-    /// Verify only this stream (the destination's global id); default: every stream present.
-    #[arg(long)]
-    pub stream: Option<String>,
-    /// Print the report as JSON (fields in docs/completeness.md).
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Everything the audit takes.
-#[derive(Default)]
-pub(crate) struct Inputs {
-    pub deliveries: Vec<Delivery>,
-    pub checkpoints: Vec<SignedCheckpoint>,
-    pub unsequenced: u64,
-}
 
 /// Runs the check and returns the process exit code; errors are printed, never panicked.
 pub async fn run(args: VerifyArgs) -> i32 {
@@ -135,15 +87,4 @@ fn public_key_text(value: &str) -> anyhow::Result<String> {
             .to_owned()),
         None => Ok(value.trim().to_owned()),
     }
-}
-
-/// A progress bar on stderr, only when a person watches it.
-pub(crate) fn progress(total: u64, what: &str) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total);
-    let template = format!("{{bar:40}} {{pos}}/{{len}} {what} {{msg}}");
-    bar.set_style(ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()));
-    bar
 }

@@ -12,7 +12,8 @@ use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
 use object_store::{Attribute, ObjectMeta, ObjectStore};
 
-use super::{Inputs, VerifyArgs};
+use super::args::VerifyArgs;
+use super::inputs::{Inputs, progress};
 
 /// Objects fetched at once.
 const CONCURRENT_GETS: usize = 8;
@@ -38,7 +39,7 @@ pub(super) async fn read(args: &VerifyArgs, bucket: &str) -> anyhow::Result<Inpu
     // Arrival order: when each object was written.
     objects.sort_by(|a, b| (a.last_modified, &a.location).cmp(&(b.last_modified, &b.location)));
 
-    let bar = super::progress(objects.len() as u64, "objects");
+    let bar = progress(objects.len() as u64, "objects");
     let store = &store;
     let fetched: Vec<Option<Delivery>> = futures_util::stream::iter(objects.iter().enumerate())
         .map(|(arrival, object)| async move { delivery(store, &object.location, arrival as u64).await })

@@ -25,7 +25,8 @@ async fn chart_and_signing_secret_on_the_streams_tab() {
     let (id, _) = http_destination(&root, None, json!({"url": receiver.url("/in")})).await;
     let ours = ingest(&root, json!([group_event("ui-1"), group_event("ui-2"), group_event("ui-3")])).await;
     wait_for_ids(&receiver, &ours).await;
-    let last = *crate::stream::stream_of(&receiver.received()).assert_complete(&Default::default()).keys().last().unwrap();
+    let last =
+        *crate::stream::stream_of(&receiver.received()).assert_complete(&Default::default()).keys().last().unwrap();
     let stream = crate::stream::wait_for_checkpoint(&root, id, last).await;
 
     let browser = Browser::start().await.expect("headless Chromium and chromedriver are needed");

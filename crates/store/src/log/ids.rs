@@ -9,7 +9,7 @@ use auditrelay_core::EventId;
 use sqlx::Any;
 use std::collections::HashMap;
 
-use super::{EVENT_COLUMNS, PreparedEvent, StoredEvent, stored_event};
+use super::rows::{EVENT_COLUMNS, PreparedEvent, StoredEvent, stored_event};
 use crate::Result;
 use crate::connect::{Dialect, Store};
 

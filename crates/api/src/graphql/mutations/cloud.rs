@@ -6,11 +6,12 @@ use auditrelay_core::destination::config::DestinationConfig;
 use auditrelay_core::destination::{Category, LEGACY_GCP_LOG_ID, rules};
 use std::sync::Arc;
 
-use super::{managed, payload};
+use super::guards::managed;
+use super::payload::payload;
 use crate::error::{ServiceError, ServiceResult};
+use crate::graphql::context::{caller, outcome, service, top_level};
 use crate::graphql::gid::*;
 use crate::graphql::types::*;
-use crate::graphql::{caller, outcome, service, top_level};
 use auditrelay_service::destinations::{Api, CreateDestination, Destination, DestinationUpdate};
 
 #[derive(Default)]

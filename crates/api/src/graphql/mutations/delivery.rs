@@ -3,9 +3,9 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 
-use super::payload;
+use super::payload::payload;
 use crate::error::ServiceError;
-use crate::graphql::{caller, outcome, service, top_level};
+use crate::graphql::context::{caller, outcome, service, top_level};
 use auditrelay_service::delivery::ReplayRange;
 
 #[derive(Default)]

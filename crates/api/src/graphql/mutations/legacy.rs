@@ -6,11 +6,12 @@ use auditrelay_core::destination::Category;
 use auditrelay_core::destination::config::DestinationConfig;
 use std::sync::Arc;
 
-use super::{managed, payload, require_admin};
+use super::guards::{managed, require_admin};
+use super::payload::payload;
 use crate::error::ServiceError;
+use crate::graphql::context::{caller, outcome, service, top_level};
 use crate::graphql::gid::*;
 use crate::graphql::types::*;
-use crate::graphql::{caller, outcome, service, top_level};
 use auditrelay_service::destinations::{Api, CreateDestination, DestinationUpdate, Owner};
 
 #[derive(Default)]

@@ -6,10 +6,10 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 use auditrelay_service::destinations::{Api, Destination};
 
 use super::delivery::DESTINATION_CLASSES;
-use super::payload;
+use super::payload::payload;
 use crate::error::ServiceError;
+use crate::graphql::context::{caller, outcome, service, top_level};
 use crate::graphql::webhook_signing::AuditrelayWebhookSigning;
-use crate::graphql::{caller, outcome, service, top_level};
 
 #[derive(Default)]
 pub struct SigningMutation;

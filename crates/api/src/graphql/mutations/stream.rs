@@ -3,10 +3,10 @@
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
-use super::payload;
+use super::payload::payload;
 use super::signing::destination;
+use crate::graphql::context::{caller, outcome, service};
 use crate::graphql::stream::{AuditrelayStream, auditrelay_stream};
-use crate::graphql::{caller, outcome, service};
 
 #[derive(Default)]
 pub struct StreamMutation;

@@ -6,11 +6,11 @@ use auditrelay_core::destination::Category;
 use auditrelay_core::destination::config::parse_config;
 use std::sync::Arc;
 
-use super::payload;
+use super::payload::payload;
 use crate::error::{ServiceError, ServiceResult};
+use crate::graphql::context::{caller, outcome, service, top_level};
 use crate::graphql::gid::*;
 use crate::graphql::types::*;
-use crate::graphql::{caller, outcome, service, top_level};
 use auditrelay_service::destinations::{Api, CreateDestination, Destination, DestinationUpdate, NamespaceFilter};
 
 #[derive(Default)]

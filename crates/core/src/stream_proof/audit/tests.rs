@@ -4,7 +4,7 @@ use ed25519_dalek::SigningKey;
 
 use super::*;
 use crate::stream_proof::checkpoint::public_key_base64;
-use crate::stream_proof::{Checkpoint, ParkedPosition, body_sha256};
+use crate::stream_proof::{ChainDigest, Checkpoint, ParkedPosition, body_sha256};
 
 const STREAM: &str = "gid://gitlab/AuditEvents::ExternalAuditEventDestination/3";
 

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::inputs::{Delivery, KeyRing};
 use super::report::*;
-use super::{Delivery, KeyRing};
 use crate::stream_proof::{ChainDigest, ParkedPosition, SignedCheckpoint, StreamPosition};
 
 pub(super) struct Walk<'a> {

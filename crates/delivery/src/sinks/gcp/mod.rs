@@ -9,37 +9,26 @@
 //! request; [`GcpSink::send_batch`] sends several, in order, in one request.
 
 mod entries;
+mod requests;
 mod token;
-
-use std::time::Duration;
 
 use jsonwebtoken::EncodingKey;
 use serde_json::Value;
-use tokio::sync::Mutex;
 
-use crate::failure::{DeliveryError, parse_retry_after};
+use crate::failure::DeliveryError;
 use crate::outgoing::Outgoing;
 
 pub use entries::entries_body;
 use entries::{entry, log_name};
-pub use token::AssertionClaims;
-use token::{CachedToken, normalize_pem, sign_assertion};
+pub use requests::{CONNECT_TIMEOUT, REQUEST_TIMEOUT};
+use requests::{error_from_response, request_error};
+pub use token::{AssertionClaims, JWT_BEARER_GRANT_TYPE, LOGGING_WRITE_SCOPE, TOKEN_REFRESH_MARGIN};
+use token::{TokenSource, normalize_pem, sign_assertion};
 
-/// The OAuth scope GitLab asks for.
-pub const LOGGING_WRITE_SCOPE: &str = "https://www.googleapis.com/auth/logging.write";
-/// The OAuth grant type of a service-account JWT exchange (RFC 7523).
-pub const JWT_BEARER_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// Google's OAuth token endpoint.
 pub const DEFAULT_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
 /// Google's Cloud Logging `entries:write` endpoint.
 pub const DEFAULT_LOGGING_URL: &str = "https://logging.googleapis.com/v2/entries:write";
-
-/// A cached access token is replaced this long before Google says it expires.
-pub const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(60);
-/// Connect timeout for clients built with [`http_client_builder`] (GitLab's open timeout).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Total time allowed for one request, applied to every request the sink sends.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A GCP destination's configuration, as GitLab stores it.
 #[derive(Clone)]
@@ -89,19 +78,17 @@ pub fn http_client_builder() -> reqwest::ClientBuilder {
 /// Sends events to one Google Cloud Logging destination.
 pub struct GcpSink {
     log_name: String,
-    client_email: String,
-    key: EncodingKey,
     endpoints: GcpEndpoints,
     client: reqwest::Client,
-    /// The cached access token. Held across a fetch, so concurrent callers share one fetch.
-    token: Mutex<Option<CachedToken>>,
+    /// The service account's access tokens, cached.
+    tokens: TokenSource,
 }
 
 impl std::fmt::Debug for GcpSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GcpSink")
             .field("log_name", &self.log_name)
-            .field("client_email", &self.client_email)
+            .field("client_email", &self.tokens.client_email())
             .field("endpoints", &self.endpoints)
             .finish_non_exhaustive()
     }
@@ -124,11 +111,9 @@ impl GcpSink {
         sign_assertion(&key, &AssertionClaims::new(&spec.client_email, &endpoints.token_url, 0))?;
         Ok(GcpSink {
             log_name: log_name(&spec.google_project_id_name, &spec.log_id_name),
-            client_email: spec.client_email,
-            key,
+            tokens: TokenSource::new(spec.client_email, key, endpoints.token_url.clone()),
             endpoints,
             client,
-            token: Mutex::new(None),
         })
     }
 
@@ -149,12 +134,12 @@ impl GcpSink {
         let body = serde_json::to_vec(&serde_json::json!({ "entries": entries }))
             .map_err(|e| DeliveryError::permanent(format!("cannot encode entries:write body: {e}")))?;
 
-        let token = self.access_token().await?;
+        let token = self.tokens.access_token(&self.client).await?;
         match self.write_entries(&token, &body).await {
             Err(e) if e.status == Some(401) => {
                 tracing::info!(log_name = %self.log_name, "Cloud Logging refused the access token; fetching a new one");
-                self.forget_token(&token).await;
-                let token = self.access_token().await?;
+                self.tokens.forget_token(&token).await;
+                let token = self.tokens.access_token(&self.client).await?;
                 self.write_entries(&token, &body).await
             }
             other => other,
@@ -178,44 +163,6 @@ impl GcpSink {
         }
         Err(error_from_response("Cloud Logging entries:write", response).await)
     }
-}
-
-/// A request that got no HTTP answer: timeouts and connection failures are transient; a request
-/// that cannot even be built (a malformed endpoint URL) is a configuration error, which pauses
-/// the destination like an auth error rather than dropping events.
-fn request_error(what: &str, error: &reqwest::Error) -> DeliveryError {
-    // reqwest's message can include the URL, never the body or headers.
-    let message = format!("{what}: {}", error_chain(error));
-    if error.is_builder() { DeliveryError::auth(message) } else { DeliveryError::transient(message) }
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
-
-/// Classifies a non-success answer, with `Retry-After` honoured.
-async fn error_from_response(what: &str, response: reqwest::Response) -> DeliveryError {
-    let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-    let body = response.text().await.unwrap_or_default();
-    let mut error = DeliveryError::from_status(status, &body, retry_after);
-    error.message = format!("{what}: {}", error.message);
-    error
-}
-
-fn excerpt(text: &str) -> String {
-    text.chars().take(crate::failure::MAX_ERROR_BODY).collect()
 }
 
 #[cfg(test)]

@@ -5,10 +5,17 @@ use std::time::{Duration, Instant};
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
 
-use super::{GcpSink, JWT_BEARER_GRANT_TYPE, LOGGING_WRITE_SCOPE, REQUEST_TIMEOUT, TOKEN_REFRESH_MARGIN};
-use super::{error_from_response, excerpt, request_error};
+use super::requests::{REQUEST_TIMEOUT, error_from_response, excerpt, request_error};
 use crate::failure::{DeliveryError, FailureKind};
+
+/// The OAuth scope GitLab asks for.
+pub const LOGGING_WRITE_SCOPE: &str = "https://www.googleapis.com/auth/logging.write";
+/// The OAuth grant type of a service-account JWT exchange (RFC 7523).
+pub const JWT_BEARER_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// A cached access token is replaced this long before Google says it expires.
+pub const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
 /// How long a signed JWT assertion is valid (Google's maximum).
 const ASSERTION_LIFETIME_SECS: i64 = 3600;
@@ -49,22 +56,42 @@ pub(super) struct TokenResponse {
     expires_in: Option<u64>,
 }
 
-pub(super) struct CachedToken {
+struct CachedToken {
     access_token: String,
     /// After this instant the token is refreshed before use.
     refresh_at: Instant,
 }
 
-impl GcpSink {
-    /// The cached access token, or a fresh one when there is none or it is about to expire.
-    pub(super) async fn access_token(&self) -> Result<String, DeliveryError> {
-        let mut cached = self.token.lock().await;
+/// A service account's access tokens: signs the assertion, exchanges it at the token endpoint
+/// and caches the answer.
+pub(super) struct TokenSource {
+    client_email: String,
+    key: EncodingKey,
+    token_url: String,
+    /// The cached access token. Held across a fetch, so concurrent callers share one fetch.
+    cached: Mutex<Option<CachedToken>>,
+}
+
+impl TokenSource {
+    pub(super) fn new(client_email: String, key: EncodingKey, token_url: String) -> TokenSource {
+        TokenSource { client_email, key, token_url, cached: Mutex::new(None) }
+    }
+
+    /// The service account's e-mail, the JWT issuer.
+    pub(super) fn client_email(&self) -> &str {
+        &self.client_email
+    }
+
+    /// The cached access token, or a fresh one (fetched with `client`) when there is none or it
+    /// is about to expire.
+    pub(super) async fn access_token(&self, client: &reqwest::Client) -> Result<String, DeliveryError> {
+        let mut cached = self.cached.lock().await;
         if let Some(token) = cached.as_ref()
             && Instant::now() < token.refresh_at
         {
             return Ok(token.access_token.clone());
         }
-        let fresh = self.fetch_token().await?;
+        let fresh = self.fetch_token(client).await?;
         let access_token = fresh.access_token.clone();
         *cached = Some(fresh);
         Ok(access_token)
@@ -72,21 +99,19 @@ impl GcpSink {
 
     /// Drops the cached token if it is still `used` (another caller may already have replaced it).
     pub(super) async fn forget_token(&self, used: &str) {
-        let mut cached = self.token.lock().await;
+        let mut cached = self.cached.lock().await;
         if cached.as_ref().is_some_and(|t| t.access_token == used) {
             *cached = None;
         }
     }
 
     /// Exchanges a freshly signed JWT for an access token.
-    async fn fetch_token(&self) -> Result<CachedToken, DeliveryError> {
+    async fn fetch_token(&self, client: &reqwest::Client) -> Result<CachedToken, DeliveryError> {
         let now = chrono::Utc::now().timestamp();
-        let assertion =
-            sign_assertion(&self.key, &AssertionClaims::new(&self.client_email, &self.endpoints.token_url, now))?;
+        let assertion = sign_assertion(&self.key, &AssertionClaims::new(&self.client_email, &self.token_url, now))?;
         let started = Instant::now();
-        let response = self
-            .client
-            .post(&self.endpoints.token_url)
+        let response = client
+            .post(&self.token_url)
             .timeout(REQUEST_TIMEOUT)
             .form(&[("grant_type", JWT_BEARER_GRANT_TYPE), ("assertion", assertion.as_str())])
             .send()
