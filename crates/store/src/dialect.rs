@@ -40,7 +40,7 @@ impl Dialect {
 
 #[cfg(test)]
 mod tests {
-    use super::Dialect;
+    use crate::dialect::Dialect;
 
     #[test]
     fn values_rows_number_postgres_parameters_and_leave_sqlite_anonymous() {
