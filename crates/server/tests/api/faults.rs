@@ -222,7 +222,8 @@ async fn destination_fault_matrix(backend: Backend) {
     let mut acked = HashSet::new();
     for round in 0..8 {
         for (_, answer, receiver) in &receivers {
-            if !rng.random_bool(0.6) {
+            // Every fault strikes in the first round, so each is exercised whatever the seed.
+            if round > 0 && !rng.random_bool(0.6) {
                 continue;
             }
             match answer {
