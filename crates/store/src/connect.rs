@@ -39,33 +39,27 @@ fn private_database_files(db: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// FULL: an acknowledged commit survives power loss, not only a crash. The group-commit writer
-/// makes that one fsync per batch.
-const READ_PRAGMAS: &str =
-    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;";
-
-/// The one write connection also keeps up to 64 MiB of pages (SQLite's default is 2 MiB): every
-/// event with a producer id inserts into the (producer_id, scope) index at a random place, and
-/// once that index outgrows the cache each insert reads its leaf page back from the file.
-const WRITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; \
-                             PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;";
-
 impl Store {
     /// Opens the embedded SQLite store in `data_dir/auditrelay.db`, creating it if needed.
     pub async fn open_sqlite(data_dir: &Path) -> Result<Store> {
         install_default_drivers();
         private_database_files(&data_dir.join("auditrelay.db")).map_err(sqlx::Error::Io)?;
         let url = format!("sqlite://{}?mode=rwc", data_dir.join("auditrelay.db").display());
-        let options = |pragmas: &'static str| {
-            AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30)).after_connect(move |conn, _| {
-                Box::pin(async move {
-                    conn.execute(pragmas).await?;
-                    Ok(())
+        let options = || {
+            AnyPoolOptions::new()
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // FULL: an acknowledged commit survives power loss, not only a crash.
+                        // The group-commit writer makes that one fsync per batch.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;")
+                            .await?;
+                        Ok(())
+                    })
                 })
-            })
         };
-        let write = options(WRITE_PRAGMAS).max_connections(1).connect(&url).await?;
-        let read = options(READ_PRAGMAS).max_connections(8).connect(&url).await?;
+        let write = options().max_connections(1).connect(&url).await?;
+        let read = options().max_connections(8).connect(&url).await?;
         Self::finish(Store { read, write, dialect: Dialect::Sqlite, sealer: Default::default() }).await
     }
 
