@@ -269,9 +269,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn payload_has_gitlab_keys_in_order() {
-        let event = NewEvent {
+    /// GitLab's documented `repository_git_operation` example event.
+    fn git_operation() -> NewEvent {
+        NewEvent {
             event_type: "repository_git_operation".into(),
             entity_type: Some(EntityType::Project),
             author_id: Some(-3),
@@ -281,7 +281,12 @@ mod tests {
             target_type: Some("Project".into()),
             target_details: Some("example-project".into()),
             ..NewEvent::default()
-        };
+        }
+    }
+
+    #[test]
+    fn payload_has_gitlab_keys_in_order() {
+        let event = git_operation();
         let at = parse_timestamp("2022-07-26T05:43:53.662Z").unwrap();
         let payload = render_payload(&event, 29, "example-group/example-project", at);
         let full = payload_with_id(&EventId::Int(1), &payload);
@@ -318,18 +323,7 @@ mod tests {
         details.insert("custom_message".into(), serde_json::json!({"protocol": "ssh", "action": "git-receive-pack"}));
         details.insert("author_name".into(), "Other".into());
         details.insert("ip_address".into(), "10.0.0.1".into());
-        let event = NewEvent {
-            event_type: "repository_git_operation".into(),
-            entity_type: Some(EntityType::Project),
-            author_id: Some(-3),
-            author_name: Some("deploy-key-name".into()),
-            ip_address: Some("127.0.0.1".into()),
-            target_id: Some(29),
-            target_type: Some("Project".into()),
-            target_details: Some("example-project".into()),
-            details,
-            ..NewEvent::default()
-        };
+        let event = NewEvent { details, ..git_operation() };
         let at = parse_timestamp("2022-07-26T05:43:53.662Z").unwrap();
         let expected = concat!(
             r#"{"author_id":-3,"entity_id":29,"entity_type":"Project","details":{"custom_message":"#,

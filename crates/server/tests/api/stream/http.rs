@@ -109,15 +109,21 @@ async fn headers_chain_and_checkpoints(backend: Backend) {
 
 on_both_backends!(headers_chain_and_checkpoints);
 
+/// A server making checkpoints often, and an HTTP destination of group `acme` to a receiver.
+async fn quick_http_stream(backend: Backend) -> (auditrelay_testkit::TestServer, Receiver, i64) {
+    let server = fast_server(backend, &QUICK_CHECKPOINTS).await;
+    let receiver = Receiver::start().await;
+    create_group(&server.root(), "acme", None).await;
+    let (id, _) = http_destination(&server.root(), Some("acme"), json!({"url": receiver.url("/")})).await;
+    (server, receiver, id)
+}
+
 /// The in-band option over GraphQL: `auditrelayStreamUpdate` turns it on and off (either id
 /// generation), the destination's `auditrelayStream` and REST show it, only a manager may change
 /// it (a non-HTTP destination is refused: `cloud.rs`).
 async fn in_band_checkpoints_over_graphql(backend: Backend) {
-    let server = fast_server(backend, &QUICK_CHECKPOINTS).await;
+    let (server, receiver, id) = quick_http_stream(backend).await;
     let root = server.root();
-    let receiver = Receiver::start().await;
-    create_group(&root, "acme", None).await;
-    let (id, _) = http_destination(&root, Some("acme"), json!({"url": receiver.url("/")})).await;
     let update = "mutation($id: ID!, $on: Boolean!) { auditrelayStreamUpdate(input: {destinationId: $id, inBandCheckpoints: $on}) { errors stream { id inBandCheckpoints } } }";
     let legacy = format!("gid://gitlab/AuditEvents::ExternalAuditEventDestination/{id}");
     let reply = root.graphql(update, json!({"id": legacy, "on": true})).await.expect(200);
@@ -150,11 +156,8 @@ on_both_backends!(in_band_checkpoints_over_graphql);
 /// An in-band checkpoint the destination refused is sent again (after a growing wait) until it
 /// arrives, and only then counts as delivered; no newer checkpoint is needed for that.
 async fn a_refused_in_band_checkpoint_is_sent_again(backend: Backend) {
-    let server = fast_server(backend, &QUICK_CHECKPOINTS).await;
+    let (server, receiver, id) = quick_http_stream(backend).await;
     let root = server.root();
-    let receiver = Receiver::start().await;
-    create_group(&root, "acme", None).await;
-    let (id, _) = http_destination(&root, Some("acme"), json!({"url": receiver.url("/")})).await;
     root.put(&format!("/api/v4/streaming_destinations/{id}/stream"), &json!({"in_band_checkpoints": true}))
         .await
         .expect(200);
