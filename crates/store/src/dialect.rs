@@ -17,9 +17,9 @@ impl Dialect {
         }
     }
 
-    /// `(p1, p2, …), (…)`: the `VALUES` list of a multi-row insert, parameters numbered from
-    /// `first`.
-    pub(crate) fn values_rows(self, rows: usize, columns: usize, first: usize) -> String {
+    /// `(p1, p2, …), (…)`: the `VALUES` list of a multi-row insert, its parameters numbered
+    /// from 1.
+    pub(crate) fn values_rows(self, rows: usize, columns: usize) -> String {
         let mut sql = String::with_capacity(rows * columns * 4);
         for row in 0..rows {
             if row > 0 {
@@ -30,11 +30,16 @@ impl Dialect {
                 if column > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&self.placeholder(first + row * columns + column));
+                sql.push_str(&self.placeholder(1 + row * columns + column));
             }
             sql.push(')');
         }
         sql
+    }
+
+    /// `(p1, …, pn)`: the list of an `IN` with `n` parameters.
+    pub(crate) fn in_list(self, n: usize) -> String {
+        self.values_rows(1, n)
     }
 }
 
@@ -44,9 +49,9 @@ mod tests {
 
     #[test]
     fn values_rows_number_postgres_parameters_and_leave_sqlite_anonymous() {
-        assert_eq!(Dialect::Postgres.values_rows(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(Dialect::Postgres.values_rows(1, 2, 5), "($5, $6)");
-        assert_eq!(Dialect::Sqlite.values_rows(2, 2, 1), "(?, ?), (?, ?)");
-        assert_eq!(Dialect::Sqlite.values_rows(0, 2, 1), "");
+        assert_eq!(Dialect::Postgres.values_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(Dialect::Postgres.in_list(2), "($1, $2)");
+        assert_eq!(Dialect::Sqlite.values_rows(2, 2), "(?, ?), (?, ?)");
+        assert_eq!(Dialect::Sqlite.values_rows(0, 2), "");
     }
 }

@@ -319,7 +319,7 @@ fn insert_sql(dialect: Dialect, rows: usize) -> String {
     const COLUMNS: usize = 14;
     format!(
         "INSERT INTO events ({EVENT_COLUMNS}, workflow_id, session_id, ai_sequence) VALUES {}",
-        dialect.values_rows(rows, COLUMNS, 1)
+        dialect.values_rows(rows, COLUMNS)
     )
 }
 

@@ -261,10 +261,7 @@ async fn groups_by_paths(
 ) -> Result<Vec<Group>> {
     let mut found = Vec::with_capacity(paths.len());
     for chunk in paths.chunks(PATH_CHUNK) {
-        let sql = format!(
-            "SELECT {GROUP_COLUMNS} FROM namespaces WHERE full_path IN {}",
-            dialect.values_rows(1, chunk.len(), 1)
-        );
+        let sql = format!("SELECT {GROUP_COLUMNS} FROM namespaces WHERE full_path IN {}", dialect.in_list(chunk.len()));
         let mut query = sqlx::query(&sql);
         for path in chunk {
             query = query.bind(*path);
@@ -283,8 +280,7 @@ async fn project_paths_among(
 ) -> Result<Vec<String>> {
     let mut found = Vec::new();
     for chunk in paths.chunks(PATH_CHUNK) {
-        let sql =
-            format!("SELECT full_path FROM projects WHERE full_path IN {}", dialect.values_rows(1, chunk.len(), 1));
+        let sql = format!("SELECT full_path FROM projects WHERE full_path IN {}", dialect.in_list(chunk.len()));
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for path in chunk {
             query = query.bind(*path);
@@ -306,7 +302,7 @@ async fn insert_groups(
     let sql = format!(
         "INSERT INTO namespaces (name, path, parent_id, root_id, full_path, created_at) VALUES {} \
          ON CONFLICT (full_path) DO NOTHING RETURNING {GROUP_COLUMNS}",
-        dialect.values_rows(paths.len(), 6, 1)
+        dialect.values_rows(paths.len(), 6)
     );
     let mut query = sqlx::query(&sql);
     for path in paths {

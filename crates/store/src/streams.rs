@@ -148,7 +148,7 @@ impl Store {
         for chunk in entries.chunks(ROWS_PER_INSERT) {
             let sql = format!(
                 "INSERT INTO stream_positions (destination_id, position, seq, body_sha256, chain, body) VALUES {}",
-                self.dialect.values_rows(chunk.len(), 6, 1)
+                self.dialect.values_rows(chunk.len(), 6)
             );
             let mut query = sqlx::query(&sql);
             for e in chunk {

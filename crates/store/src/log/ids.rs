@@ -105,7 +105,7 @@ pub(super) async fn existing(
     for chunk in forms.chunks(LOOKUP_CHUNK) {
         let sql = format!(
             "SELECT {SCOPE_SQL}, producer_id FROM events WHERE producer_id IN {}",
-            dialect.values_rows(1, chunk.len(), 1)
+            dialect.in_list(chunk.len())
         );
         let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
         for form in chunk {
@@ -137,7 +137,7 @@ impl Store {
         let forms = stored_forms(&EventId::Str(id.to_owned()));
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE producer_id IN {} ORDER BY seq LIMIT {limit}",
-            self.dialect.values_rows(1, forms.len(), 1)
+            self.dialect.in_list(forms.len())
         );
         let mut query = sqlx::query(&sql);
         for form in &forms {
