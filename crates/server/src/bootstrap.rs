@@ -2,9 +2,9 @@
 
 use auditrelay_core::Scope;
 
+use auditrelay_service::Service;
 use auditrelay_service::identity::{CreateToken, CreateUser};
 use auditrelay_service::secrets::{generate_token, random_string};
-use auditrelay_service::{Service, ServiceError};
 
 use crate::cli::ServeArgs;
 
@@ -14,6 +14,7 @@ pub const CREDENTIALS_FILE: &str = "initial_root_credentials";
 /// generated ones are printed once and written to `<data-dir>/initial_root_credentials`.
 pub async fn ensure_root(service: &Service, args: &ServeArgs) -> anyhow::Result<()> {
     if service.store.count_users().await? > 0 {
+        // Checked here too, so a restart does not make (and print) credentials it then drops.
         return Ok(());
     }
     let password_given = args.root_password.is_some();
@@ -30,15 +31,12 @@ pub async fn ensure_root(service: &Service, args: &ServeArgs) -> anyhow::Result<
         password: password.clone(),
         admin: true,
     };
-    let user = match service.insert_user(&root).await {
-        Ok(user) => user,
-        // Another node sharing the database bootstrapped first.
-        Err(ServiceError::Conflict(_)) => return Ok(()),
-        Err(other) => return Err(other.into()),
-    };
     let scopes = Scope::ALL.iter().map(|s| s.as_str().to_owned()).collect();
     let input = CreateToken { name: "initial root token".into(), scopes, expires_at: None };
-    service.insert_token_text(user.id, &input, token.clone()).await?;
+    if service.bootstrap_root(&root, &input, &token).await?.is_none() {
+        // Another node sharing the database bootstrapped first.
+        return Ok(());
+    }
 
     let mut lines = vec!["Username: root".to_owned()];
     lines.push(if password_given {

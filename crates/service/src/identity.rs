@@ -80,8 +80,19 @@ impl Service {
             .await?)
     }
 
-    /// Creates a user without an acting caller (bootstrap of `root`).
-    pub async fn insert_user(&self, input: &CreateUser) -> ServiceResult<User> {
+    /// The first administrator and its token, made only while no user exists at all: the one
+    /// use case without a caller, whose permission is the empty store. `None` when there is a
+    /// user already (another node sharing the database bootstrapped first). `token.scopes` must
+    /// be valid; `plain` is the token's text (given by the operator, or generated).
+    pub async fn bootstrap_root(
+        &self,
+        input: &CreateUser,
+        token: &CreateToken,
+        plain: &str,
+    ) -> ServiceResult<Option<(User, Token)>> {
+        if self.store.count_users().await? > 0 {
+            return Ok(None);
+        }
         let password_hash = hash_password(&input.password)?;
         let new = NewUser {
             username: &input.username,
@@ -90,7 +101,21 @@ impl Service {
             password_hash: &password_hash,
             is_admin: input.admin,
         };
-        Ok(self.store.create_user(&new).await?)
+        let user = match self.store.create_user(&new).await {
+            Ok(user) => user,
+            Err(auditrelay_store::StoreError::Conflict(_)) => return Ok(None),
+            Err(other) => return Err(other.into()),
+        };
+        let digest = token_digest(plain);
+        let new = NewToken {
+            user_id: user.id,
+            name: &token.name,
+            digest: &digest,
+            scopes: &token.scopes,
+            expires_at: token.expires_at,
+        };
+        let token = self.store.create_token(&new).await?;
+        Ok(Some((user, token)))
     }
 
     /// The caller's own account, as stored now (the caller carries no password hash, the row
@@ -157,28 +182,6 @@ impl Service {
             })
             .await?;
         Ok((token, plain))
-    }
-
-    /// Stores a token without an acting caller (bootstrap). `input.scopes` must be valid.
-    pub async fn insert_token(&self, user_id: i64, input: &CreateToken) -> ServiceResult<(Token, String)> {
-        self.insert_token_text(user_id, input, generate_token()).await
-    }
-
-    pub async fn insert_token_text(
-        &self,
-        user_id: i64,
-        input: &CreateToken,
-        plain: String,
-    ) -> ServiceResult<(Token, String)> {
-        let digest = token_digest(&plain);
-        let new = NewToken {
-            user_id,
-            name: &input.name,
-            digest: &digest,
-            scopes: &input.scopes,
-            expires_at: input.expires_at,
-        };
-        Ok((self.store.create_token(&new).await?, plain))
     }
 
     /// Tokens of a user: their own, or any user's for an admin.

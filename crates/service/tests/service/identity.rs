@@ -6,6 +6,7 @@ use auditrelay_core::time::now_micros;
 use auditrelay_core::{AccessLevel, Scope};
 use auditrelay_service::ServiceError;
 use auditrelay_service::identity::{CreateGroup, CreateProject, CreateToken, CreateUser};
+use auditrelay_store::identity::NewToken;
 
 use crate::{Backend, Cast, World, assert_refused, logged_types, on_both_backends};
 
@@ -23,6 +24,20 @@ fn token(scopes: &[&str]) -> CreateToken {
     CreateToken { name: "t".into(), scopes: scopes.iter().map(|s| (*s).to_owned()).collect(), expires_at: None }
 }
 
+/// The one use case without a caller makes the first administrator only while there is no user
+/// at all: once root exists it makes nothing, whoever asks.
+#[tokio::test]
+async fn the_root_bootstrap_makes_nothing_once_a_user_exists() {
+    let world = World::new(Backend::Sqlite).await;
+    let service = &world.service;
+    let intruder = CreateUser { admin: true, ..new_user("intruder", "intruder@example.com") };
+    let plain = auditrelay_service::secrets::generate_token();
+    let made = service.bootstrap_root(&intruder, &token(&["api"]), &plain).await.unwrap();
+    assert!(made.is_none(), "a second bootstrap made {made:?}");
+    assert_refused!(service.authenticate(&plain, None).await, ServiceError::Unauthorized);
+    assert_eq!(service.store.count_users().await.unwrap(), 1);
+}
+
 #[tokio::test]
 async fn only_a_known_current_token_authenticates() {
     let world = World::new(Backend::Sqlite).await;
@@ -30,8 +45,18 @@ async fn only_a_known_current_token_authenticates() {
     assert_refused!(service.authenticate("", None).await, ServiceError::Unauthorized);
     assert_refused!(service.authenticate("glpat-not-a-token", None).await, ServiceError::Unauthorized);
     assert_refused!(service.authenticate(&"x".repeat(300), None).await, ServiceError::Unauthorized);
-    let expired = CreateToken { expires_at: Some(now_micros() - 1), ..token(&["api"]) };
-    let (_, plain) = service.insert_token(world.root.user.id, &expired).await.unwrap();
+    // No use case makes an expired token (`create_token` refuses a past expiry): store one.
+    let plain = auditrelay_service::secrets::generate_token();
+    let digest = auditrelay_service::secrets::token_digest(&plain);
+    let scopes = ["api".to_owned()];
+    let expired = NewToken {
+        user_id: world.root.user.id,
+        name: "expired",
+        digest: &digest,
+        scopes: &scopes,
+        expires_at: Some(now_micros() - 1),
+    };
+    service.store.create_token(&expired).await.unwrap();
     assert_refused!(service.authenticate(&plain, None).await, ServiceError::Unauthorized);
     let reader = world.caller_of(world.root.user.id, &["read_api"]).await;
     assert_eq!(reader.scopes, vec![Scope::ReadApi]);

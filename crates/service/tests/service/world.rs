@@ -64,18 +64,16 @@ impl World {
         let (log, _writer) = LogWriter::start(store.clone()).await.expect("start the log writer");
         let secrets = SecretBox::from_key(&rand::random());
         let service = Arc::new(Service::new(store, log, secrets));
-        let root = service
-            .insert_user(&CreateUser {
-                username: "root".into(),
-                name: "Administrator".into(),
-                email: "root@example.com".into(),
-                password: PASSWORD.into(),
-                admin: true,
-            })
-            .await
-            .expect("bootstrap root");
+        let root = CreateUser {
+            username: "root".into(),
+            name: "Administrator".into(),
+            email: "root@example.com".into(),
+            password: PASSWORD.into(),
+            admin: true,
+        };
         let input = CreateToken { name: "bootstrap".into(), scopes: vec!["api".into()], expires_at: None };
-        let (_, token) = service.insert_token(root.id, &input).await.expect("bootstrap token");
+        let token = auditrelay_service::secrets::generate_token();
+        service.bootstrap_root(&root, &input, &token).await.expect("bootstrap root").expect("no user yet");
         let root = service.authenticate(&token, None).await.expect("root authenticates");
         World { service, root, dir }
     }
