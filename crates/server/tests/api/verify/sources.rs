@@ -54,6 +54,17 @@ const ACCESS_KEY: &str = "verify-access";
 const SECRET: &str = "verify-secret-key-0123456789";
 const BUCKET: &str = "verify-bucket";
 
+/// `auditrelay verify --json` over the whole bucket, with the server's public key.
+async fn verify_bucket(s3: &S3sFs) -> Run {
+    let endpoint = s3.endpoint();
+    tokio::task::spawn_blocking(move || {
+        let args = ["--s3-bucket", BUCKET, "--s3-endpoint", &endpoint, "--public-key", &public_key(), "--json"];
+        verify_env(args, &[("AWS_ACCESS_KEY_ID", ACCESS_KEY), ("AWS_SECRET_ACCESS_KEY", SECRET)])
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_s3_bucket_verifies_from_object_metadata() {
     let s3 = S3sFs::start(ACCESS_KEY, SECRET, &[BUCKET]);
@@ -82,13 +93,7 @@ async fn an_s3_bucket_verifies_from_object_metadata() {
     store.put(&checkpoint_key, PutPayload::from(signed)).await.unwrap();
     store.put(&Key::from("user/unrelated.txt"), PutPayload::from_static(b"not an event")).await.unwrap();
 
-    let endpoint = s3.endpoint();
-    let run = tokio::task::spawn_blocking(move || {
-        let args = ["--s3-bucket", BUCKET, "--s3-endpoint", &endpoint, "--public-key", &public_key(), "--json"];
-        verify_env(args, &[("AWS_ACCESS_KEY_ID", ACCESS_KEY), ("AWS_SECRET_ACCESS_KEY", SECRET)])
-    })
-    .await
-    .unwrap();
+    let run = verify_bucket(&s3).await;
     assert_eq!(run.code, 1, "position 3's chain metadata is wrong: {}{}", run.stdout, run.stderr);
     let report = run.json();
     assert_eq!(report["unsequenced"], 1);
@@ -105,13 +110,7 @@ async fn an_s3_bucket_verifies_from_object_metadata() {
     attributes.insert(Attribute::Metadata(CHAIN_LABEL.into()), chain_at(3).to_hex().into());
     let key = Key::from("user/2026/12/user_created_3_1764580000003.json");
     store.put_opts(&key, PutPayload::from(body(3).into_bytes()), attributes.into()).await.unwrap();
-    let endpoint = s3.endpoint();
-    let run = tokio::task::spawn_blocking(move || {
-        let args = ["--s3-bucket", BUCKET, "--s3-endpoint", &endpoint, "--public-key", &public_key(), "--json"];
-        verify_env(args, &[("AWS_ACCESS_KEY_ID", ACCESS_KEY), ("AWS_SECRET_ACCESS_KEY", SECRET)])
-    })
-    .await
-    .unwrap();
+    let run = verify_bucket(&s3).await;
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
 
