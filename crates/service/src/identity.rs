@@ -27,6 +27,20 @@ pub struct CreateToken {
     pub expires_at: Option<i64>,
 }
 
+impl CreateUser {
+    /// The row to store, with the password already hashed.
+    fn row<'a>(&'a self, password_hash: &'a str) -> NewUser<'a> {
+        NewUser { username: &self.username, name: &self.name, email: &self.email, password_hash, is_admin: self.admin }
+    }
+}
+
+impl CreateToken {
+    /// The row to store for `user_id`, with the token already digested.
+    fn row<'a>(&'a self, user_id: i64, digest: &'a str) -> NewToken<'a> {
+        NewToken { user_id, name: &self.name, digest, scopes: &self.scopes, expires_at: self.expires_at }
+    }
+}
+
 pub struct CreateGroup {
     pub name: String,
     pub path: String,
@@ -64,14 +78,7 @@ impl Service {
         Ok(self
             .change(move |tx| {
                 Box::pin(async move {
-                    let new = NewUser {
-                        username: &input.username,
-                        name: &input.name,
-                        email: &input.email,
-                        password_hash: &password_hash,
-                        is_admin: input.admin,
-                    };
-                    let user = tx.create_user(&new).await?;
+                    let user = tx.create_user(&input.row(&password_hash)).await?;
                     let event =
                         author.event(user_event(types::USER_CREATED, &user, format!("Created user {}", user.username)));
                     Ok((user, vec![event]))
@@ -94,27 +101,13 @@ impl Service {
             return Ok(None);
         }
         let password_hash = hash_password(&input.password)?;
-        let new = NewUser {
-            username: &input.username,
-            name: &input.name,
-            email: &input.email,
-            password_hash: &password_hash,
-            is_admin: input.admin,
-        };
-        let user = match self.store.create_user(&new).await {
+        let user = match self.store.create_user(&input.row(&password_hash)).await {
             Ok(user) => user,
             Err(auditrelay_store::StoreError::Conflict(_)) => return Ok(None),
             Err(other) => return Err(other.into()),
         };
         let digest = token_digest(plain);
-        let new = NewToken {
-            user_id: user.id,
-            name: &token.name,
-            digest: &digest,
-            scopes: &token.scopes,
-            expires_at: token.expires_at,
-        };
-        let token = self.store.create_token(&new).await?;
+        let token = self.store.create_token(&token.row(user.id, &digest)).await?;
         Ok(Some((user, token)))
     }
 
@@ -162,14 +155,7 @@ impl Service {
         let token = self
             .change(move |tx| {
                 Box::pin(async move {
-                    let new = NewToken {
-                        user_id: user.id,
-                        name: &input.name,
-                        digest: &digest,
-                        scopes: &input.scopes,
-                        expires_at: input.expires_at,
-                    };
-                    let token = tx.create_token(&new).await?;
+                    let token = tx.create_token(&input.row(user.id, &digest)).await?;
                     let message =
                         format!("Created personal access token {} with scopes {}", token.name, token.scopes.join(", "));
                     let mut event = user_event(types::PERSONAL_ACCESS_TOKEN_CREATED, &user, message);
