@@ -14,7 +14,6 @@ mod identity;
 mod ingest;
 mod sessions;
 mod settings;
-mod spans;
 mod streaming;
 
 pub use world::{Backend, Cast, PASSWORD, World, logged_types};
