@@ -27,7 +27,7 @@ impl Service {
     #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
     pub async fn send_test_event(&self, caller: &Caller, destination: &Destination) -> ServiceResult<TestEventOutcome> {
         caller.require(Need::Write)?;
-        let allow_local = self.setting_enabled("allow_local_requests_from_web_hooks_and_services").await?;
+        let allow_local = self.application_settings().await?.allow_local_requests_from_web_hooks_and_services;
         let endpoints = self.engine.as_ref().map(|e| e.config().endpoints.clone()).unwrap_or_default();
         let spec = super::delivery::spec(destination);
         let outcome = match Sink::build(&spec.target, allow_local, &endpoints) {
