@@ -408,7 +408,7 @@ async fn send_unit(sender: &Sender<'_>, unit: &[Outgoing]) -> Vec<i64> {
             continue;
         }
         let started = Instant::now();
-        match sender.sink.send(unit).await {
+        match sender.sink.send_attempt(sender.destination_id, attempts + 1, unit).await {
             Ok(()) => {
                 if let Ok(mut b) = sender.breaker.lock() {
                     b.on_success(Instant::now());

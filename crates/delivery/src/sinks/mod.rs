@@ -5,6 +5,8 @@ pub mod http;
 pub mod s3;
 pub mod webhook_headers;
 
+use tracing::Instrument;
+
 use crate::failure::DeliveryError;
 use crate::outgoing::Outgoing;
 
@@ -58,6 +60,24 @@ impl Sink {
             Sink::Gcp(_) => GCP_BATCH,
             Sink::Http(_) | Sink::S3(_) => 1,
         }
+    }
+
+    /// Sends one unit as attempt `attempt` (from 1: retries and the breaker's probes count on)
+    /// of destination `destination_id`, under a span naming both and the unit's first and last
+    /// `seq`, so whatever is logged while it runs says which attempt it belongs to. Runs per
+    /// request: one span per attempt, integer fields only, entered only while it is polled.
+    pub async fn send_attempt(
+        &self,
+        destination_id: i64,
+        attempt: u32,
+        unit: &[Outgoing],
+    ) -> Result<(), DeliveryError> {
+        let (first_seq, last_seq) = match (unit.first(), unit.last()) {
+            (Some(first), Some(last)) => (first.seq, last.seq),
+            _ => (0, 0),
+        };
+        let span = tracing::info_span!("delivery_attempt", destination = destination_id, attempt, first_seq, last_seq);
+        self.send(unit).instrument(span).await
     }
 
     /// Sends one unit (at most [`Sink::unit_size`] events).

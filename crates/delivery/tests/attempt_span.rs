@@ -1,0 +1,74 @@
+//! Every delivery attempt runs under a span naming its destination, its attempt number and the
+//! unit's first and last `seq`, so a line the sink logs says which attempt it belongs to.
+//!
+//! A test binary of its own: it captures logs with a thread-local subscriber, and tests on other
+//! threads of a shared binary can leave tracing's per-callsite interest cached as "never" while
+//! it is installed (the service tier's span test once lost its capture that way in CI).
+
+use std::sync::{Arc, Mutex};
+
+use auditrelay_core::EventId;
+use auditrelay_core::stream_proof::WebhookSecret;
+use auditrelay_delivery::Outgoing;
+use auditrelay_delivery::sinks::http::HttpSpec;
+use auditrelay_delivery::sinks::{CloudEndpoints, Sink, Target};
+use auditrelay_testkit::receiver::Receiver;
+
+/// A log writer keeping what is written.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn event(seq: i64, id: EventId) -> Outgoing {
+    Outgoing {
+        seq,
+        id: id.clone(),
+        event_type: "repository_git_operation".into(),
+        entity_type: "Project".into(),
+        created_at: 1_658_814_233_662_000,
+        body: format!(r#"{{"id":{},"event_type":"repository_git_operation"}}"#, serde_json::json!(id.to_string())),
+        stamp: None,
+    }
+}
+
+#[tokio::test]
+async fn a_warning_inside_an_attempt_names_the_destination_attempt_and_seq_range() {
+    let receiver = Receiver::start().await;
+    let signing = vec![WebhookSecret::from_bytes(vec![7; 32]).expect("secret")];
+    let spec = HttpSpec { url: receiver.url("/events"), token: "verification-token".into(), headers: vec![], signing };
+    let sink = Sink::build(&Target::Http(spec), true, &CloudEndpoints::default()).expect("sink");
+    // An id no header can carry: the signing headers are left off, with a warning.
+    let unit = [event(41, EventId::Int(41)), event(42, EventId::Str("bad\nid".into()))];
+
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    sink.send_attempt(7, 3, &unit).await.expect("delivered");
+    tracing::warn!("after the attempt");
+    drop(guard);
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let warning =
+        text.lines().find(|line| line.contains("event id is not a valid header value")).unwrap_or_else(|| {
+            panic!("the sink's warning in {text}");
+        });
+    assert!(warning.contains("WARN"), "{warning}");
+    assert!(
+        warning.contains("delivery_attempt{destination=7 attempt=3 first_seq=41 last_seq=42}"),
+        "the attempt's span on {warning}"
+    );
+    let after = text.lines().find(|line| line.contains("after the attempt")).expect("the later line");
+    assert!(!after.contains("delivery_attempt"), "the span ends with its attempt: {after}");
+    assert_eq!(receiver.received().len(), 2, "both events were sent");
+}
