@@ -7,11 +7,16 @@
 mod world;
 
 mod ai;
+mod archive;
+mod blocked_users;
+mod cloud_destinations;
+mod delivery;
 mod destinations;
 mod directory;
 mod events;
 mod identity;
 mod ingest;
+mod newer_limits;
 mod sessions;
 mod settings;
 mod streaming;

@@ -78,6 +78,11 @@ impl World {
         World { service, root, dir }
     }
 
+    /// The SQLite data dir (unused on PostgreSQL).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     /// A new user (made by root) and a caller for them with a token of `scopes`.
     pub async fn user(&self, username: &str, scopes: &[&str]) -> Caller {
         let input = CreateUser {
