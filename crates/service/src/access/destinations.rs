@@ -34,6 +34,12 @@ impl<'c, N: Needed> OwnerGrant<'c, N> {
     pub fn owner(&self) -> &Owner {
         &self.owner
     }
+
+    /// The same owner for a use case needing `M` (only the token's scope is checked again).
+    pub fn needing<M: Needed>(&self) -> ServiceResult<OwnerGrant<'c, M>> {
+        check_scope::<M>(self.caller)?;
+        Ok(OwnerGrant { caller: self.caller, owner: self.owner.clone(), need: PhantomData })
+    }
 }
 
 impl<'c, N: Needed> DestinationGrant<'c, N> {
@@ -102,6 +108,17 @@ impl<'s> Authorizer<'s> {
         let destination = self.ctx.load_destination(row, owner.owner).await?;
         check_scope::<N>(caller)?;
         Ok(DestinationGrant { caller, destination, need: PhantomData })
+    }
+
+    /// A destination in hand (read earlier for this caller, e.g. a GraphQL parent object): the
+    /// caller manages its owner, checked again without reading the destination again.
+    pub async fn manages<'c, N: Needed>(
+        &self,
+        caller: &'c Caller,
+        destination: &Destination,
+    ) -> ServiceResult<DestinationGrant<'c, N>> {
+        let owner = self.owner_of::<N>(caller, &destination.owner).await?;
+        Ok(DestinationGrant { caller: owner.caller, destination: destination.clone(), need: PhantomData })
     }
 
     /// A destination of either kind (group or instance) that the caller manages.
