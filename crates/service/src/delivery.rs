@@ -64,11 +64,12 @@ impl Service {
     }
 
     async fn delivery_specs(&self) -> ServiceResult<(Vec<DestinationSpec>, DeliverySettings)> {
+        let current = self.application_settings().await?;
         let settings = DeliverySettings {
-            allow_local: self.setting_enabled("allow_local_requests_from_web_hooks_and_services").await?,
-            ai_streaming_enabled: self.setting_enabled("ai_audit_event_streaming_enabled").await?,
-            ai_redact_content: self.setting_enabled(super::settings::AI_REDACT_CONTENT).await?,
-            ai_content_fields: self.ai_content_fields().await?,
+            allow_local: current.allow_local_requests_from_web_hooks_and_services,
+            ai_streaming_enabled: current.ai_audit_event_streaming_enabled,
+            ai_redact_content: current.ai_audit_event_redact_content,
+            ai_content_fields: current.ai_audit_event_content_fields,
         };
         let mut specs = Vec::new();
         for row in self.store.all_destinations().await?.into_iter().filter(|d| d.active) {

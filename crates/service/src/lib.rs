@@ -21,6 +21,7 @@ pub mod secret_box;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;
+pub mod settings_model;
 pub mod stream_signer;
 pub mod streams;
 pub mod test_event;

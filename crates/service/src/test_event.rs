@@ -39,7 +39,7 @@ impl TestEvents<'_> {
     #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
     pub async fn send_test_event(&self, grant: &DestinationGrant<'_, need::Write>) -> ServiceResult<TestEventOutcome> {
         let destination = grant.destination();
-        let allow_local = self.ctx.setting_enabled("allow_local_requests_from_web_hooks_and_services").await?;
+        let allow_local = self.ctx.application_settings().await?.allow_local_requests_from_web_hooks_and_services;
         let endpoints = self.ctx.engine.as_ref().map(|e| e.config().endpoints.clone()).unwrap_or_default();
         let spec = super::delivery::spec(destination);
         let outcome = match Sink::build(&spec.target, allow_local, &endpoints) {

@@ -1,6 +1,7 @@
 //! `/admin/gitlab_duo`: the AI audit event settings. Every boolean setting named `ai_…` is
 //! shown, so settings added later appear without a change here.
 
+use auditrelay_service::settings::Setting;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -21,15 +22,15 @@ pub struct DuoQuery {
 
 /// Labels for the settings this page knows; others get their name, made readable.
 fn label(name: &str) -> String {
-    match name {
-        "ai_audit_event_streaming_enabled" => "Stream audit events of AI agents to streaming destinations".into(),
-        "ai_audit_event_redact_content" => "Redact prompt and response content in AI audit events".into(),
-        "ai_audit_event_store_content_hashed" => {
+    match Setting::from_name(name) {
+        Some(Setting::AiStreamingEnabled) => "Stream audit events of AI agents to streaming destinations".into(),
+        Some(Setting::AiRedactContent) => "Redact prompt and response content in AI audit events".into(),
+        Some(Setting::AiStoreContentHashed) => {
             "Store content fields of AI audit events only as SHA-256 and length (the content is not kept)".into()
         }
-        "ai_audit_event_content_fields" => "Content fields of AI audit events (comma-separated)".into(),
-        other => {
-            let words = other.replace('_', " ");
+        Some(Setting::AiContentFields) => "Content fields of AI audit events (comma-separated)".into(),
+        _ => {
+            let words = name.replace('_', " ");
             let mut chars = words.chars();
             chars.next().map_or(String::new(), |c| c.to_uppercase().collect::<String>() + chars.as_str())
         }

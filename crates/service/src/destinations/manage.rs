@@ -285,7 +285,7 @@ impl Destinations<'_> {
     /// unless the admin allows local requests.
     async fn check_url(&self, api: Api, config: &DestinationConfig) -> ServiceResult<()> {
         let DestinationConfig::Http { url, .. } = config else { return Ok(()) };
-        let allow_local = self.ctx.setting_enabled("allow_local_requests_from_web_hooks_and_services").await?;
+        let allow_local = self.ctx.application_settings().await?.allow_local_requests_from_web_hooks_and_services;
         check_destination_url(url, allow_local).map(|_| ()).map_err(|complaint| {
             invalid(match api {
                 Api::Legacy => format!("Destination url {complaint}"),

@@ -1,6 +1,7 @@
 //! GitLab's newer destination limits (18.10): at most 50 destinations per group in total, and
 //! at most 10 destination creates or updates per user per minute. Off by default; the admin
-//! turns them on with the `audit_event_streaming_newer_limits_enabled` application setting.
+//! turns them on with the `audit_event_streaming_newer_limits_enabled` application setting
+//! (`Settings::audit_event_streaming_newer_limits_enabled`).
 
 use auditrelay_core::time::now_micros;
 
@@ -8,8 +9,6 @@ use super::{Owner, invalid};
 use crate::error::ServiceResult;
 use crate::{Caller, Service};
 
-/// The application setting that turns the limits on.
-pub const SETTING: &str = "audit_event_streaming_newer_limits_enabled";
 /// Destinations of every category a group may have, active or not.
 pub const GROUP_DESTINATION_LIMIT: usize = 50;
 pub use crate::limits::{MUTATION_WINDOW_MICROS, MUTATIONS_PER_WINDOW};
@@ -23,7 +22,7 @@ impl Service {
         owner: &Owner,
         existing: Option<usize>,
     ) -> ServiceResult<()> {
-        if !self.setting_enabled(SETTING).await? {
+        if !self.application_settings().await?.audit_event_streaming_newer_limits_enabled {
             return Ok(());
         }
         if let (Owner::Group(_), Some(count)) = (owner, existing)

@@ -49,7 +49,7 @@ async fn a_bad_change_applies_nothing_and_good_ones_are_audited(backend: Backend
 
     let applied = service.update_settings(root, changes(&[(LOCAL, json!("true"))])).await.unwrap();
     assert_eq!(applied[LOCAL], json!(true));
-    assert!(service.setting_enabled(LOCAL).await.unwrap());
+    assert!(service.application_settings().await.unwrap().allow_local_requests_from_web_hooks_and_services);
     let fields = changes(&[("ai_audit_event_content_fields", json!("goal, content"))]);
     let applied = service.update_settings(root, fields).await.unwrap();
     assert_eq!(applied["ai_audit_event_content_fields"], json!(["goal", "content"]));
