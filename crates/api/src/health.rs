@@ -54,7 +54,7 @@ async fn metrics(
     let Some(token) = crate::caller::token_from(&headers).filter(|t| !t.is_empty()) else {
         return ApiError(ServiceError::Unauthorized).into_response();
     };
-    let allowed = match state.service.is_metrics_token(token).await {
+    let allowed = match state.service.settings().is_metrics_token(token).await {
         Ok(true) => Ok(()),
         Ok(false) => match state.service.auth().authenticate(token, Some(peer.ip())).await {
             Ok(caller) => state.service.access().admin::<need::Read>(&caller).map(|_| ()),

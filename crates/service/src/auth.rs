@@ -1,7 +1,6 @@
 //! Who is calling: token authentication and the caller's identity for audit records.
 
 use auditrelay_core::Scope;
-use auditrelay_core::access::{Need, scope_needed, scopes_allow};
 use auditrelay_core::states::UserState;
 use auditrelay_core::time::{Micros, now_micros};
 use auditrelay_store::identity::User;
@@ -49,19 +48,6 @@ pub struct Caller {
 impl Caller {
     pub fn is_admin(&self) -> bool {
         self.user.is_admin
-    }
-
-    /// Fails unless the token's scopes allow `need`. (Settings only, until they take proofs.)
-    pub(crate) fn require(&self, need: Need) -> ServiceResult<()> {
-        if scopes_allow(&self.scopes, need, self.user.is_admin) {
-            Ok(())
-        } else {
-            Err(ServiceError::InsufficientScope(scope_needed(need)))
-        }
-    }
-
-    pub(crate) fn require_admin(&self) -> ServiceResult<()> {
-        if self.user.is_admin { Ok(()) } else { Err(ServiceError::Forbidden) }
     }
 }
 

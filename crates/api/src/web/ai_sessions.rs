@@ -98,7 +98,7 @@ async fn render(state: &AppState, session: &SignedIn, group: Option<&str>, param
     let mut body = filter_form(&base, params);
     match filter(params) {
         Err(message) => body.push_str(&format!(r#"<p class="alert" role="alert">{}</p>"#, escape(&message))),
-        Ok(filter) => match sessions_of(&state, &session.caller, group, &filter).await {
+        Ok(filter) => match sessions_of(state, &session.caller, group, &filter).await {
             Ok(sessions) => body.push_str(&sessions_table(&base, &sessions)),
             Err(ServiceError::NotFound(_) | ServiceError::Forbidden | ServiceError::Unauthorized) => {
                 return not_found(Some(session));
