@@ -257,6 +257,20 @@ fn download(report: &SessionReport) -> Response {
         .into_response()
 }
 
+/// The sessions of the instance (`group` none) or of a group, as the service allows.
+async fn sessions_of(
+    state: &AppState,
+    caller: &auditrelay_service::Caller,
+    group: Option<&str>,
+    filter: &auditrelay_service::ai::sessions::SessionFilter,
+) -> Result<Vec<auditrelay_service::ai::sessions::SessionListing>, ServiceError> {
+    let (service, access) = (&state.service, state.service.access());
+    match group {
+        None => service.ai().instance_ai_sessions(&access.admin(caller)?, filter).await,
+        Some(path) => service.ai().group_ai_sessions(&access.group(caller, path).await?, filter).await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,19 +297,5 @@ mod tests {
         let f = filter(&params).unwrap();
         assert_eq!(f.status, Some(SessionStatus::Open));
         assert_eq!(f.created_before.map(|t| t % DAY_MICROS), Some(DAY_MICROS - 1), "the whole last day");
-    }
-}
-
-/// The sessions of the instance (`group` none) or of a group, as the service allows.
-async fn sessions_of(
-    state: &AppState,
-    caller: &auditrelay_service::Caller,
-    group: Option<&str>,
-    filter: &auditrelay_service::ai::sessions::SessionFilter,
-) -> Result<Vec<auditrelay_service::ai::sessions::SessionListing>, ServiceError> {
-    let (service, access) = (&state.service, state.service.access());
-    match group {
-        None => service.ai().instance_ai_sessions(&access.admin(caller)?, filter).await,
-        Some(path) => service.ai().group_ai_sessions(&access.group(caller, path).await?, filter).await,
     }
 }
