@@ -34,10 +34,10 @@ pub async fn resolve(
     ip: Option<IpAddr>,
 ) -> Result<Option<Caller>, ServiceError> {
     if let Some(token) = token_from(headers) {
-        return state.service.authenticate(token, ip).await.map(Some);
+        return state.service.auth().authenticate(token, ip).await.map(Some);
     }
     let Some(cookie) = cookie_from(headers, SESSION_COOKIE) else { return Ok(None) };
-    let session = state.service.web_session(cookie, ip).await?;
+    let session = state.service.sessions().web_session(cookie, ip).await?;
     let given = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !csrf_matches(&session.csrf_token, given) {
         return Err(ServiceError::Denied("invalid CSRF token".into()));

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 
 use crate::error::ApiError;
-use auditrelay_core::access::Need;
 use auditrelay_service::ServiceError;
+use auditrelay_service::access::need;
 use axum::routing::get;
 use serde_json::json;
 
@@ -26,10 +26,10 @@ pub fn routes() -> Router<AppState> {
 /// Ready when the database answers. The ClickHouse archive's state is shown as detail only:
 /// ingest and reads work without it.
 async fn readiness(State(state): State<AppState>) -> impl IntoResponse {
-    match state.service.store.ping().await {
+    match state.service.status().ping().await {
         Ok(()) => {
             let mut body = json!({"status": "ok", "master_check": [{"status": "ok"}]});
-            if let Ok(Some(archive)) = state.service.archive_health().await {
+            if let Ok(Some(archive)) = state.service.status().archive_health().await {
                 body["clickhouse_archive"] = json!(archive);
             }
             (StatusCode::OK, axum::Json(body))
@@ -54,10 +54,10 @@ async fn metrics(
     let Some(token) = crate::caller::token_from(&headers).filter(|t| !t.is_empty()) else {
         return ApiError(ServiceError::Unauthorized).into_response();
     };
-    let allowed = match state.service.is_metrics_token(token).await {
+    let allowed = match state.service.settings().is_metrics_token(token).await {
         Ok(true) => Ok(()),
-        Ok(false) => match state.service.authenticate(token, Some(peer.ip())).await {
-            Ok(caller) => caller.require(Need::Read).and_then(|()| caller.require_admin()),
+        Ok(false) => match state.service.auth().authenticate(token, Some(peer.ip())).await {
+            Ok(caller) => state.service.access().admin::<need::Read>(&caller).map(|_| ()),
             Err(error) => Err(error),
         },
         Err(error) => Err(error),
@@ -65,13 +65,13 @@ async fn metrics(
     if let Err(error) = allowed {
         return ApiError(error).into_response();
     }
-    if let Ok(head) = state.service.store.head_seq().await {
+    if let Ok(head) = state.service.status().head_seq().await {
         metrics::gauge!("auditrelay_log_head_seq").set(head as f64);
     }
-    if let Err(error) = state.service.archive_health().await {
+    if let Err(error) = state.service.status().archive_health().await {
         tracing::warn!(%error, "could not compute archive metrics");
     }
-    if let Err(error) = state.service.record_delivery_gauges().await {
+    if let Err(error) = state.service.delivery().record_delivery_gauges().await {
         tracing::warn!(%error, "could not compute delivery metrics");
     }
     let body = state.metrics.as_ref().map(|m| m.render()).unwrap_or_default();

@@ -68,19 +68,21 @@ pub async fn run(
     let node_id = engine_config.node_id.clone();
     let archive = start_archive(&args, &store, &log, &engine_config)?;
     let engine = Engine::new(store.clone(), log.head(), engine_config);
-    let mut service = Service::new(store.clone(), log, secrets);
-    service.engine = Some(engine.clone());
-    service.stream_signer = Some(signer);
-    service.archive = archive.as_ref().map(|(archive, _)| archive.clone());
+    let service = Service::new(store.clone(), log.clone(), secrets)
+        .with_engine(engine.clone())
+        .with_stream_signer(signer)
+        .with_archive(archive.as_ref().map(|(archive, _)| archive.clone()));
     let service = Arc::new(service);
     // Header values stored in plain text by earlier versions are sealed now (reads open both).
-    let sealed = service.store.seal_plain_header_values().await.context("cannot seal stored header values")?;
+    let sealed = store.seal_plain_header_values().await.context("cannot seal stored header values")?;
     if sealed > 0 {
         tracing::info!(sealed, "sealed custom header values stored in plain text");
     }
     bootstrap::ensure_root(&service, &args).await?;
     // Destinations made before routing versions were kept get theirs (see `route_versions`).
-    service.log.commit_unit(seed_route_versions).await?;
+    log.commit_unit(seed_route_versions).await?;
+    // The service holds the writer's handles from here on: when they are gone, it drains.
+    drop(log);
 
     service.refresh_delivery().await;
     let refresher = tokio::spawn(refresh_periodically(Arc::downgrade(&service)));

@@ -13,7 +13,7 @@ pub const CREDENTIALS_FILE: &str = "initial_root_credentials";
 /// Creates `root` if there are no users yet. Given values (from the environment) are used;
 /// generated ones are printed once and written to `<data-dir>/initial_root_credentials`.
 pub async fn ensure_root(service: &Service, args: &ServeArgs) -> anyhow::Result<()> {
-    if service.store.count_users().await? > 0 {
+    if service.store().count_users().await? > 0 {
         // Checked here too, so a restart does not make (and print) credentials it then drops.
         return Ok(());
     }
@@ -33,7 +33,7 @@ pub async fn ensure_root(service: &Service, args: &ServeArgs) -> anyhow::Result<
     };
     let scopes = Scope::ALL.iter().map(|s| s.as_str().to_owned()).collect();
     let input = CreateToken { name: "initial root token".into(), scopes, expires_at: None };
-    if service.bootstrap_root(&root, &input, &token).await?.is_none() {
+    if service.identity().bootstrap_root(&root, &input, &token).await?.is_none() {
         // Another node sharing the database bootstrapped first.
         return Ok(());
     }

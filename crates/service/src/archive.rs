@@ -1,5 +1,6 @@
-//! The ClickHouse archive's state for health, readiness and metrics: its position against the
-//! log head, how far behind it is, and its last error.
+//! The service's state for health, readiness and metrics (`service.status()`): whether the
+//! store answers, the log head, and the ClickHouse archive's position against the head, how far
+//! behind it is, and its last error. Unauthenticated: the API decides who may see it.
 
 use auditrelay_core::time::now_micros;
 use serde::Serialize;
@@ -26,16 +27,38 @@ pub struct ArchiveHealth {
     pub last_success_at: Option<i64>,
 }
 
+/// The service's state: `service.status()`.
+#[derive(Clone, Copy)]
+pub struct Status<'s> {
+    ctx: &'s Service,
+}
+
 impl Service {
+    pub fn status(&self) -> Status<'_> {
+        Status { ctx: self }
+    }
+}
+
+impl Status<'_> {
+    /// Whether the store answers (readiness, which shows the store's own error).
+    pub async fn ping(&self) -> Result<(), auditrelay_store::StoreError> {
+        self.ctx.store.ping().await
+    }
+
+    /// The last `seq` of the log.
+    pub async fn head_seq(&self) -> ServiceResult<i64> {
+        Ok(self.ctx.store.head_seq().await?)
+    }
+
     /// None without `--clickhouse-url`. Also sets the archive's Prometheus gauges.
     pub async fn archive_health(&self) -> ServiceResult<Option<ArchiveHealth>> {
-        let Some(archive) = &self.archive else { return Ok(None) };
+        let Some(archive) = &self.ctx.archive else { return Ok(None) };
         let status = archive.status();
-        let head = self.store.head_seq().await?;
-        let recorded = self.store.follower_seq(auditrelay_archive::FOLLOWER_NAME).await?;
+        let head = self.ctx.store.head_seq().await?;
+        let recorded = self.ctx.store.follower_seq(auditrelay_archive::FOLLOWER_NAME).await?;
         let archived = status.archived_seq.or(recorded).unwrap_or(0);
         let backlog = (head - archived).max(0);
-        let lag_seconds = match self.store.first_created_after_seq(archived).await? {
+        let lag_seconds = match self.ctx.store.first_created_after_seq(archived).await? {
             Some(created) if backlog > 0 => ((now_micros() - created).max(0) as f64) / 1e6,
             _ => 0.0,
         };

@@ -133,7 +133,7 @@ impl Service {
     /// Runs a use case's statements and appends the audit events they return in one
     /// transaction (see `auditrelay_store::unit_of_work`): both are stored, or neither.
     /// Errors are the store's, for the caller to word (a conflict names what was taken).
-    pub async fn change<T, F>(&self, work: F) -> Result<T, StoreError>
+    pub(crate) async fn change<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut Tx) -> UnitFuture<'c, T> + Send + 'static,

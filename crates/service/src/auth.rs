@@ -1,7 +1,6 @@
 //! Who is calling: token authentication and the caller's identity for audit records.
 
 use auditrelay_core::Scope;
-use auditrelay_core::access::{Need, scope_needed, scopes_allow};
 use auditrelay_core::states::UserState;
 use auditrelay_core::time::{Micros, now_micros};
 use auditrelay_store::identity::User;
@@ -50,22 +49,21 @@ impl Caller {
     pub fn is_admin(&self) -> bool {
         self.user.is_admin
     }
+}
 
-    /// Fails unless the token's scopes allow `need`.
-    pub fn require(&self, need: Need) -> ServiceResult<()> {
-        if scopes_allow(&self.scopes, need, self.user.is_admin) {
-            Ok(())
-        } else {
-            Err(ServiceError::InsufficientScope(scope_needed(need)))
-        }
-    }
-
-    pub fn require_admin(&self) -> ServiceResult<()> {
-        if self.user.is_admin { Ok(()) } else { Err(ServiceError::Forbidden) }
-    }
+/// Token authentication: `service.auth()`, how a request gets its caller (so it takes no proof).
+#[derive(Clone, Copy)]
+pub struct Auth<'s> {
+    ctx: &'s Service,
 }
 
 impl Service {
+    pub fn auth(&self) -> Auth<'_> {
+        Auth { ctx: self }
+    }
+}
+
+impl Auth<'_> {
     /// Resolves a presented token to its caller. Unknown, revoked and expired tokens, and
     /// blocked users, are all answered alike: `401`. A token that authenticated recently is
     /// answered from memory (`token_cache`: revocations here clear it at once, other
@@ -77,7 +75,7 @@ impl Service {
         }
         let digest = token_digest(token);
         let now = now_micros();
-        let found = match self.tokens.get(&digest, Instant::now()) {
+        let found = match self.ctx.tokens.get(&digest, Instant::now()) {
             Some(found) => found,
             None => self.authenticate_in_store(digest, now).await?,
         };
@@ -90,8 +88,8 @@ impl Service {
     /// The store's answer for a token digest, remembered when it authenticates.
     async fn authenticate_in_store(&self, digest: String, now: Micros) -> ServiceResult<Authenticated> {
         // Taken before reading: a revocation committed meanwhile keeps this answer out.
-        let generation = self.tokens.generation();
-        let Some((found, user, stored_digest)) = self.store.token_by_digest(&digest).await? else {
+        let generation = self.ctx.tokens.generation();
+        let Some((found, user, stored_digest)) = self.ctx.store.token_by_digest(&digest).await? else {
             return Err(ServiceError::Unauthorized);
         };
         let expired = found.expires_at.is_some_and(|at| at <= now);
@@ -99,7 +97,7 @@ impl Service {
             return Err(ServiceError::Unauthorized);
         }
         if found.last_used_at.is_none_or(|at| now - at > LAST_USED_RESOLUTION_MICROS) {
-            let store = self.store.clone();
+            let store = self.ctx.store.clone();
             tokio::spawn(async move {
                 if let Err(error) = store.touch_token(found.id, now).await {
                     tracing::warn!(%error, "could not record token use");
@@ -113,7 +111,7 @@ impl Service {
             scopes: found.scopes.iter().filter_map(|s| s.parse().ok()).collect(),
             user,
         };
-        self.tokens.put(generation, digest, authenticated.clone(), Instant::now(), remaining);
+        self.ctx.tokens.put(generation, digest, authenticated.clone(), Instant::now(), remaining);
         Ok(authenticated)
     }
 }

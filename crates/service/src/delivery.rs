@@ -1,7 +1,6 @@
 //! The service side of delivery: turns destinations into the engine's specs (after every change,
 //! and periodically for changes made by other nodes), and answers health, replay and re-send.
 
-use auditrelay_core::access::Need;
 use auditrelay_core::destination::config::DestinationConfig;
 use auditrelay_core::states::HealthState;
 use auditrelay_core::time::{Micros, now_micros};
@@ -11,9 +10,17 @@ use auditrelay_delivery::{DeliverySettings, DestinationSpec};
 use auditrelay_store::delivery::{Parked, Replay};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+use super::Service;
+use super::access::DestinationGrant;
+use super::access::need::{self, Needed};
 use super::destinations::{Destination, FilterTarget, Owner};
-use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
+
+/// Delivery health, replays and re-sends: `service.delivery()`.
+#[derive(Clone, Copy)]
+pub struct Delivery<'s> {
+    ctx: &'s Service,
+}
 
 /// A destination's delivery health as the API shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +50,10 @@ pub struct ReplayRange {
 }
 
 impl Service {
+    pub fn delivery(&self) -> Delivery<'_> {
+        Delivery { ctx: self }
+    }
+
     /// Hands the engine every active destination and the current settings.
     pub async fn refresh_delivery(&self) {
         let Some(engine) = &self.engine else { return };
@@ -72,118 +83,6 @@ impl Service {
             specs.push(spec(&self.load_destination(row, owner).await?));
         }
         Ok((specs, settings))
-    }
-
-    /// A destination of any kind (group or instance) that the caller may manage.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, id = id))]
-    pub async fn managed_destination_any(&self, caller: &Caller, id: i64) -> ServiceResult<Destination> {
-        let row = self.store.destination(id).await?.ok_or(ServiceError::NotFound("Destination"))?;
-        self.managed_destination(caller, id, row.group_id.is_none()).await
-    }
-
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
-    pub async fn destination_health(&self, caller: &Caller, destination: &Destination) -> ServiceResult<HealthView> {
-        caller.require(Need::Read)?;
-        let stored = self.store.health(destination.id).await?.unwrap_or_default();
-        let cursor = self.store.cursor(destination.id).await?.unwrap_or_default();
-        let head = self.store.head_seq().await?;
-        let lag_seconds = match self.store.first_created_after_seq(cursor).await? {
-            Some(created) if cursor < head => ((now_micros() - created).max(0) as f64) / 1e6,
-            _ => 0.0,
-        };
-        let state = shown_state(destination.active, &stored.state)
-            .ok_or_else(|| ServiceError::Internal(format!("unknown delivery state '{}'", stored.state)))?;
-        Ok(HealthView {
-            state,
-            consecutive_failures: stored.consecutive_failures,
-            last_success_at: stored.last_success_at,
-            last_error: stored.last_error,
-            last_error_status: stored.last_error_status,
-            last_error_at: stored.last_error_at,
-            delivered: stored.delivered,
-            backlog: (head - cursor).max(0),
-            lag_seconds,
-            parked: self.store.count_parked(destination.id).await?,
-            cursor,
-        })
-    }
-
-    /// Re-sends a destination's events in a `seq` and/or time range (routing and filters apply).
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
-    pub async fn replay(
-        &self,
-        caller: &Caller,
-        destination: &Destination,
-        range: ReplayRange,
-    ) -> ServiceResult<Replay> {
-        caller.require(Need::Write)?;
-        let (first, last) = self.store.seq_range_for_time(range.created_after, range.created_before).await?;
-        let from = range.from_seq.unwrap_or(first).max(first).max(1);
-        let to = range.to_seq.unwrap_or(last).min(last);
-        if let (Some(a), Some(b)) = (range.created_after, range.created_before)
-            && a > b
-        {
-            return Err(ServiceError::BadParam("created_after must not be later than created_before".into()));
-        }
-        let replay = self
-            .store
-            .create_replay(destination.id, from, to.max(from - 1), range.created_after, range.created_before)
-            .await?;
-        self.wake_delivery(destination.id).await;
-        Ok(replay)
-    }
-
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id, replay_id = replay_id))]
-    pub async fn replay_status(
-        &self,
-        caller: &Caller,
-        destination: &Destination,
-        replay_id: i64,
-    ) -> ServiceResult<Replay> {
-        caller.require(Need::Read)?;
-        self.store
-            .replay(replay_id)
-            .await?
-            .filter(|r| r.destination_id == destination.id)
-            .ok_or(ServiceError::NotFound("Replay"))
-    }
-
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
-    pub async fn parked_events(&self, caller: &Caller, destination: &Destination) -> ServiceResult<Vec<Parked>> {
-        caller.require(Need::Read)?;
-        Ok(self.store.parked_of(destination.id, 1000).await?)
-    }
-
-    /// Flags every parked event of a destination to be sent again. Returns how many.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
-    pub async fn resend_parked(&self, caller: &Caller, destination: &Destination) -> ServiceResult<u64> {
-        caller.require(Need::Write)?;
-        let count = self.store.request_resend(destination.id).await?;
-        self.wake_delivery(destination.id).await;
-        Ok(count)
-    }
-
-    /// Per-destination gauges for `/-/metrics`: backlog, breaker state, failures, parked.
-    pub async fn record_delivery_gauges(&self) -> ServiceResult<()> {
-        let head = self.store.head_seq().await?;
-        for destination in self.store.all_destinations().await? {
-            let id = destination.id.to_string();
-            let cursor = self.store.cursor(destination.id).await?.unwrap_or(head);
-            let health = self.store.health(destination.id).await?.unwrap_or_default();
-            let state = shown_state(destination.active, &health.state);
-            metrics::gauge!("auditrelay_destination_backlog", "destination" => id.clone())
-                .set((head - cursor).max(0) as f64);
-            metrics::gauge!("auditrelay_destination_consecutive_failures", "destination" => id.clone())
-                .set(health.consecutive_failures as f64);
-            metrics::gauge!("auditrelay_destination_parked", "destination" => id.clone())
-                .set(self.store.count_parked(destination.id).await? as f64);
-            for candidate in HealthState::ALL {
-                let value = if Some(*candidate) == state { 1.0 } else { 0.0 };
-                metrics::gauge!("auditrelay_destination_state", "destination" => id.clone(), "state" => candidate.as_str())
-                    .set(value);
-            }
-        }
-        Ok(())
     }
 
     async fn wake_delivery(&self, destination_id: i64) {
@@ -268,16 +167,117 @@ pub struct HistoryBucket {
     pub max_lag_ms: u64,
 }
 
-impl Service {
+impl Delivery<'_> {
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    pub async fn destination_health<N: Needed>(&self, grant: &DestinationGrant<'_, N>) -> ServiceResult<HealthView> {
+        let destination = grant.destination();
+        let stored = self.ctx.store.health(destination.id).await?.unwrap_or_default();
+        let cursor = self.ctx.store.cursor(destination.id).await?.unwrap_or_default();
+        let head = self.ctx.store.head_seq().await?;
+        let lag_seconds = match self.ctx.store.first_created_after_seq(cursor).await? {
+            Some(created) if cursor < head => ((now_micros() - created).max(0) as f64) / 1e6,
+            _ => 0.0,
+        };
+        let state = shown_state(destination.active, &stored.state)
+            .ok_or_else(|| ServiceError::Internal(format!("unknown delivery state '{}'", stored.state)))?;
+        Ok(HealthView {
+            state,
+            consecutive_failures: stored.consecutive_failures,
+            last_success_at: stored.last_success_at,
+            last_error: stored.last_error,
+            last_error_status: stored.last_error_status,
+            last_error_at: stored.last_error_at,
+            delivered: stored.delivered,
+            backlog: (head - cursor).max(0),
+            lag_seconds,
+            parked: self.ctx.store.count_parked(destination.id).await?,
+            cursor,
+        })
+    }
+
+    /// Re-sends a destination's events in a `seq` and/or time range (routing and filters apply).
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    pub async fn replay(&self, grant: &DestinationGrant<'_, need::Write>, range: ReplayRange) -> ServiceResult<Replay> {
+        let destination = grant.destination();
+        let (first, last) = self.ctx.store.seq_range_for_time(range.created_after, range.created_before).await?;
+        let from = range.from_seq.unwrap_or(first).max(first).max(1);
+        let to = range.to_seq.unwrap_or(last).min(last);
+        if let (Some(a), Some(b)) = (range.created_after, range.created_before)
+            && a > b
+        {
+            return Err(ServiceError::BadParam("created_after must not be later than created_before".into()));
+        }
+        let replay = self
+            .ctx
+            .store
+            .create_replay(destination.id, from, to.max(from - 1), range.created_after, range.created_before)
+            .await?;
+        self.ctx.wake_delivery(destination.id).await;
+        Ok(replay)
+    }
+
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id, replay_id = replay_id))]
+    pub async fn replay_status<N: Needed>(
+        &self,
+        grant: &DestinationGrant<'_, N>,
+        replay_id: i64,
+    ) -> ServiceResult<Replay> {
+        let destination = grant.destination();
+        self.ctx
+            .store
+            .replay(replay_id)
+            .await?
+            .filter(|r| r.destination_id == destination.id)
+            .ok_or(ServiceError::NotFound("Replay"))
+    }
+
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    pub async fn parked_events<N: Needed>(&self, grant: &DestinationGrant<'_, N>) -> ServiceResult<Vec<Parked>> {
+        let destination = grant.destination();
+        Ok(self.ctx.store.parked_of(destination.id, 1000).await?)
+    }
+
+    /// Flags every parked event of a destination to be sent again. Returns how many.
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    pub async fn resend_parked(&self, grant: &DestinationGrant<'_, need::Write>) -> ServiceResult<u64> {
+        let destination = grant.destination();
+        let count = self.ctx.store.request_resend(destination.id).await?;
+        self.ctx.wake_delivery(destination.id).await;
+        Ok(count)
+    }
+
+    /// Per-destination gauges for `/-/metrics`: backlog, breaker state, failures, parked.
+    pub async fn record_delivery_gauges(&self) -> ServiceResult<()> {
+        let head = self.ctx.store.head_seq().await?;
+        for destination in self.ctx.store.all_destinations().await? {
+            let id = destination.id.to_string();
+            let cursor = self.ctx.store.cursor(destination.id).await?.unwrap_or(head);
+            let health = self.ctx.store.health(destination.id).await?.unwrap_or_default();
+            let state = shown_state(destination.active, &health.state);
+            metrics::gauge!("auditrelay_destination_backlog", "destination" => id.clone())
+                .set((head - cursor).max(0) as f64);
+            metrics::gauge!("auditrelay_destination_consecutive_failures", "destination" => id.clone())
+                .set(health.consecutive_failures as f64);
+            metrics::gauge!("auditrelay_destination_parked", "destination" => id.clone())
+                .set(self.ctx.store.count_parked(destination.id).await? as f64);
+            for candidate in HealthState::ALL {
+                let value = if Some(*candidate) == state { 1.0 } else { 0.0 };
+                metrics::gauge!("auditrelay_destination_state", "destination" => id.clone(), "state" => candidate.as_str())
+                    .set(value);
+            }
+        }
+        Ok(())
+    }
+
     /// The last hour of deliveries as this node saw them (empty on a node that does not deliver
     /// the destination). Who may read the destination may read it.
-    pub async fn delivery_history(
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    pub async fn delivery_history<N: Needed>(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, N>,
     ) -> ServiceResult<Vec<HistoryBucket>> {
-        caller.require(Need::Read)?;
-        let Some(engine) = &self.engine else { return Ok(Vec::new()) };
+        let destination = grant.destination();
+        let Some(engine) = &self.ctx.engine else { return Ok(Vec::new()) };
         let now = now_micros().div_euclid(1_000_000);
         Ok(engine
             .config()

@@ -3,13 +3,13 @@
 //! answers the whole filtered list in id order; the API cuts pages out of it.
 
 use auditrelay_core::AccessLevel;
-use auditrelay_core::access::Need;
 use auditrelay_core::states::UserState;
 use auditrelay_store::identity::{Member, Token, User};
 use auditrelay_store::namespaces::{Group, Project};
 use std::collections::HashMap;
 
-use super::{Caller, Service};
+use super::Service;
+use super::access::{GroupGrant, ProjectGrant, Scoped, need, rules};
 use crate::error::{ServiceError, ServiceResult};
 
 /// `GET /users` filters. `active`, `blocked` and `external` filter only when true, as in GitLab.
@@ -53,6 +53,18 @@ pub struct MemberFilter {
 pub struct NamedGroup {
     pub group: Group,
     pub full_name: String,
+}
+
+/// GitLab's listings: `service.directory()`.
+#[derive(Clone, Copy)]
+pub struct Directory<'s> {
+    ctx: &'s Service,
+}
+
+impl Service {
+    pub fn directory(&self) -> Directory<'_> {
+        Directory { ctx: self }
+    }
 }
 
 fn contains_ci(haystack: &str, needle: &str) -> bool {
@@ -114,33 +126,41 @@ fn in_tree(group: &Group, root: &Group) -> bool {
     group.id == root.id || group.full_path.starts_with(&format!("{}/", root.full_path))
 }
 
-impl Service {
+impl Directory<'_> {
     /// Users, for any signed-in caller as in GitLab (the API shows non-admins less of each).
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn list_users(&self, caller: &Caller, filter: &UserFilter) -> ServiceResult<Vec<User>> {
-        caller.require(Need::Read)?;
-        let all = self.store.list_users(0, i64::MAX / 2).await?;
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    pub async fn list_users(&self, scoped: &Scoped<'_, need::Read>, filter: &UserFilter) -> ServiceResult<Vec<User>> {
+        let caller = scoped.caller();
+        let all = self.ctx.store.list_users(0, i64::MAX / 2).await?;
         Ok(all.into_iter().filter(|u| user_matches(u, filter, caller.is_admin())).collect())
     }
 
-    /// A group with its full name.
+    /// A group with its full name (a group in hand: the caller was allowed to see it).
     pub async fn named_group(&self, group: Group) -> ServiceResult<NamedGroup> {
-        let names: Vec<String> = self.store.group_ancestry(&group).await?.into_iter().map(|g| g.name).collect();
+        let names: Vec<String> = self.ctx.store.group_ancestry(&group).await?.into_iter().map(|g| g.name).collect();
         Ok(NamedGroup { full_name: names.join(" / "), group })
+    }
+
+    /// The namespace of a project in hand, with its full name (`None` if it is gone).
+    pub async fn project_namespace(&self, project: &Project) -> ServiceResult<Option<NamedGroup>> {
+        match self.ctx.store.group_by_id(project.namespace_id).await? {
+            Some(group) => Ok(Some(self.named_group(group).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Groups the caller can see (all for an admin, else those under their memberships), filtered,
     /// optionally only those under `under` (`Some((root, direct_children_only))`).
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
     pub async fn list_groups(
         &self,
-        caller: &Caller,
+        scoped: &Scoped<'_, need::Read>,
         filter: &GroupFilter,
         under: Option<(&Group, bool)>,
     ) -> ServiceResult<Vec<NamedGroup>> {
-        caller.require(Need::Read)?;
-        let all = self.store.list_groups(0, i64::MAX / 2).await?;
-        let memberships = self.store.memberships_of_user(caller.user.id).await?;
+        let caller = scoped.caller();
+        let all = self.ctx.store.list_groups(0, i64::MAX / 2).await?;
+        let memberships = self.ctx.store.memberships_of_user(caller.user.id).await?;
         let access = access_map(&all, &memberships);
         let names = full_names(&all);
         let admin = caller.is_admin();
@@ -167,22 +187,22 @@ impl Service {
 
     /// Projects the caller can see, filtered; only those of group `under` (with its subgroups'
     /// when `with_subgroups`) if given.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
     pub async fn list_projects(
         &self,
-        caller: &Caller,
+        scoped: &Scoped<'_, need::Read>,
         filter: &ProjectFilter,
         under: Option<(&Group, bool)>,
     ) -> ServiceResult<Vec<(Project, NamedGroup)>> {
-        caller.require(Need::Read)?;
-        let groups = self.store.list_groups(0, i64::MAX / 2).await?;
-        let memberships = self.store.memberships_of_user(caller.user.id).await?;
+        let caller = scoped.caller();
+        let groups = self.ctx.store.list_groups(0, i64::MAX / 2).await?;
+        let memberships = self.ctx.store.memberships_of_user(caller.user.id).await?;
         let access = access_map(&groups, &memberships);
         let names = full_names(&groups);
         let by_id: HashMap<i64, &Group> = groups.iter().map(|g| (g.id, g)).collect();
         let admin = caller.is_admin();
         let mut out = Vec::new();
-        for project in self.store.list_projects(0, i64::MAX / 2).await? {
+        for project in self.ctx.store.list_projects(0, i64::MAX / 2).await? {
             let Some(namespace) = by_id.get(&project.namespace_id) else { continue };
             // `membership`, `owned` and `min_access_level` look at memberships, also for an admin.
             let level = access.get(&namespace.id).copied();
@@ -210,30 +230,22 @@ impl Service {
     }
 
     /// A group's direct members, filtered.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id))]
     pub async fn list_members(
         &self,
-        caller: &Caller,
-        group: &str,
+        grant: &GroupGrant<'_, rules::SeeGroup>,
         filter: &MemberFilter,
     ) -> ServiceResult<Vec<Member>> {
-        let members = self.members(caller, group).await?;
+        let members = self.ctx.identity().members(grant).await?;
         Ok(members.into_iter().filter(|m| member_matches(m, filter)).collect())
     }
 
     /// `members/all`: members of the group and its ancestors, each user once with their
     /// highest access level (GitLab's rule for inherited members).
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn list_all_members(
-        &self,
-        caller: &Caller,
-        group: &Group,
-        filter: &MemberFilter,
-    ) -> ServiceResult<Vec<Member>> {
-        caller.require(Need::Read)?;
+    async fn list_all_members(&self, group: &Group, filter: &MemberFilter) -> ServiceResult<Vec<Member>> {
         let mut best: HashMap<i64, Member> = HashMap::new();
-        for ancestor in self.store.group_ancestry(group).await? {
-            for member in self.store.members_of_group(ancestor.id).await? {
+        for ancestor in self.ctx.store.group_ancestry(group).await? {
+            for member in self.ctx.store.members_of_group(ancestor.id).await? {
                 match best.get(&member.user.id) {
                     Some(have) if have.access_level >= member.access_level => {}
                     _ => {
@@ -248,37 +260,33 @@ impl Service {
     }
 
     /// `GET /groups/:id/members/all`.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id))]
     pub async fn group_all_members(
         &self,
-        caller: &Caller,
-        group: &str,
+        grant: &GroupGrant<'_, rules::SeeGroup>,
         filter: &MemberFilter,
     ) -> ServiceResult<Vec<Member>> {
-        caller.require(Need::Read)?;
-        let (group, _) = self.visible_group(caller, group).await?;
-        self.list_all_members(caller, &group, filter).await
+        self.list_all_members(grant.group(), filter).await
     }
 
     /// `GET /projects/:id/members/all`: the project's members are those of its groups.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, project = %project))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, project = grant.project().id))]
     pub async fn project_all_members(
         &self,
-        caller: &Caller,
-        project: &str,
+        grant: &ProjectGrant<'_, rules::SeeProject>,
         filter: &MemberFilter,
     ) -> ServiceResult<Vec<Member>> {
-        caller.require(Need::Read)?;
-        let (project, _) = self.visible_project(caller, project).await?;
-        let namespace = self.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Project"))?;
-        self.list_all_members(caller, &namespace, filter).await
+        let project = grant.project();
+        let namespace =
+            self.ctx.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Project"))?;
+        self.list_all_members(&namespace, filter).await
     }
 
     /// A personal access token by id: the caller's own, or any for an admin.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, id = id))]
-    pub async fn token(&self, caller: &Caller, id: i64) -> ServiceResult<Token> {
-        caller.require(Need::Read)?;
-        let token = self.store.token_by_id(id).await?.ok_or(ServiceError::NotFound("Token"))?;
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id, id = id))]
+    pub async fn token(&self, scoped: &Scoped<'_, need::Read>, id: i64) -> ServiceResult<Token> {
+        let caller = scoped.caller();
+        let token = self.ctx.store.token_by_id(id).await?.ok_or(ServiceError::NotFound("Token"))?;
         if token.user_id != caller.user.id && !caller.is_admin() {
             return Err(ServiceError::NotFound("Token"));
         }
@@ -286,12 +294,12 @@ impl Service {
     }
 
     /// The token the caller authenticated with (`GET /personal_access_tokens/self`).
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn own_token(&self, caller: &Caller) -> ServiceResult<Token> {
-        let id = caller.token_id.ok_or_else(|| {
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    pub async fn own_token(&self, scoped: &Scoped<'_, need::Read>) -> ServiceResult<Token> {
+        let id = scoped.caller().token_id.ok_or_else(|| {
             ServiceError::BadParam("this request is not authenticated with a personal access token".into())
         })?;
-        self.token(caller, id).await
+        self.token(scoped, id).await
     }
 }
 

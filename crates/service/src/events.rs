@@ -9,7 +9,6 @@
 //! ClickHouse error during the read falls back to the store for that read. Single events by id
 //! are always read from the store (one indexed lookup).
 
-use auditrelay_core::access::Need;
 use auditrelay_core::ai_events::{SESSION_SUMMARY_TYPE, is_ai_agent_event};
 use auditrelay_core::event_catalogue::AI_EVENT_TYPES;
 use auditrelay_core::{AccessLevel, EntityType};
@@ -17,8 +16,8 @@ use auditrelay_store::{EventFilter, EventScope, IdScope, SeqOrder, StoredEvent};
 
 use std::collections::HashMap;
 
-use super::access::Access;
-use super::{Caller, Service};
+use super::Service;
+use super::access::{Access, Admin, GroupGrant, ProjectGrant, need, rules};
 use crate::error::{ServiceError, ServiceResult};
 
 /// How long a read waits for a close-behind archive before reading the operational store.
@@ -109,21 +108,39 @@ enum Scoped {
     Project(i64),
 }
 
+/// Reads of the audit log: `service.events()`.
+#[derive(Clone, Copy)]
+pub struct Events<'s> {
+    ctx: &'s Service,
+}
+
 impl Service {
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn instance_events(&self, caller: &Caller, query: &EventQuery, page: Page) -> ServiceResult<EventPage> {
-        caller.require(Need::Read)?;
-        caller.require_admin()?;
+    pub fn events(&self) -> Events<'_> {
+        Events { ctx: self }
+    }
+}
+
+impl Events<'_> {
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    pub async fn instance_events(
+        &self,
+        admin: &Admin<'_, need::Read>,
+        query: &EventQuery,
+        page: Page,
+    ) -> ServiceResult<EventPage> {
         self.read_events(Scoped::All, None, query, page).await
     }
 
     /// The AI-events query: AI agent events of the whole instance (admins), by workflow,
     /// session, type and time range. Group and project AI queries use the ordinary listings
     /// with the same filters.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn ai_events(&self, caller: &Caller, query: &EventQuery, page: Page) -> ServiceResult<EventPage> {
-        caller.require(Need::Read)?;
-        caller.require_admin()?;
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    pub async fn ai_events(
+        &self,
+        admin: &Admin<'_, need::Read>,
+        query: &EventQuery,
+        page: Page,
+    ) -> ServiceResult<EventPage> {
         if let Some(event_type) = &query.event_type
             && !is_ai_agent_event(event_type)
         {
@@ -140,28 +157,26 @@ impl Service {
         self.read_events_of(Scoped::All, None, &query, types, page).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id))]
     pub async fn group_events(
         &self,
-        caller: &Caller,
-        group: &str,
+        grant: &GroupGrant<'_, rules::ReadGroupEvents>,
         query: &EventQuery,
         page: Page,
     ) -> ServiceResult<EventPage> {
-        let (group, author) = self.group_read_scope(caller, group).await?;
-        self.read_events(Scoped::Group(group), author, query, page).await
+        let author = author_limit(grant.caller().user.id, grant.access(), AccessLevel::Owner);
+        self.read_events(Scoped::Group(grant.group().clone()), author, query, page).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, project = %project))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, project = grant.project().id))]
     pub async fn project_events(
         &self,
-        caller: &Caller,
-        project: &str,
+        grant: &ProjectGrant<'_, rules::ReadProjectEvents>,
         query: &EventQuery,
         page: Page,
     ) -> ServiceResult<EventPage> {
-        let (project, author) = self.project_read_scope(caller, project).await?;
-        self.read_events(Scoped::Project(project.id), author, query, page).await
+        let author = author_limit(grant.caller().user.id, grant.access(), AccessLevel::Maintainer);
+        self.read_events(Scoped::Project(grant.project().id), author, query, page).await
     }
 
     /// One event by either of its ids. A producer's id names an event only within its scope
@@ -170,15 +185,15 @@ impl Service {
     async fn event_by_key(&self, scope: IdScope, key: EventKey<'_>) -> ServiceResult<StoredEvent> {
         let not_found = || ServiceError::NotFound("Audit Event");
         match key {
-            EventKey::Service(seq) => self.store.event_by_seq(seq).await?.ok_or_else(not_found),
+            EventKey::Service(seq) => self.ctx.store.event_by_seq(seq).await?.ok_or_else(not_found),
             EventKey::Streamed(id) => {
-                if let Some(event) = self.store.event_by_producer_id(scope, id).await? {
+                if let Some(event) = self.ctx.store.event_by_producer_id(scope, id).await? {
                     return Ok(event);
                 }
                 if scope != IdScope::Instance {
                     return Err(not_found());
                 }
-                let mut carriers = self.store.events_by_producer_id(id, 2).await?;
+                let mut carriers = self.ctx.store.events_by_producer_id(id, 2).await?;
                 if carriers.len() > 1 {
                     return Err(ServiceError::Conflict(format!(
                         "events of several top-level groups have the id '{id}'; read it at its group's \
@@ -195,7 +210,7 @@ impl Service {
         let mut emails = HashMap::new();
         for author in events.iter().filter_map(|e| e.author_id).filter(|a| *a > 0) {
             if let std::collections::hash_map::Entry::Vacant(slot) = emails.entry(author)
-                && let Some(user) = self.store.user_by_id(author).await?
+                && let Some(user) = self.ctx.store.user_by_id(author).await?
             {
                 slot.insert(user.email);
             }
@@ -203,21 +218,25 @@ impl Service {
         Ok(emails)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn instance_event(&self, caller: &Caller, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
-        caller.require(Need::Read)?;
-        caller.require_admin()?;
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    pub async fn instance_event(&self, admin: &Admin<'_, need::Read>, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
         self.event_by_key(IdScope::Instance, id).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group))]
-    pub async fn group_event(&self, caller: &Caller, group: &str, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
-        let (group, author) = self.group_read_scope(caller, group).await?;
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id))]
+    pub async fn group_event(
+        &self,
+        grant: &GroupGrant<'_, rules::ReadGroupEvents>,
+        id: EventKey<'_>,
+    ) -> ServiceResult<StoredEvent> {
+        let group = grant.group();
+        let author = author_limit(grant.caller().user.id, grant.access(), AccessLevel::Owner);
         let event = self.event_by_key(IdScope::TopLevelGroup(group.root_id), id).await?;
         let in_tree = match event.group_id {
             Some(gid) if event.root_group_id == Some(group.root_id) => {
                 gid == group.id
                     || self
+                        .ctx
                         .store
                         .group_by_id(gid)
                         .await?
@@ -228,37 +247,19 @@ impl Service {
         visible(event, in_tree, author)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, project = %project))]
-    pub async fn project_event(&self, caller: &Caller, project: &str, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
-        let (project, author) = self.project_read_scope(caller, project).await?;
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, project = grant.project().id))]
+    pub async fn project_event(
+        &self,
+        grant: &ProjectGrant<'_, rules::ReadProjectEvents>,
+        id: EventKey<'_>,
+    ) -> ServiceResult<StoredEvent> {
+        let project = grant.project();
+        let author = author_limit(grant.caller().user.id, grant.access(), AccessLevel::Maintainer);
         let root =
-            self.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Project"))?.root_id;
+            self.ctx.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Project"))?.root_id;
         let event = self.event_by_key(IdScope::TopLevelGroup(root), id).await?;
         let in_project = event.project_id == Some(project.id);
         visible(event, in_project, author)
-    }
-
-    /// Owners (and admins) read all of a group's events; other members with at least the
-    /// Developer role read only the events they authored, as in GitLab.
-    pub(crate) async fn group_read_scope(
-        &self,
-        caller: &Caller,
-        group: &str,
-    ) -> ServiceResult<(auditrelay_store::namespaces::Group, Option<i64>)> {
-        caller.require(Need::Read)?;
-        let (group, access) = self.visible_group(caller, group).await?;
-        Ok((group, author_limit(caller, access, AccessLevel::Owner)?))
-    }
-
-    /// Maintainers, Owners and admins read all of a project's events; Developers their own.
-    pub(crate) async fn project_read_scope(
-        &self,
-        caller: &Caller,
-        project: &str,
-    ) -> ServiceResult<(auditrelay_store::namespaces::Project, Option<i64>)> {
-        caller.require(Need::Read)?;
-        let (project, access) = self.visible_project(caller, project).await?;
-        Ok((project, author_limit(caller, access, AccessLevel::Maintainer)?))
     }
 
     async fn read_events(
@@ -321,12 +322,12 @@ impl Service {
 
     /// The archive, when it holds every event up to the log head as of now.
     async fn archive_source(&self, filter: &EventFilter) -> ServiceResult<Option<Source<'_>>> {
-        let Some(archive) = &self.archive else { return Ok(None) };
-        let head = self.store.head_seq().await?;
+        let Some(archive) = &self.ctx.archive else { return Ok(None) };
+        let head = self.ctx.store.head_seq().await?;
         let Some(upto) = archive.answers_up_to(head, ARCHIVE_PATIENCE).await else { return Ok(None) };
         let group_ids = match &filter.scope {
             EventScope::GroupTree { group_id, full_path, is_root: false } => {
-                self.store.group_tree_ids(*group_id, full_path).await?
+                self.ctx.store.group_tree_ids(*group_id, full_path).await?
             }
             _ => Vec::new(),
         };
@@ -367,7 +368,7 @@ impl Service {
         limit: i64,
     ) -> ServiceResult<Vec<StoredEvent>> {
         Ok(match source {
-            Source::Store => self.store.list_events(filter, order, offset, limit).await?,
+            Source::Store => self.ctx.store.list_events(filter, order, offset, limit).await?,
             Source::Archive { archive, upto, group_ids } => {
                 archive.list_events(filter, group_ids, *upto, order, offset, limit).await?
             }
@@ -376,20 +377,16 @@ impl Service {
 
     async fn count(&self, source: &Source<'_>, filter: &EventFilter) -> ServiceResult<i64> {
         Ok(match source {
-            Source::Store => self.store.count_events(filter).await?,
+            Source::Store => self.ctx.store.count_events(filter).await?,
             Source::Archive { archive, upto, group_ids } => archive.count_events(filter, group_ids, *upto).await?,
         })
     }
 }
 
-fn author_limit(caller: &Caller, access: Access, sees_all: AccessLevel) -> ServiceResult<Option<i64>> {
-    if access.at_least(sees_all) {
-        Ok(None)
-    } else if access.at_least(AccessLevel::Developer) {
-        Ok(Some(caller.user.id))
-    } else {
-        Err(ServiceError::Forbidden)
-    }
+/// Whose events a reader reads: all of them from `sees_all` up, else only their own (the
+/// rule's least role, Developer, is proven by the grant).
+pub(crate) fn author_limit(reader: i64, access: Access, sees_all: AccessLevel) -> Option<i64> {
+    if access.at_least(sees_all) { None } else { Some(reader) }
 }
 
 fn visible(event: StoredEvent, in_scope: bool, author: Option<i64>) -> ServiceResult<StoredEvent> {

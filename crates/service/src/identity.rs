@@ -1,6 +1,5 @@
 //! Users, personal access tokens, groups, projects and memberships, each change audited.
 
-use auditrelay_core::access::Need;
 use auditrelay_core::event_types as types;
 use auditrelay_core::names::{validate_email, validate_name, validate_password, validate_path_segment};
 use auditrelay_core::time::now_micros;
@@ -8,9 +7,10 @@ use auditrelay_core::{AccessLevel, EntityType, Scope};
 use auditrelay_store::identity::{Member, NewToken, NewUser, Token, User};
 use auditrelay_store::namespaces::{Group, Project};
 
+use super::Service;
+use super::access::{Admin, GroupGrant, ProjectGrant, Scoped, SelfOrAdmin, need, rules};
 use super::audit::{AdminEvent, Author};
 use super::secrets::{generate_token, hash_password, token_digest};
-use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
 
 pub struct CreateUser {
@@ -53,20 +53,31 @@ pub struct CreateProject {
     pub namespace_id: i64,
 }
 
+/// Users, tokens, groups, projects and memberships: `service.identity()`.
+#[derive(Clone, Copy)]
+pub struct Identity<'s> {
+    ctx: &'s Service,
+}
+
+impl Service {
+    pub fn identity(&self) -> Identity<'_> {
+        Identity { ctx: self }
+    }
+}
+
 fn check(attribute: &str, result: Result<(), String>) -> ServiceResult<()> {
     result.map_err(|message| ServiceError::invalid(attribute, message))
 }
 
-impl Service {
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn create_user(&self, caller: &Caller, input: CreateUser) -> ServiceResult<User> {
-        caller.require(Need::Write)?;
-        caller.require_admin()?;
+impl Identity<'_> {
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    pub async fn create_user(&self, admin: &Admin<'_, need::Write>, input: CreateUser) -> ServiceResult<User> {
+        let caller = admin.caller();
         check("username", validate_path_segment(&input.username))?;
         check("name", validate_name(&input.name))?;
         check("email", validate_email(&input.email))?;
         check("password", validate_password(&input.password))?;
-        let (username_taken, email_taken) = self.store.user_taken(&input.username, &input.email).await?;
+        let (username_taken, email_taken) = self.ctx.store.user_taken(&input.username, &input.email).await?;
         if email_taken {
             return Err(ServiceError::Conflict("Email has already been taken".into()));
         }
@@ -76,6 +87,7 @@ impl Service {
         let password_hash = hash_password(&input.password)?;
         let author = Author::of(caller);
         Ok(self
+            .ctx
             .change(move |tx| {
                 Box::pin(async move {
                     let user = tx.create_user(&input.row(&password_hash)).await?;
@@ -97,46 +109,46 @@ impl Service {
         token: &CreateToken,
         plain: &str,
     ) -> ServiceResult<Option<(User, Token)>> {
-        if self.store.count_users().await? > 0 {
+        if self.ctx.store.count_users().await? > 0 {
             return Ok(None);
         }
         let password_hash = hash_password(&input.password)?;
-        let user = match self.store.create_user(&input.row(&password_hash)).await {
+        let user = match self.ctx.store.create_user(&input.row(&password_hash)).await {
             Ok(user) => user,
             Err(auditrelay_store::StoreError::Conflict(_)) => return Ok(None),
             Err(other) => return Err(other.into()),
         };
         let digest = token_digest(plain);
-        let token = self.store.create_token(&token.row(user.id, &digest)).await?;
+        let token = self.ctx.store.create_token(&token.row(user.id, &digest)).await?;
         Ok(Some((user, token)))
     }
 
     /// The caller's own account, as stored now (the caller carries no password hash, the row
     /// does; views choose what to show of it).
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn current_user(&self, caller: &Caller) -> ServiceResult<User> {
-        caller.require(Need::Read)?;
-        self.store.user_by_id(caller.user.id).await?.ok_or(ServiceError::Unauthorized)
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    pub async fn current_user(&self, scoped: &Scoped<'_, need::Read>) -> ServiceResult<User> {
+        let caller = scoped.caller();
+        self.ctx.store.user_by_id(caller.user.id).await?.ok_or(ServiceError::Unauthorized)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, id = id))]
-    pub async fn user(&self, caller: &Caller, id: i64) -> ServiceResult<User> {
-        caller.require(Need::Read)?;
-        let user = self.store.user_by_id(id).await?.ok_or(ServiceError::NotFound("User"))?;
+    /// A user: oneself, or anyone for an admin (to others, not found).
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id, id = id))]
+    pub async fn user(&self, scoped: &Scoped<'_, need::Read>, id: i64) -> ServiceResult<User> {
+        let caller = scoped.caller();
+        let user = self.ctx.store.user_by_id(id).await?.ok_or(ServiceError::NotFound("User"))?;
         if caller.is_admin() || caller.user.id == id { Ok(user) } else { Err(ServiceError::NotFound("User")) }
     }
 
     /// Creates a token for a user (admin only). Returns the token and its plain text, shown once.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, user_id = user_id))]
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id, user_id = user_id))]
     pub async fn create_token(
         &self,
-        caller: &Caller,
+        admin: &Admin<'_, need::Write>,
         user_id: i64,
         input: CreateToken,
     ) -> ServiceResult<(Token, String)> {
-        caller.require(Need::Write)?;
-        caller.require_admin()?;
-        let user = self.store.user_by_id(user_id).await?.ok_or(ServiceError::NotFound("User"))?;
+        let caller = admin.caller();
+        let user = self.ctx.store.user_by_id(user_id).await?.ok_or(ServiceError::NotFound("User"))?;
         check("name", validate_name(&input.name))?;
         if input.scopes.is_empty() {
             return Err(ServiceError::missing("scopes"));
@@ -153,6 +165,7 @@ impl Service {
         let digest = token_digest(&plain);
         let author = Author::of(caller);
         let token = self
+            .ctx
             .change(move |tx| {
                 Box::pin(async move {
                     let token = tx.create_token(&input.row(user.id, &digest)).await?;
@@ -171,26 +184,23 @@ impl Service {
     }
 
     /// Tokens of a user: their own, or any user's for an admin.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, user_id = ?user_id))]
-    pub async fn tokens(&self, caller: &Caller, user_id: Option<i64>) -> ServiceResult<Vec<Token>> {
-        caller.require(Need::Read)?;
-        let user_id = user_id.unwrap_or(caller.user.id);
-        if user_id != caller.user.id && !caller.is_admin() {
-            return Err(ServiceError::Forbidden);
-        }
-        Ok(self.store.tokens_of_user(user_id).await?)
+    #[tracing::instrument(skip_all, fields(caller = whose.caller().user.id, user_id = whose.user_id()))]
+    pub async fn tokens(&self, whose: &SelfOrAdmin<'_, need::Read>) -> ServiceResult<Vec<Token>> {
+        Ok(self.ctx.store.tokens_of_user(whose.user_id()).await?)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, token_id = token_id))]
-    pub async fn revoke_token(&self, caller: &Caller, token_id: i64) -> ServiceResult<()> {
-        caller.require(Need::Write)?;
-        let token = self.store.token_by_id(token_id).await?.ok_or(ServiceError::NotFound("Token"))?;
+    /// Revokes a token: one's own, or any for an admin (to others, not found).
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id, token_id = token_id))]
+    pub async fn revoke_token(&self, scoped: &Scoped<'_, need::Write>, token_id: i64) -> ServiceResult<()> {
+        let caller = scoped.caller();
+        let token = self.ctx.store.token_by_id(token_id).await?.ok_or(ServiceError::NotFound("Token"))?;
         if token.user_id != caller.user.id && !caller.is_admin() {
             return Err(ServiceError::NotFound("Token"));
         }
-        let user = self.store.user_by_id(token.user_id).await?.ok_or(ServiceError::NotFound("User"))?;
+        let user = self.ctx.store.user_by_id(token.user_id).await?.ok_or(ServiceError::NotFound("User"))?;
         let author = Author::of(caller);
         let revoking = self
+            .ctx
             .change(move |tx| {
                 Box::pin(async move {
                     if !tx.revoke_token(token.id).await? {
@@ -210,7 +220,7 @@ impl Service {
             .await;
         // Whatever the outcome (a failure may come after the commit), no request is answered
         // from a remembered authentication of the token from now on.
-        self.tokens.clear();
+        self.ctx.tokens.clear();
         let revoked = revoking?;
         if !revoked {
             return Err(ServiceError::BadParam("Token already revoked".into()));
@@ -219,24 +229,16 @@ impl Service {
     }
 
     /// Creates a group; the creator becomes its Owner. Subgroups need Maintainer on the parent.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn create_group(&self, caller: &Caller, input: CreateGroup) -> ServiceResult<Group> {
-        caller.require(Need::Write)?;
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    pub async fn create_group(&self, scoped: &Scoped<'_, need::Write>, input: CreateGroup) -> ServiceResult<Group> {
+        let caller = scoped.caller();
         check("name", validate_name(&input.name))?;
         check("path", validate_path_segment(&input.path))?;
         let parent = match input.parent_id {
             None => None,
             Some(id) => {
-                let parent = self.store.group_by_id(id).await?.ok_or(ServiceError::NotFound("Parent Group"))?;
-                let access = self.group_access(caller, &parent).await?;
-                if !access.can_see() {
-                    return Err(ServiceError::NotFound("Parent Group"));
-                }
-                if !access.at_least(AccessLevel::Maintainer) {
-                    return Err(ServiceError::Denied(
-                        "you need at least the Maintainer role on the parent group".into(),
-                    ));
-                }
+                let grant = self.ctx.access().group::<rules::CreateSubgroup>(caller, &id.to_string()).await?;
+                let parent = grant.group().clone();
                 if parent.full_path.split('/').count() >= auditrelay_core::names::MAX_NAMESPACE_DEPTH {
                     return Err(ServiceError::invalid("parent_id", "has too deep a level of nesting"));
                 }
@@ -244,132 +246,123 @@ impl Service {
             }
         };
         let author = Author::of(caller);
-        self.change(move |tx| {
-            Box::pin(async move {
-                let group = tx.create_group(&input.name, &input.path, parent.as_ref()).await?;
-                tx.add_member(group.id, author.id, AccessLevel::Owner.value()).await?;
-                let event = author.event(group_event(
-                    types::GROUP_CREATED,
-                    &group,
-                    "Group",
-                    group.id,
-                    &group.full_path,
-                    format!("Created group {}", group.full_path),
-                ));
-                Ok((group, vec![event]))
+        self.ctx
+            .change(move |tx| {
+                Box::pin(async move {
+                    let group = tx.create_group(&input.name, &input.path, parent.as_ref()).await?;
+                    tx.add_member(group.id, author.id, AccessLevel::Owner.value()).await?;
+                    let event = author.event(group_event(
+                        types::GROUP_CREATED,
+                        &group,
+                        "Group",
+                        group.id,
+                        &group.full_path,
+                        format!("Created group {}", group.full_path),
+                    ));
+                    Ok((group, vec![event]))
+                })
             })
-        })
-        .await
-        .map_err(path_taken)
+            .await
+            .map_err(path_taken)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, target = %id_or_path))]
-    pub async fn group(&self, caller: &Caller, id_or_path: &str) -> ServiceResult<Group> {
-        caller.require(Need::Read)?;
-        Ok(self.visible_group(caller, id_or_path).await?.0)
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, target = grant.group().id))]
+    pub async fn group(&self, grant: &GroupGrant<'_, rules::SeeGroup>) -> ServiceResult<Group> {
+        Ok(grant.group().clone())
     }
 
     /// Groups the caller can see: all for an admin, else those under their memberships.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn groups(&self, caller: &Caller, offset: i64, limit: i64) -> ServiceResult<Vec<Group>> {
-        let all = self.list_groups(caller, &super::directory::GroupFilter::default(), None).await?;
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    pub async fn groups(&self, scoped: &Scoped<'_, need::Read>, offset: i64, limit: i64) -> ServiceResult<Vec<Group>> {
+        let all = self.ctx.directory().list_groups(scoped, &super::directory::GroupFilter::default(), None).await?;
         Ok(all.into_iter().skip(offset as usize).take(limit as usize).map(|g| g.group).collect())
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn create_project(&self, caller: &Caller, input: CreateProject) -> ServiceResult<(Project, Group)> {
-        caller.require(Need::Write)?;
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    pub async fn create_project(
+        &self,
+        scoped: &Scoped<'_, need::Write>,
+        input: CreateProject,
+    ) -> ServiceResult<(Project, Group)> {
+        let caller = scoped.caller();
         check("name", validate_name(&input.name))?;
         check("path", validate_path_segment(&input.path))?;
-        let namespace = self.store.group_by_id(input.namespace_id).await?.ok_or(ServiceError::NotFound("Namespace"))?;
-        let access = self.group_access(caller, &namespace).await?;
-        if !access.can_see() {
-            return Err(ServiceError::NotFound("Namespace"));
-        }
-        if !access.at_least(AccessLevel::Maintainer) {
-            return Err(ServiceError::Denied("you need at least the Maintainer role in the namespace".into()));
-        }
+        let grant = self.ctx.access().group::<rules::CreateProject>(caller, &input.namespace_id.to_string()).await?;
+        let namespace = grant.group().clone();
         let author = Author::of(caller);
-        self.change(move |tx| {
-            Box::pin(async move {
-                let project = tx.create_project(&input.name, &input.path, &namespace).await?;
-                let mut event = group_event(
-                    types::PROJECT_CREATED,
-                    &namespace,
-                    "Project",
-                    project.id,
-                    &project.full_path,
-                    format!("Created project {}", project.full_path),
-                );
-                event.entity_type = EntityType::Project;
-                event.entity_id = project.id;
-                event.entity_path = &project.full_path;
-                event.project_id = Some(project.id);
-                let event = author.event(event);
-                Ok(((project, namespace), vec![event]))
+        self.ctx
+            .change(move |tx| {
+                Box::pin(async move {
+                    let project = tx.create_project(&input.name, &input.path, &namespace).await?;
+                    let mut event = group_event(
+                        types::PROJECT_CREATED,
+                        &namespace,
+                        "Project",
+                        project.id,
+                        &project.full_path,
+                        format!("Created project {}", project.full_path),
+                    );
+                    event.entity_type = EntityType::Project;
+                    event.entity_id = project.id;
+                    event.entity_path = &project.full_path;
+                    event.project_id = Some(project.id);
+                    let event = author.event(event);
+                    Ok(((project, namespace), vec![event]))
+                })
             })
-        })
-        .await
-        .map_err(path_taken)
+            .await
+            .map_err(path_taken)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, target = %id_or_path))]
-    pub async fn project(&self, caller: &Caller, id_or_path: &str) -> ServiceResult<(Project, Group)> {
-        caller.require(Need::Read)?;
-        let (project, _) = self.visible_project(caller, id_or_path).await?;
-        let namespace = self.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Project"))?;
-        Ok((project, namespace))
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, target = grant.project().id))]
+    pub async fn project(&self, grant: &ProjectGrant<'_, rules::SeeProject>) -> ServiceResult<(Project, Group)> {
+        let project = grant.project();
+        let namespace =
+            self.ctx.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Project"))?;
+        Ok((project.clone(), namespace))
     }
 
     /// Adds a member to a group. Needs Owner on the group (or admin).
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group, user_id = user_id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id, user_id = user_id))]
     pub async fn add_member(
         &self,
-        caller: &Caller,
-        group: &str,
+        grant: &GroupGrant<'_, rules::AddMembers>,
         user_id: i64,
         access_level: i64,
     ) -> ServiceResult<Member> {
-        caller.require(Need::Write)?;
-        let (group, access) = self.visible_group(caller, group).await?;
-        if !access.at_least(AccessLevel::Owner) {
-            return Err(ServiceError::Denied("you need the Owner role to add members".into()));
-        }
+        let (caller, group) = (grant.caller(), grant.group());
         let level = AccessLevel::from_value(access_level)
             .ok_or_else(|| ServiceError::BadParam("access_level does not have a valid value".into()))?;
-        let user = self.store.user_by_id(user_id).await?.ok_or(ServiceError::NotFound("User"))?;
+        let user = self.ctx.store.user_by_id(user_id).await?.ok_or(ServiceError::NotFound("User"))?;
         let author = Author::of(caller);
         let event_group = group.clone();
-        self.change(move |tx| {
-            Box::pin(async move {
-                tx.add_member(event_group.id, user.id, level.value()).await?;
-                let message = format!("Added {} as {:?}", user.username, level);
-                let event = group_event(types::MEMBER_CREATED, &event_group, "User", user.id, &user.username, message);
-                Ok(((), vec![author.event(event)]))
+        self.ctx
+            .change(move |tx| {
+                Box::pin(async move {
+                    tx.add_member(event_group.id, user.id, level.value()).await?;
+                    let message = format!("Added {} as {:?}", user.username, level);
+                    let event =
+                        group_event(types::MEMBER_CREATED, &event_group, "User", user.id, &user.username, message);
+                    Ok(((), vec![author.event(event)]))
+                })
             })
-        })
-        .await
-        .map_err(|e| match e {
-            auditrelay_store::StoreError::Conflict(_) => ServiceError::Conflict("Member already exists".into()),
-            other => other.into(),
-        })?;
-        self.member(caller, &group.id.to_string(), user.id).await
+            .await
+            .map_err(|e| match e {
+                auditrelay_store::StoreError::Conflict(_) => ServiceError::Conflict("Member already exists".into()),
+                other => other.into(),
+            })?;
+        let seen = self.ctx.access().group::<rules::SeeGroup>(caller, &group.id.to_string()).await?;
+        self.member(&seen, user.id).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group))]
-    pub async fn members(&self, caller: &Caller, group: &str) -> ServiceResult<Vec<Member>> {
-        caller.require(Need::Read)?;
-        let (group, _) = self.visible_group(caller, group).await?;
-        Ok(self.store.members_of_group(group.id).await?)
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id))]
+    pub async fn members(&self, grant: &GroupGrant<'_, rules::SeeGroup>) -> ServiceResult<Vec<Member>> {
+        Ok(self.ctx.store.members_of_group(grant.group().id).await?)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = %group, user_id = user_id))]
-    pub async fn member(&self, caller: &Caller, group: &str, user_id: i64) -> ServiceResult<Member> {
-        self.members(caller, group)
-            .await?
-            .into_iter()
-            .find(|m| m.user.id == user_id)
-            .ok_or(ServiceError::NotFound("Member"))
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id, user_id = user_id))]
+    pub async fn member(&self, grant: &GroupGrant<'_, rules::SeeGroup>, user_id: i64) -> ServiceResult<Member> {
+        self.members(grant).await?.into_iter().find(|m| m.user.id == user_id).ok_or(ServiceError::NotFound("Member"))
     }
 }
 

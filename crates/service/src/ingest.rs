@@ -1,23 +1,40 @@
 //! Ingest: validate a producer's batch, place each event in the namespace tree, authorize it,
 //! and append the whole batch to the log. Nothing of a rejected batch is stored.
 
-use auditrelay_core::access::Need;
 use auditrelay_core::ai_events::{SESSION_SUMMARY_TYPE, ai_keys, is_ai_agent_event, redact_content};
 use auditrelay_core::event::render_payload;
 use auditrelay_core::time::{Micros, now_micros};
 use auditrelay_core::{AccessLevel, EntityType, EventId, NewEvent, parse_ingest_body};
 use auditrelay_store::PreparedEvent;
 
+use super::access::{Scoped, need};
 use super::namespace_cache::{Key, Placement};
 use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
 
+/// Producers' batches: `service.ingest()`.
+#[derive(Clone, Copy)]
+pub struct Ingest<'s> {
+    ctx: &'s Service,
+}
+
 impl Service {
+    pub fn ingest(&self) -> Ingest<'_> {
+        Ingest { ctx: self }
+    }
+}
+
+impl Ingest<'_> {
     /// Ingests a request body. Answers the public ids, in order, once they are committed.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn ingest(&self, caller: &Caller, body: &[u8], ndjson: bool) -> ServiceResult<Vec<EventId>> {
-        caller.require(Need::Ingest)?;
-        let mut events = parse_ingest_body(body, ndjson, self.ingest_limits)?;
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    pub async fn ingest(
+        &self,
+        scoped: &Scoped<'_, need::Ingest>,
+        body: &[u8],
+        ndjson: bool,
+    ) -> ServiceResult<Vec<EventId>> {
+        let caller = scoped.caller();
+        let mut events = parse_ingest_body(body, ndjson, self.ctx.ingest_limits)?;
         self.hash_ai_content_at_rest(&mut events).await?;
         self.learn_group_paths(caller, &events).await?;
         let now = now_micros();
@@ -27,14 +44,14 @@ impl Service {
         }
         let new_types = self.unobserved_types(&prepared);
         let ai_workflows = ai_workflows_of(&prepared);
-        let ids = self.log.append(prepared).await?;
+        let ids = self.ctx.log.append(prepared).await?;
         metrics::counter!("auditrelay_ingested_events_total").increment(ids.len() as u64);
         for workflow_id in ai_workflows {
-            self.issue_session_summary(workflow_id).await?;
+            self.ctx.issue_session_summary(workflow_id).await?;
         }
         if !new_types.is_empty() {
-            self.store.note_event_types(&new_types).await?;
-            if let Ok(mut seen) = self.observed_types.write() {
+            self.ctx.store.note_event_types(&new_types).await?;
+            if let Ok(mut seen) = self.ctx.observed_types.write() {
                 seen.extend(new_types);
             }
         }
@@ -53,7 +70,7 @@ impl Service {
                 "event {index}: {SESSION_SUMMARY_TYPE} is the service's own event and cannot be sent"
             )));
         }
-        if let Some(fields) = self.ai_fields_hashed_at_rest().await? {
+        if let Some(fields) = self.ctx.ai_fields_hashed_at_rest().await? {
             for event in events.iter_mut() {
                 redact_content(&event.event_type, &mut event.details, &fields);
             }
@@ -73,7 +90,7 @@ impl Service {
             .iter()
             .filter(|e| e.entity_type() == EntityType::Group)
             .filter_map(|e| e.entity_path.as_deref())
-            .filter(|path| !self.namespaces.knows_group_path(path))
+            .filter(|path| !self.ctx.namespaces.knows_group_path(path))
             .collect();
         unknown.sort_unstable();
         unknown.dedup();
@@ -81,12 +98,12 @@ impl Service {
         if unknown.len() < 2 {
             return Ok(());
         }
-        match self.store.ensure_group_paths(&unknown).await {
+        match self.ctx.store.ensure_group_paths(&unknown).await {
             Ok(groups) => {
                 for group in groups {
                     let placement = group_placement(group);
                     let path = placement.full_path.clone();
-                    self.namespaces.put(Key::GroupPath(&path), placement);
+                    self.ctx.namespaces.put(Key::GroupPath(&path), placement);
                 }
                 Ok(())
             }
@@ -98,7 +115,7 @@ impl Service {
     /// Event types of a batch that are neither defined nor seen before: filters may name them
     /// once they have been ingested.
     fn unobserved_types(&self, events: &[PreparedEvent]) -> Vec<String> {
-        let Ok(seen) = self.observed_types.read() else { return Vec::new() };
+        let Ok(seen) = self.ctx.observed_types.read() else { return Vec::new() };
         let mut new: Vec<String> = events
             .iter()
             .map(|e| e.event_type.as_str())
@@ -122,7 +139,7 @@ impl Service {
         let entity_path = match (entity_path.is_empty(), event.entity_type(), event.entity_id) {
             // GitLab streams a user event with the user's path (their username).
             (true, EntityType::User, Some(id)) => {
-                self.store.user_by_id(id).await?.map(|u| u.username).unwrap_or_default()
+                self.ctx.store.user_by_id(id).await?.map(|u| u.username).unwrap_or_default()
             }
             _ => entity_path,
         };
@@ -158,7 +175,7 @@ impl Service {
                 return Err(ServiceError::BadInput(format!("event {index}: entity_id or entity_path is required")));
             }
         };
-        let placement = match self.namespaces.get(key) {
+        let placement = match self.ctx.namespaces.get(key) {
             Some(found) => found,
             None => {
                 let resolved = self.resolve(key, caller.is_admin()).await.map_err(|e| match e {
@@ -176,13 +193,13 @@ impl Service {
                         describe(key)
                     ))
                 })?;
-                self.namespaces.put(key, found.clone());
+                self.ctx.namespaces.put(key, found.clone());
                 found
             }
         };
         if !caller.is_admin() {
-            let group = self.store.group_by_id(placement.group_id).await?.ok_or(ServiceError::NotFound("Group"))?;
-            if !self.group_access(caller, &group).await?.at_least(AccessLevel::Owner) {
+            let group = self.ctx.store.group_by_id(placement.group_id).await?.ok_or(ServiceError::NotFound("Group"))?;
+            if !self.ctx.group_access(caller, &group).await?.at_least(AccessLevel::Owner) {
                 return Err(refused(index, "you must be an Owner of the event's group to send its events"));
             }
         }
@@ -213,8 +230,8 @@ impl Service {
         let Some(placement) = placement else {
             return Err(refused(index, "only an administrator may send these events as another author"));
         };
-        let root = self.store.group_by_id(placement.root_group_id).await?.ok_or(ServiceError::NotFound("Group"))?;
-        if self.group_access(caller, &root).await?.at_least(AccessLevel::Owner) {
+        let root = self.ctx.store.group_by_id(placement.root_group_id).await?.ok_or(ServiceError::NotFound("Group"))?;
+        if self.ctx.group_access(caller, &root).await?.at_least(AccessLevel::Owner) {
             return Ok(event);
         }
         Err(refused(
@@ -228,7 +245,7 @@ impl Service {
     }
 
     async fn resolve(&self, key: Key<'_>, learn: bool) -> ServiceResult<Option<Placement>> {
-        let store = &self.store;
+        let store = &self.ctx.store;
         Ok(match key {
             Key::GroupPath(path) if learn => Some(group_placement(store.ensure_group_path(path).await?)),
             Key::GroupPath(path) => store.group_by_path(path).await?.map(group_placement),
@@ -249,7 +266,7 @@ impl Service {
     }
 
     async fn with_namespace(&self, project: auditrelay_store::namespaces::Project) -> ServiceResult<Option<Placement>> {
-        let group = self.store.group_by_id(project.namespace_id).await?;
+        let group = self.ctx.store.group_by_id(project.namespace_id).await?;
         Ok(group.map(|g| project_placement(project, &g)))
     }
 }

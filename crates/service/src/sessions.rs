@@ -34,7 +34,20 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password(&random_string(24)).unwrap_or_default())
 }
 
+/// Web sign-in and sessions: `service.sessions()`. Signing in is how a browser gets a caller,
+/// so these take no proof.
+#[derive(Clone, Copy)]
+pub struct Sessions<'s> {
+    ctx: &'s Service,
+}
+
 impl Service {
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions { ctx: self }
+    }
+}
+
+impl Sessions<'_> {
     /// Checks a username and password and opens a session. Returns the cookie value (shown
     /// once, stored only as a digest). Any failure is the same `Unauthorized`; after too many
     /// failures the username is refused for a while, whatever the password.
@@ -44,27 +57,27 @@ impl Service {
             return Err(ServiceError::Unauthorized);
         }
         let key = username.trim().to_lowercase();
-        if self.sign_in_failures.lock().is_ok_and(|t| t.is_blocked(&key, ip, now_micros())) {
+        if self.ctx.sign_in_failures.lock().is_ok_and(|t| t.is_blocked(&key, ip, now_micros())) {
             return Err(ServiceError::TooManyRequests(
                 "Too many failed sign-in attempts. Try again in 10 minutes.".into(),
             ));
         }
-        let user = self.store.user_by_username(username.trim()).await?;
+        let user = self.ctx.store.user_by_username(username.trim()).await?;
         let hash = user.as_ref().map_or(decoy_hash(), |u| u.password_hash.as_str());
         let valid = verify_password(password, hash);
         let Some(user) = user.filter(|u| valid && u.state == UserState::Active) else {
-            if let Ok(mut failures) = self.sign_in_failures.lock() {
+            if let Ok(mut failures) = self.ctx.sign_in_failures.lock() {
                 failures.record_failure(&key, ip, now_micros());
             }
             return Err(ServiceError::Unauthorized);
         };
-        if let Ok(mut failures) = self.sign_in_failures.lock() {
+        if let Ok(mut failures) = self.ctx.sign_in_failures.lock() {
             failures.clear(&key);
         }
         let cookie = random_string(43);
         let csrf = random_string(43);
         let expires_at = now_micros() + SESSION_TTL_MICROS;
-        self.store.create_web_session(&token_digest(&cookie), user.id, &csrf, expires_at).await?;
+        self.ctx.store.create_web_session(&token_digest(&cookie), user.id, &csrf, expires_at).await?;
         Ok((cookie, Caller { user: user.into(), scopes: vec![Scope::Api], ip, token_id: None }))
     }
 
@@ -73,8 +86,8 @@ impl Service {
         if cookie.is_empty() || cookie.len() > 128 {
             return Err(ServiceError::Unauthorized);
         }
-        let session = self.store.web_session(&token_digest(cookie)).await?.ok_or(ServiceError::Unauthorized)?;
-        let user = self.store.user_by_id(session.user_id).await?.ok_or(ServiceError::Unauthorized)?;
+        let session = self.ctx.store.web_session(&token_digest(cookie)).await?.ok_or(ServiceError::Unauthorized)?;
+        let user = self.ctx.store.user_by_id(session.user_id).await?.ok_or(ServiceError::Unauthorized)?;
         if user.state != UserState::Active {
             return Err(ServiceError::Unauthorized);
         }
@@ -85,7 +98,7 @@ impl Service {
     }
 
     pub async fn sign_out(&self, cookie: &str) -> ServiceResult<()> {
-        Ok(self.store.delete_web_session(&token_digest(cookie)).await?)
+        Ok(self.ctx.store.delete_web_session(&token_digest(cookie)).await?)
     }
 }
 

@@ -1,16 +1,23 @@
-//! Instance-wide application settings (admin only), each change audited. The settings
-//! themselves, their names, defaults and stored form, are `settings_model`'s.
+//! Instance-wide application settings: `service.settings()`, read and changed by an
+//! administrator, each change audited. The settings themselves, their names, defaults and
+//! stored form, are `settings_model`'s.
 
-use auditrelay_core::access::Need;
 use auditrelay_core::ai_events::ContentFields;
 use auditrelay_core::event::INSTANCE_SCOPE_ID;
 use auditrelay_core::event_types::APPLICATION_SETTING_UPDATED;
 use serde_json::{Map, Value};
 
+use super::Service;
+use super::access::{Admin, need};
 use super::audit::{AdminEvent, Author};
-use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
 pub use crate::settings_model::{METRICS_TOKEN, MetricsTokenChange, Setting, SettingError, Settings};
+
+/// Application settings: `service.settings()`.
+#[derive(Clone, Copy)]
+pub struct AppSettings<'s> {
+    ctx: &'s Service,
+}
 
 impl From<SettingError> for ServiceError {
     fn from(error: SettingError) -> Self {
@@ -19,38 +26,43 @@ impl From<SettingError> for ServiceError {
 }
 
 impl Service {
-    /// True when `token` is the metrics token (compared as digests, in constant time).
-    pub async fn is_metrics_token(&self, token: &str) -> ServiceResult<bool> {
-        Ok(self.application_settings().await?.is_metrics_token(token))
+    pub fn settings(&self) -> AppSettings<'_> {
+        AppSettings { ctx: self }
     }
 
-    /// The settings in force, typed, defaults filled in.
-    pub async fn application_settings(&self) -> ServiceResult<Settings> {
+    /// The settings in force, typed, defaults filled in (for the use cases that follow them).
+    pub(crate) async fn application_settings(&self) -> ServiceResult<Settings> {
         Ok(Settings::decode(&self.store.settings().await?))
     }
 
-    /// All settings with their current values (defaults filled in), as the APIs show them.
-    pub async fn current_settings(&self) -> ServiceResult<Map<String, Value>> {
-        Ok(self.application_settings().await?.view())
+    /// The content fields to hash before storing, when the admin asks for it.
+    pub(crate) async fn ai_fields_hashed_at_rest(&self) -> ServiceResult<Option<ContentFields>> {
+        Ok(self.application_settings().await?.ai_fields_hashed_at_rest())
+    }
+}
+
+impl AppSettings<'_> {
+    /// True when `token` is the metrics token (compared as digests, in constant time). This is
+    /// how `/-/metrics` authenticates a scraper that has no caller, so it takes no proof.
+    pub async fn is_metrics_token(&self, token: &str) -> ServiceResult<bool> {
+        Ok(self.ctx.application_settings().await?.is_metrics_token(token))
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn settings(&self, caller: &Caller) -> ServiceResult<Map<String, Value>> {
-        caller.require(Need::Read)?;
-        caller.require_admin()?;
-        self.current_settings().await
+    /// All settings with their current values (defaults filled in), as the APIs show them.
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    pub async fn show(&self, admin: &Admin<'_, need::Read>) -> ServiceResult<Map<String, Value>> {
+        Ok(self.ctx.application_settings().await?.view())
     }
 
     /// Applies changes (name → value) after checking every one; nothing changes if one is bad.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn update_settings(
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    pub async fn update(
         &self,
-        caller: &Caller,
+        admin: &Admin<'_, need::Write>,
         changes: Map<String, Value>,
     ) -> ServiceResult<Map<String, Value>> {
-        caller.require(Need::Write)?;
-        caller.require_admin()?;
-        let current = self.application_settings().await?;
+        let ctx = self.ctx;
+        let current = ctx.application_settings().await?;
         let mut next = current.clone();
         let mut changes = changes;
         let metrics_token = changes.remove(METRICS_TOKEN).map(|v| next.set_metrics_token(&v)).transpose()?;
@@ -64,7 +76,7 @@ impl Service {
         if updates.is_empty() && metrics_token.is_none() {
             return Ok(current.view());
         }
-        let author = Author::of(caller);
+        let author = Author::of(admin.caller());
         let mut audits = Vec::new();
         if let Some(change) = metrics_token {
             let message = match change {
@@ -78,7 +90,7 @@ impl Service {
             author.event(setting_event(name, format!("Changed {name} from {from} to {to}")))
         }));
         let values = next.rows_changed_from(&current);
-        self.change(move |tx| {
+        ctx.change(move |tx| {
             Box::pin(async move {
                 tx.put_settings(&values).await?;
                 Ok(((), audits))
@@ -86,14 +98,9 @@ impl Service {
         })
         .await?;
         if !updates.is_empty() {
-            self.refresh_delivery().await;
+            ctx.refresh_delivery().await;
         }
-        self.current_settings().await
-    }
-
-    /// The content fields to hash before storing, when the admin asks for it.
-    pub async fn ai_fields_hashed_at_rest(&self) -> ServiceResult<Option<ContentFields>> {
-        Ok(self.application_settings().await?.ai_fields_hashed_at_rest())
+        Ok(ctx.application_settings().await?.view())
     }
 }
 

@@ -5,11 +5,11 @@
 use auditrelay_core::time::Micros;
 use auditrelay_store::streams::StoredCheckpoint;
 
-use crate::destinations::Destination;
+use crate::Service;
+use crate::access::need::Needed;
+use crate::access::{Admin, DestinationGrant, need};
 use crate::error::{ServiceError, ServiceResult};
 use crate::stream_signer::new_key_row;
-use crate::{Caller, Service};
-use auditrelay_core::access::Need;
 
 /// A public key as `GET /api/v4/streaming/public_key` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,10 +33,24 @@ pub struct StreamView {
     pub in_band_checkpoints: bool,
 }
 
+/// Provable streams: `service.streams()`.
+#[derive(Clone, Copy)]
+pub struct Streams<'s> {
+    ctx: &'s Service,
+}
+
 impl Service {
-    /// Every signing key, the current one last (`valid_until` null).
+    pub fn streams(&self) -> Streams<'_> {
+        Streams { ctx: self }
+    }
+}
+
+impl Streams<'_> {
+    /// Every signing key, the current one last (`valid_until` null). Public: receivers verify
+    /// checkpoints with them.
     pub async fn stream_public_keys(&self) -> ServiceResult<Vec<PublicKeyView>> {
         Ok(self
+            .ctx
             .store
             .signing_keys()
             .await?
@@ -53,11 +67,12 @@ impl Service {
     /// Admins only: a new current key; the old one stays listed, valid until now. This node
     /// signs with the new key at once; other nodes sharing the store from their next start
     /// (their checkpoints still verify: the old key stays listed).
-    pub async fn rotate_stream_key(&self, caller: &Caller) -> ServiceResult<PublicKeyView> {
-        caller.require_admin()?;
-        let (key, row) = new_key_row(&self.secrets);
-        self.store.install_signing_key(&row).await?;
-        if let Some(signer) = &self.stream_signer {
+    /// (An administrator with any token: rotation has never asked for a scope.)
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    pub async fn rotate_stream_key(&self, admin: &Admin<'_, need::Any>) -> ServiceResult<PublicKeyView> {
+        let (key, row) = new_key_row(&self.ctx.secrets);
+        self.ctx.store.install_signing_key(&row).await?;
+        if let Some(signer) = &self.ctx.stream_signer {
             signer.replace(key);
         }
         Ok(PublicKeyView {
@@ -68,45 +83,46 @@ impl Service {
         })
     }
 
-    /// A destination's stream (the caller already may read the destination).
-    pub async fn destination_stream(&self, caller: &Caller, destination: &Destination) -> ServiceResult<StreamView> {
-        caller.require(Need::Read)?;
-        let head = self.store.stream_head(destination.id).await?;
-        let cursor = self.store.cursor(destination.id).await?.unwrap_or_default();
+    /// A destination's stream (whoever manages the destination may read it).
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    pub async fn destination_stream<N: Needed>(&self, grant: &DestinationGrant<'_, N>) -> ServiceResult<StreamView> {
+        let destination = grant.destination();
+        let head = self.ctx.store.stream_head(destination.id).await?;
+        let cursor = self.ctx.store.cursor(destination.id).await?.unwrap_or_default();
         let delivered_through =
-            self.store.stream_entry_at_or_before(destination.id, cursor).await?.map_or(0, |e| e.position);
+            self.ctx.store.stream_entry_at_or_before(destination.id, cursor).await?.map_or(0, |e| e.position);
         Ok(StreamView {
             id: destination.stream_id(),
             position: head.map_or(0, |h| h.position),
             delivered_through,
-            last_checkpoint: self.store.last_checkpoint(destination.id).await?,
-            in_band_checkpoints: self.store.in_band_checkpoints(destination.id).await?,
+            last_checkpoint: self.ctx.store.last_checkpoint(destination.id).await?,
+            in_band_checkpoints: self.ctx.store.in_band_checkpoints(destination.id).await?,
         })
     }
 
     /// Checkpoints after a position, ascending, at most `limit` (1–100).
-    pub async fn destination_checkpoints(
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    pub async fn destination_checkpoints<N: Needed>(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, N>,
         after_sequence: i64,
         limit: i64,
     ) -> ServiceResult<Vec<StoredCheckpoint>> {
-        caller.require(Need::Read)?;
-        Ok(self.store.checkpoints_after(destination.id, after_sequence, limit.clamp(1, 100)).await?)
+        let destination = grant.destination();
+        Ok(self.ctx.store.checkpoints_after(destination.id, after_sequence, limit.clamp(1, 100)).await?)
     }
 
     /// Turns in-band checkpoints on or off (HTTP destinations only).
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
     pub async fn set_in_band_checkpoints(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         on: bool,
     ) -> ServiceResult<()> {
-        caller.require(Need::Write)?;
+        let destination = grant.destination();
         if on && destination.category != auditrelay_core::destination::Category::Http {
             return Err(ServiceError::invalid("auditrelay_in_band_checkpoints", "are for HTTP destinations only"));
         }
-        Ok(self.store.set_in_band_checkpoints(destination.id, on).await?)
+        Ok(self.ctx.store.set_in_band_checkpoints(destination.id, on).await?)
     }
 }

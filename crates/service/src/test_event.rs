@@ -2,15 +2,15 @@
 //! sees the receiver's answer at once. It is not written to the log and moves no cursor.
 
 use auditrelay_core::EventId;
-use auditrelay_core::access::Need;
 use auditrelay_core::time::{format_micros, now_micros};
 use auditrelay_delivery::Outgoing;
 use auditrelay_delivery::sinks::Sink;
 use serde_json::json;
 
+use super::Service;
+use super::access::{DestinationGrant, need};
 use super::destinations::{Destination, Owner};
 use super::secrets::random_string;
-use super::{Caller, Service};
 use crate::error::ServiceResult;
 
 /// The event type of test events, so receivers can tell them apart.
@@ -23,12 +23,24 @@ pub struct TestEventOutcome {
     pub message: String,
 }
 
+/// Test events: `service.test_events()`.
+#[derive(Clone, Copy)]
+pub struct TestEvents<'s> {
+    ctx: &'s Service,
+}
+
 impl Service {
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
-    pub async fn send_test_event(&self, caller: &Caller, destination: &Destination) -> ServiceResult<TestEventOutcome> {
-        caller.require(Need::Write)?;
-        let allow_local = self.application_settings().await?.allow_local_requests_from_web_hooks_and_services;
-        let endpoints = self.engine.as_ref().map(|e| e.config().endpoints.clone()).unwrap_or_default();
+    pub fn test_events(&self) -> TestEvents<'_> {
+        TestEvents { ctx: self }
+    }
+}
+
+impl TestEvents<'_> {
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    pub async fn send_test_event(&self, grant: &DestinationGrant<'_, need::Write>) -> ServiceResult<TestEventOutcome> {
+        let destination = grant.destination();
+        let allow_local = self.ctx.application_settings().await?.allow_local_requests_from_web_hooks_and_services;
+        let endpoints = self.ctx.engine.as_ref().map(|e| e.config().endpoints.clone()).unwrap_or_default();
         let spec = super::delivery::spec(destination);
         let outcome = match Sink::build(&spec.target, allow_local, &endpoints) {
             Err(error) => TestEventOutcome { delivered: false, message: error.message },

@@ -42,7 +42,8 @@ async fn a_use_case_logs_under_a_span_with_its_caller_and_target() {
         .with_span_events(FmtSpan::CLOSE)
         .finish();
     let guard = tracing::subscriber::set_default(subscriber);
-    let _ = world.service.user(&alice, world.root.user.id).await;
+    let scoped = world.service.access().scoped(&alice).expect("a reading token");
+    let _ = world.service.identity().user(&scoped, world.root.user.id).await;
     drop(guard);
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let expected = format!("user{{caller={} id={}}}", alice.user.id, world.root.user.id);

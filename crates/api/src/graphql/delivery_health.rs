@@ -1,6 +1,7 @@
 //! A destination's delivery health as GraphQL shows it (auditrelay's addition to GitLab's types).
 
 use async_graphql::{Context, Result, SimpleObject};
+use auditrelay_service::access::need;
 use auditrelay_service::destinations::Destination;
 
 use super::context::{caller, service, top_level};
@@ -26,7 +27,9 @@ pub struct DestinationDeliveryHealth {
 
 pub async fn delivery_health(ctx: &Context<'_>, d: &Destination) -> Result<DestinationDeliveryHealth> {
     use auditrelay_core::time::format_micros;
-    let h = service(ctx).destination_health(caller(ctx)?, d).await.map_err(top_level)?;
+    let s = service(ctx);
+    let grant = s.access().manages::<need::Read>(caller(ctx)?, d).await.map_err(top_level)?;
+    let h = s.delivery().destination_health(&grant).await.map_err(top_level)?;
     Ok(DestinationDeliveryHealth {
         state: h.state.to_string(),
         consecutive_failures: h.consecutive_failures,

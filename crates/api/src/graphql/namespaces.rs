@@ -29,7 +29,7 @@ impl GroupRef {
     }
     /// The names (not paths) of the group's ancestors and itself, joined by ` / `.
     async fn full_name(&self, ctx: &Context<'_>) -> Result<String> {
-        Ok(service(ctx).named_group(self.0.clone()).await.map_err(top_level)?.full_name)
+        Ok(service(ctx).directory().named_group(self.0.clone()).await.map_err(top_level)?.full_name)
     }
     async fn web_url(&self, ctx: &Context<'_>) -> String {
         format!("{}/groups/{}", web_base(ctx), self.0.full_path)
@@ -93,14 +93,11 @@ impl NamespaceRef {
     async fn full_name(&self, ctx: &Context<'_>) -> Result<String> {
         let s = service(ctx);
         Ok(match &self.0 {
-            FilterTarget::Group(g) => s.named_group(g.clone()).await.map_err(top_level)?.full_name,
-            FilterTarget::Project(p) => {
-                let group = s.store.group_by_id(p.namespace_id).await.map_err(|e| top_level(e.into()))?;
-                match group {
-                    Some(group) => format!("{} / {}", s.named_group(group).await.map_err(top_level)?.full_name, p.name),
-                    None => p.name.clone(),
-                }
-            }
+            FilterTarget::Group(g) => s.directory().named_group(g.clone()).await.map_err(top_level)?.full_name,
+            FilterTarget::Project(p) => match s.directory().project_namespace(p).await.map_err(top_level)? {
+                Some(namespace) => format!("{} / {}", namespace.full_name, p.name),
+                None => p.name.clone(),
+            },
         })
     }
     async fn name(&self) -> &str {

@@ -5,8 +5,8 @@ use async_graphql::{Context, ID, Object, Result};
 use super::context::{caller, service, top_level};
 use super::limits::LISTED_DESTINATIONS;
 use super::types::*;
-use auditrelay_core::access::Need;
 use auditrelay_core::destination::Category;
+use auditrelay_service::access::need;
 use auditrelay_service::destinations::Owner;
 
 /// How many definitions `auditEventDefinitions(first:)` answers, for its complexity.
@@ -22,7 +22,9 @@ impl Query {
     /// A group the caller can see (`null` otherwise), by full path.
     async fn group(&self, ctx: &Context<'_>, full_path: ID) -> Result<Option<GroupRef>> {
         let Ok(caller) = caller(ctx) else { return Ok(None) };
-        Ok(service(ctx).group(caller, &full_path).await.ok().map(GroupRef))
+        let s = service(ctx);
+        let Ok(grant) = s.access().group(caller, &full_path).await else { return Ok(None) };
+        Ok(s.identity().group(&grant).await.ok().map(GroupRef))
     }
 
     #[graphql(complexity = "1 + LISTED_DESTINATIONS * child_complexity")]
@@ -72,7 +74,7 @@ impl Query {
         ctx: &Context<'_>,
         first: Option<i32>,
     ) -> Result<AuditEventDefinitionConnection> {
-        caller(ctx)?.require(Need::Read).map_err(top_level)?;
+        service(ctx).access().scoped::<need::Read>(caller(ctx)?).map_err(top_level)?;
         let all = auditrelay_core::event_catalogue::definitions();
         let take = first.map_or(all.len(), |n| n.max(0) as usize);
         Ok(AuditEventDefinitionConnection::of(all.iter().take(take).map(AuditEventDefinition).collect()))
@@ -81,7 +83,9 @@ impl Query {
     /// The signed-in user (`null` when anonymous).
     async fn current_user(&self, ctx: &Context<'_>) -> Result<Option<CurrentUser>> {
         let Ok(caller) = caller(ctx) else { return Ok(None) };
-        let user = service(ctx).current_user(caller).await.map_err(top_level)?;
+        let s = service(ctx);
+        let user =
+            s.identity().current_user(&s.access().scoped(caller).map_err(top_level)?).await.map_err(top_level)?;
         Ok(Some(CurrentUser {
             id: super::gid::gid("User", user.id),
             web_url: format!("{}/{}", super::context::web_base(ctx), user.username),

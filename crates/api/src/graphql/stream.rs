@@ -2,6 +2,7 @@
 //! provable stream, its position and last checkpoint (docs/completeness.md).
 
 use async_graphql::{Context, Result, SimpleObject};
+use auditrelay_service::access::need;
 use auditrelay_service::destinations::Destination;
 
 use super::context::{caller, service, top_level};
@@ -32,7 +33,9 @@ pub struct AuditrelayCheckpoint {
 }
 
 pub async fn auditrelay_stream(ctx: &Context<'_>, d: &Destination) -> Result<AuditrelayStream> {
-    let view = service(ctx).destination_stream(caller(ctx)?, d).await.map_err(top_level)?;
+    let s = service(ctx);
+    let grant = s.access().manages::<need::Read>(caller(ctx)?, d).await.map_err(top_level)?;
+    let view = s.streams().destination_stream(&grant).await.map_err(top_level)?;
     let last_checkpoint = view.last_checkpoint.map(|c| {
         let signed: serde_json::Value = serde_json::from_str(&c.signed).unwrap_or_default();
         AuditrelayCheckpoint {

@@ -84,7 +84,9 @@ pub async fn destinations<T>(
     owner: &Owner,
     pick: impl Fn(Arc<Destination>) -> Option<T>,
 ) -> Result<Vec<T>> {
-    let all = service(ctx).destinations_of(caller(ctx)?, owner).await.map_err(top_level)?;
+    let s = service(ctx);
+    let grant = s.access().owner_of(caller(ctx)?, owner).await.map_err(top_level)?;
+    let all = s.destinations().destinations_of(&grant).await.map_err(top_level)?;
     Ok(all.into_iter().map(Arc::new).filter_map(pick).collect())
 }
 

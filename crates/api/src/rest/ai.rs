@@ -30,7 +30,7 @@ pub async fn create_workflow(
         workflow_definition: params.string("workflow_definition")?,
         environment: params.string("environment")?,
     };
-    let created = s.service.create_workflow(&caller, input).await?;
+    let created = s.service.ai().create_workflow(&s.service.access().scoped(&caller)?, input).await?;
     Ok((StatusCode::CREATED, Json(workflow(&created))))
 }
 
@@ -40,7 +40,7 @@ pub async fn show_workflow(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let id = id.parse::<i64>().map_err(|_| ServiceError::NotFound("Workflow"))?;
-    Ok(Json(workflow(&s.service.workflow(&caller, id).await?)))
+    Ok(Json(workflow(&s.service.ai().workflow(&s.service.access().scoped(&caller)?, id).await?)))
 }
 
 pub async fn ingest(
@@ -51,7 +51,7 @@ pub async fn ingest(
 ) -> ApiResult<impl IntoResponse> {
     let id = id.parse::<i64>().map_err(|_| ServiceError::NotFound("Workflow"))?;
     let bytes = read_limited(body, MAX_BATCH_BYTES).await?;
-    let ids = s.service.ingest_ai_events(&caller, id, &bytes).await?;
+    let ids = s.service.ai().ingest_ai_events(&s.service.access().scoped(&caller)?, id, &bytes).await?;
     let ids: Vec<Value> = ids.iter().map(|id| id.to_value()).collect();
     Ok((StatusCode::CREATED, Json(json!({ "ids": ids }))))
 }
@@ -60,7 +60,8 @@ pub async fn ingest(
 /// started/ended, and the digest of its event ids in sequence order.
 pub async fn summary(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let id = id.parse::<i64>().map_err(|_| ServiceError::NotFound("Workflow"))?;
-    Ok(Json(Value::Object(s.service.session_report(&caller, id).await?.summary_json())))
+    let report = s.service.ai().session_report(&s.service.access().scoped(&caller)?, id).await?;
+    Ok(Json(Value::Object(report.summary_json())))
 }
 
 fn workflow(view: &WorkflowView) -> Value {

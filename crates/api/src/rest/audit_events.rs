@@ -23,10 +23,10 @@ pub async fn ingest(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<impl IntoResponse> {
-    let bytes = read_limited(body, s.service.ingest_limits.max_body_bytes).await?;
+    let bytes = read_limited(body, s.service.ingest_limits().max_body_bytes).await?;
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let ndjson = content_type.starts_with("application/x-ndjson") || content_type.starts_with("application/jsonl");
-    let ids = s.service.ingest(&caller, &bytes, ndjson).await?;
+    let ids = s.service.ingest().ingest(&s.service.access().scoped(&caller)?, &bytes, ndjson).await?;
     let ids: Vec<Value> = ids.iter().map(|id| id.to_value()).collect();
     Ok((StatusCode::CREATED, Json(json!({ "ids": ids }))))
 }
@@ -57,7 +57,7 @@ async fn page_response(
         Page::Offset { page, per_page } => offset_headers(url, page, per_page, result.total.unwrap_or(0)),
         Page::Keyset { per_page, .. } => keyset_headers(url, per_page, result.next_seq),
     };
-    let emails = s.service.author_emails(&result.events).await?;
+    let emails = s.service.events().author_emails(&result.events).await?;
     let email = |e: &StoredEvent| e.author_id.and_then(|a| emails.get(&a)).map(String::as_str);
     let body: Vec<Value> = result.events.iter().map(|e| views::audit_event(e, email(e))).collect();
     let source = [(READ_SOURCE, result.source.as_str())];
@@ -66,7 +66,7 @@ async fn page_response(
 
 /// One event in GitLab's REST shape.
 async fn one(s: &AppState, event: StoredEvent) -> ApiResult<Json<Value>> {
-    let emails = s.service.author_emails(std::slice::from_ref(&event)).await?;
+    let emails = s.service.events().author_emails(std::slice::from_ref(&event)).await?;
     let email = event.author_id.and_then(|a| emails.get(&a)).map(String::as_str);
     Ok(Json(views::audit_event(&event, email)))
 }
@@ -92,7 +92,8 @@ pub async fn list_instance(
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
     let page = page_from(&params)?;
-    let result = s.service.instance_events(&caller, &query_from(&params)?, page).await?;
+    let query = query_from(&params)?;
+    let result = s.service.events().instance_events(&s.service.access().admin(&caller)?, &query, page).await?;
     page_response(&s, result, page, &url).await
 }
 
@@ -104,7 +105,8 @@ pub async fn list_ai(
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
     let page = page_from(&params)?;
-    let result = s.service.ai_events(&caller, &query_from(&params)?, page).await?;
+    let query = query_from(&params)?;
+    let result = s.service.events().ai_events(&s.service.access().admin(&caller)?, &query, page).await?;
     page_response(&s, result, page, &url).await
 }
 
@@ -116,7 +118,9 @@ pub async fn list_group(
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
     let page = page_from(&params)?;
-    let result = s.service.group_events(&caller, &id, &query_from(&params)?, page).await?;
+    let query = query_from(&params)?;
+    let grant = s.service.access().group(&caller, &id).await?;
+    let result = s.service.events().group_events(&grant, &query, page).await?;
     page_response(&s, result, page, &url).await
 }
 
@@ -128,7 +132,9 @@ pub async fn list_project(
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
     let page = page_from(&params)?;
-    let result = s.service.project_events(&caller, &id, &query_from(&params)?, page).await?;
+    let query = query_from(&params)?;
+    let grant = s.service.access().project(&caller, &id).await?;
+    let result = s.service.events().project_events(&grant, &query, page).await?;
     page_response(&s, result, page, &url).await
 }
 
@@ -138,7 +144,8 @@ pub async fn show_instance(
     Path(id): Path<String>,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let event = s.service.instance_event(&caller, key(&id, &params)?).await?;
+    let key = key(&id, &params)?;
+    let event = s.service.events().instance_event(&s.service.access().admin(&caller)?, key).await?;
     one(&s, event).await
 }
 
@@ -148,7 +155,8 @@ pub async fn show_group(
     Path((id, event)): Path<(String, String)>,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let event = s.service.group_event(&caller, &id, key(&event, &params)?).await?;
+    let key = key(&event, &params)?;
+    let event = s.service.events().group_event(&s.service.access().group(&caller, &id).await?, key).await?;
     one(&s, event).await
 }
 
@@ -158,6 +166,7 @@ pub async fn show_project(
     Path((id, event)): Path<(String, String)>,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let event = s.service.project_event(&caller, &id, key(&event, &params)?).await?;
+    let key = key(&event, &params)?;
+    let event = s.service.events().project_event(&s.service.access().project(&caller, &id).await?, key).await?;
     one(&s, event).await
 }

@@ -28,8 +28,8 @@ pub async fn create(
         path: params.required_string("path")?,
         parent_id: params.int("parent_id")?,
     };
-    let group = s.service.create_group(&caller, input).await?;
-    Ok((StatusCode::CREATED, Json(views::group(&s.service.named_group(group).await?, &base))))
+    let group = s.service.identity().create_group(&s.service.access().scoped(&caller)?, input).await?;
+    Ok((StatusCode::CREATED, Json(views::group(&s.service.directory().named_group(group).await?, &base))))
 }
 
 fn group_page(
@@ -49,7 +49,8 @@ pub async fn list(
     BaseUrl(base): BaseUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
-    let groups = s.service.list_groups(&caller, &filters::groups(&params)?, None).await?;
+    let filter = filters::groups(&params)?;
+    let groups = s.service.directory().list_groups(&s.service.access().scoped(&caller)?, &filter, None).await?;
     group_page(groups, &params, &url, &base)
 }
 
@@ -61,8 +62,10 @@ async fn under(
     direct: bool,
     params: &Params,
 ) -> ServiceResult<Vec<NamedGroup>> {
-    let group = s.service.group(caller, id).await?;
-    s.service.list_groups(caller, &filters::groups(params)?, Some((&group, direct))).await
+    let grant = s.service.access().group(caller, id).await?;
+    let group = s.service.identity().group(&grant).await?;
+    let filter = filters::groups(params)?;
+    s.service.directory().list_groups(&s.service.access().scoped(caller)?, &filter, Some((&group, direct))).await
 }
 
 pub async fn subgroups(
@@ -95,8 +98,8 @@ pub async fn show(
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let group = s.service.group(&caller, &id).await?;
-    Ok(Json(views::group(&s.service.named_group(group).await?, &base)))
+    let group = s.service.identity().group(&s.service.access().group(&caller, &id).await?).await?;
+    Ok(Json(views::group(&s.service.directory().named_group(group).await?, &base)))
 }
 
 pub async fn create_project(
@@ -119,8 +122,9 @@ pub async fn create_project(
         }
     };
     let input = CreateProject { name, path, namespace_id: params.required_int("namespace_id")? };
-    let (project, namespace) = s.service.create_project(&caller, input).await?;
-    Ok((StatusCode::CREATED, Json(views::project(&project, &s.service.named_group(namespace).await?, &base))))
+    let (project, namespace) = s.service.identity().create_project(&s.service.access().scoped(&caller)?, input).await?;
+    let namespace = s.service.directory().named_group(namespace).await?;
+    Ok((StatusCode::CREATED, Json(views::project(&project, &namespace, &base))))
 }
 
 /// A page of projects, in GitLab's full or (`simple=true`) basic shape.
@@ -146,7 +150,8 @@ pub async fn projects(
     BaseUrl(base): BaseUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
-    let projects = s.service.list_projects(&caller, &filters::projects(&params)?, None).await?;
+    let filter = filters::projects(&params)?;
+    let projects = s.service.directory().list_projects(&s.service.access().scoped(&caller)?, &filter, None).await?;
     project_page(projects, &params, &url, &base)
 }
 
@@ -160,10 +165,11 @@ pub async fn group_projects(
     BaseUrl(base): BaseUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
-    let group = s.service.group(&caller, &id).await?;
+    let group = s.service.identity().group(&s.service.access().group(&caller, &id).await?).await?;
     let with_subgroups = params.bool("include_subgroups")?.unwrap_or(false);
     let filter = filters::projects(&params)?;
-    let projects = s.service.list_projects(&caller, &filter, Some((&group, with_subgroups))).await?;
+    let scoped = s.service.access().scoped(&caller)?;
+    let projects = s.service.directory().list_projects(&scoped, &filter, Some((&group, with_subgroups))).await?;
     project_page(projects, &params, &url, &base)
 }
 
@@ -173,6 +179,6 @@ pub async fn project(
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let (project, namespace) = s.service.project(&caller, &id).await?;
-    Ok(Json(views::project(&project, &s.service.named_group(namespace).await?, &base)))
+    let (project, namespace) = s.service.identity().project(&s.service.access().project(&caller, &id).await?).await?;
+    Ok(Json(views::project(&project, &s.service.directory().named_group(namespace).await?, &base)))
 }

@@ -34,7 +34,8 @@ pub async fn add(
 ) -> ApiResult<impl IntoResponse> {
     let user_id = params.required_int("user_id")?;
     let access_level = params.required_int("access_level")?;
-    let member = s.service.add_member(&caller, &id, user_id, access_level).await?;
+    let grant = s.service.access().group(&caller, &id).await?;
+    let member = s.service.identity().add_member(&grant, user_id, access_level).await?;
     Ok((StatusCode::CREATED, Json(views::member(&member, &base))))
 }
 
@@ -46,7 +47,8 @@ pub async fn list(
     BaseUrl(base): BaseUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
-    let members = s.service.list_members(&caller, &id, &filters::members(&params)?).await?;
+    let filter = filters::members(&params)?;
+    let members = s.service.directory().list_members(&s.service.access().group(&caller, &id).await?, &filter).await?;
     member_page(members, &params, &url, &base)
 }
 
@@ -58,7 +60,9 @@ pub async fn list_all(
     BaseUrl(base): BaseUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
-    let members = s.service.group_all_members(&caller, &id, &filters::members(&params)?).await?;
+    let filter = filters::members(&params)?;
+    let grant = s.service.access().group(&caller, &id).await?;
+    let members = s.service.directory().group_all_members(&grant, &filter).await?;
     member_page(members, &params, &url, &base)
 }
 
@@ -69,7 +73,8 @@ pub async fn show(
     BaseUrl(base): BaseUrl,
 ) -> ApiResult<Json<Value>> {
     let user_id = user_id.parse().map_err(|_| ServiceError::NotFound("Member"))?;
-    Ok(Json(views::member(&s.service.member(&caller, &id, user_id).await?, &base)))
+    let grant = s.service.access().group(&caller, &id).await?;
+    Ok(Json(views::member(&s.service.identity().member(&grant, user_id).await?, &base)))
 }
 
 /// `GET /projects/:id/members`: projects have no direct members here (access comes from groups).
@@ -81,7 +86,7 @@ pub async fn project_direct(
     BaseUrl(base): BaseUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
-    s.service.project(&caller, &id).await?;
+    s.service.identity().project(&s.service.access().project(&caller, &id).await?).await?;
     member_page(Vec::new(), &params, &url, &base)
 }
 
@@ -93,6 +98,8 @@ pub async fn project_all(
     BaseUrl(base): BaseUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
-    let members = s.service.project_all_members(&caller, &id, &filters::members(&params)?).await?;
+    let filter = filters::members(&params)?;
+    let grant = s.service.access().project(&caller, &id).await?;
+    let members = s.service.directory().project_all_members(&grant, &filter).await?;
     member_page(members, &params, &url, &base)
 }

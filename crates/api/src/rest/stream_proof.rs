@@ -14,6 +14,7 @@ use crate::params::Params;
 use crate::state::AppState;
 use auditrelay_core::time::format_micros;
 use auditrelay_service::Caller;
+use auditrelay_service::access::need;
 use auditrelay_service::streams::{PublicKeyView, StreamView};
 use auditrelay_store::streams::StoredCheckpoint;
 
@@ -55,7 +56,7 @@ pub async fn checkpoints(
     url: PageUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
-    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
+    let d = s.service.access().any_destination::<need::Read>(&caller, id(&destination)?).await?;
     let after = params.int("after_sequence")?.unwrap_or(0);
     if after < 0 {
         return Err(ServiceError::BadParam("after_sequence must be 0 or more".into()).into());
@@ -64,7 +65,7 @@ pub async fn checkpoints(
     if !(1..=MAX_PER_PAGE).contains(&per_page) {
         return Err(ServiceError::BadParam(format!("per_page must be between 1 and {MAX_PER_PAGE}")).into());
     }
-    let list = s.service.destination_checkpoints(&caller, &d, after, per_page).await?;
+    let list = s.service.streams().destination_checkpoints(&d, after, per_page).await?;
     let next = (list.len() as i64 == per_page).then(|| list.last().map(|c| c.sequence)).flatten();
     let headers = after_headers(&url, per_page, "after_sequence", next);
     Ok((headers, Json(Value::Array(list.iter().map(signed).collect()))))
@@ -77,20 +78,20 @@ pub async fn update(
     Path(destination): Path<String>,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
+    let d = s.service.access().any_destination::<need::Read>(&caller, id(&destination)?).await?;
     let on = params.bool("in_band_checkpoints")?.ok_or_else(|| ServiceError::missing("in_band_checkpoints"))?;
-    s.service.set_in_band_checkpoints(&caller, &d, on).await?;
-    Ok(Json(stream_json(&s.service.destination_stream(&caller, &d).await?)))
+    s.service.streams().set_in_band_checkpoints(&d.needing()?, on).await?;
+    Ok(Json(stream_json(&s.service.streams().destination_stream(&d).await?)))
 }
 
 /// `GET /streaming/public_key`: every key, the current one with `valid_until` null.
 pub async fn public_key(State(s): State<AppState>, _caller: Caller) -> ApiResult<Json<Value>> {
-    let keys = s.service.stream_public_keys().await?;
+    let keys = s.service.streams().stream_public_keys().await?;
     Ok(Json(json!({ "keys": keys.iter().map(key_json).collect::<Vec<_>>() })))
 }
 
 /// `POST /streaming/public_key/rotate` (admins): a new current key.
 pub async fn rotate(State(s): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
-    let key = s.service.rotate_stream_key(&caller).await?;
+    let key = s.service.streams().rotate_stream_key(&s.service.access().admin(&caller)?).await?;
     Ok((StatusCode::CREATED, Json(key_json(&key))))
 }

@@ -12,6 +12,7 @@ use crate::params::Params;
 use crate::state::AppState;
 use auditrelay_core::time::format_micros;
 use auditrelay_service::Caller;
+use auditrelay_service::access::need;
 use auditrelay_service::delivery::{HealthView, ReplayRange};
 use auditrelay_store::delivery::{Parked, Replay};
 
@@ -58,9 +59,10 @@ pub async fn show(
     caller: Caller,
     Path(destination): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
-    let health = s.service.destination_health(&caller, &d).await?;
-    let stream = s.service.destination_stream(&caller, &d).await?;
+    let d = s.service.access().any_destination::<need::Read>(&caller, id(&destination)?).await?;
+    let health = s.service.delivery().destination_health(&d).await?;
+    let stream = s.service.streams().destination_stream(&d).await?;
+    let d = d.destination();
     Ok(Json(json!({
         "stream": super::stream_proof::stream_json(&stream),
         "id": d.id,
@@ -77,8 +79,8 @@ pub async fn parked(
     caller: Caller,
     Path(destination): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
-    let parked = s.service.parked_events(&caller, &d).await?;
+    let d = s.service.access().any_destination::<need::Read>(&caller, id(&destination)?).await?;
+    let parked = s.service.delivery().parked_events(&d).await?;
     Ok(Json(Value::Array(parked.iter().map(parked_json).collect())))
 }
 
@@ -87,8 +89,8 @@ pub async fn resend_parked(
     caller: Caller,
     Path(destination): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
-    let count = s.service.resend_parked(&caller, &d).await?;
+    let d = s.service.access().any_destination(&caller, id(&destination)?).await?;
+    let count = s.service.delivery().resend_parked(&d).await?;
     Ok(Json(json!({ "resent": count })))
 }
 
@@ -98,14 +100,14 @@ pub async fn replay(
     Path(destination): Path<String>,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
-    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
+    let d = s.service.access().any_destination::<need::Read>(&caller, id(&destination)?).await?;
     let range = ReplayRange {
         from_seq: params.int("from_seq")?,
         to_seq: params.int("to_seq")?,
         created_after: params.timestamp("created_after")?,
         created_before: params.timestamp("created_before")?,
     };
-    let replay = s.service.replay(&caller, &d, range).await?;
+    let replay = s.service.delivery().replay(&d.needing()?, range).await?;
     Ok((StatusCode::CREATED, Json(replay_json(&replay))))
 }
 
@@ -114,9 +116,9 @@ pub async fn replay_status(
     caller: Caller,
     Path((destination, replay)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
+    let d = s.service.access().any_destination::<need::Read>(&caller, id(&destination)?).await?;
     let replay_id = replay.parse().map_err(|_| ServiceError::NotFound("Replay"))?;
-    Ok(Json(replay_json(&s.service.replay_status(&caller, &d, replay_id).await?)))
+    Ok(Json(replay_json(&s.service.delivery().replay_status(&d, replay_id).await?)))
 }
 
 /// Sends one sample event straight to the destination (not through the log) and reports its answer.
@@ -125,8 +127,8 @@ pub async fn test_event(
     caller: Caller,
     Path(destination): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
-    let outcome = s.service.send_test_event(&caller, &d).await?;
+    let d = s.service.access().any_destination(&caller, id(&destination)?).await?;
+    let outcome = s.service.test_events().send_test_event(&d).await?;
     Ok(Json(json!({ "delivered": outcome.delivered, "message": outcome.message })))
 }
 
@@ -137,8 +139,8 @@ pub async fn history(
     caller: Caller,
     Path(destination): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let d = s.service.managed_destination_any(&caller, id(&destination)?).await?;
-    let buckets = s.service.delivery_history(&caller, &d).await?;
+    let d = s.service.access().any_destination::<need::Read>(&caller, id(&destination)?).await?;
+    let buckets = s.service.delivery().delivery_history(&d).await?;
     let buckets: Vec<Value> = buckets
         .iter()
         .map(|b| {

@@ -13,10 +13,11 @@ use crate::params::Params;
 use crate::state::AppState;
 use crate::{filters, views};
 use auditrelay_service::Caller;
+use auditrelay_service::access::{Scoped, need};
 use auditrelay_service::identity::{CreateToken, CreateUser};
 
 pub async fn current(State(s): State<AppState>, caller: Caller, BaseUrl(base): BaseUrl) -> ApiResult<Json<Value>> {
-    Ok(Json(views::user(&s.service.current_user(&caller).await?, &base)))
+    Ok(Json(views::user(&s.service.identity().current_user(&s.service.access().scoped(&caller)?).await?, &base)))
 }
 
 pub async fn create(
@@ -32,7 +33,7 @@ pub async fn create(
         password: params.required_string("password")?,
         admin: params.bool("admin")?.unwrap_or(false),
     };
-    let user = s.service.create_user(&caller, input).await?;
+    let user = s.service.identity().create_user(&s.service.access().admin(&caller)?, input).await?;
     Ok((StatusCode::CREATED, Json(views::user(&user, &base))))
 }
 
@@ -45,7 +46,8 @@ pub async fn list(
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
     let page = list_page_from(&params)?;
-    let users = s.service.list_users(&caller, &filters::users(&params)?).await?;
+    let filter = filters::users(&params)?;
+    let users = s.service.directory().list_users(&s.service.access().scoped(&caller)?, &filter).await?;
     let (headers, users) = paginate(users, |u| u.id, page, &url);
     let full = caller.is_admin();
     let body: Vec<Value> =
@@ -60,7 +62,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let id = id.parse().map_err(|_| ServiceError::NotFound("User"))?;
-    Ok(Json(views::user(&s.service.user(&caller, id).await?, &base)))
+    Ok(Json(views::user(&s.service.identity().user(&s.service.access().scoped(&caller)?, id).await?, &base)))
 }
 
 pub async fn create_token(
@@ -81,7 +83,7 @@ pub async fn create_token(
         ),
     };
     let input = CreateToken { name: params.required_string("name")?, scopes: params.list("scopes")?, expires_at };
-    let (token, plain) = s.service.create_token(&caller, user_id, input).await?;
+    let (token, plain) = s.service.identity().create_token(&s.service.access().admin(&caller)?, user_id, input).await?;
     Ok((StatusCode::CREATED, Json(views::token(&token, Some(&plain)))))
 }
 
@@ -100,7 +102,8 @@ pub async fn list_tokens(
     url: PageUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
-    let tokens = s.service.tokens(&caller, params.int("user_id")?).await?;
+    let user_id = params.int("user_id")?;
+    let tokens = s.service.identity().tokens(&s.service.access().self_or_admin(&caller, user_id)?).await?;
     token_page(tokens, &params, &url)
 }
 
@@ -113,18 +116,18 @@ pub async fn user_tokens(
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
     let user_id = id.parse().map_err(|_| ServiceError::NotFound("User"))?;
-    let user = s.service.user(&caller, user_id).await?;
-    let tokens = s.service.tokens(&caller, Some(user.id)).await?;
+    let user = s.service.identity().user(&s.service.access().scoped(&caller)?, user_id).await?;
+    let tokens = s.service.identity().tokens(&s.service.access().self_or_admin(&caller, Some(user.id))?).await?;
     token_page(tokens, &params, &url)
 }
 
 pub async fn own_token(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
-    Ok(Json(views::token(&s.service.own_token(&caller).await?, None)))
+    Ok(Json(views::token(&s.service.directory().own_token(&s.service.access().scoped(&caller)?).await?, None)))
 }
 
 pub async fn show_token(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let id = id.parse().map_err(|_| ServiceError::NotFound("Token"))?;
-    Ok(Json(views::token(&s.service.token(&caller, id).await?, None)))
+    Ok(Json(views::token(&s.service.directory().token(&s.service.access().scoped(&caller)?, id).await?, None)))
 }
 
 /// GitLab's version of the API this service speaks (clients gate features on it), with the
@@ -132,8 +135,8 @@ pub async fn show_token(State(s): State<AppState>, caller: Caller, Path(id): Pat
 pub const GITLAB_API_VERSION: &str = "18.10.0-ee";
 
 /// `GET /version`: any authenticated caller, as in GitLab.
-pub async fn version(caller: Caller) -> ApiResult<Json<Value>> {
-    caller.require(auditrelay_core::access::Need::Read)?;
+pub async fn version(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let _: Scoped<'_, need::Read> = s.service.access().scoped(&caller)?;
     Ok(Json(json!({
         "version": GITLAB_API_VERSION,
         "revision": concat!("auditrelay-", env!("CARGO_PKG_VERSION")),
@@ -144,6 +147,6 @@ pub async fn version(caller: Caller) -> ApiResult<Json<Value>> {
 
 pub async fn revoke_token(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let id = id.parse().map_err(|_| ServiceError::NotFound("Token"))?;
-    s.service.revoke_token(&caller, id).await?;
+    s.service.identity().revoke_token(&s.service.access().scoped(&caller)?, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

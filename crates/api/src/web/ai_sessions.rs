@@ -98,7 +98,7 @@ async fn render(state: &AppState, session: &SignedIn, group: Option<&str>, param
     let mut body = filter_form(&base, params);
     match filter(params) {
         Err(message) => body.push_str(&format!(r#"<p class="alert" role="alert">{}</p>"#, escape(&message))),
-        Ok(filter) => match state.service.ai_sessions(&session.caller, group, &filter).await {
+        Ok(filter) => match sessions_of(state, &session.caller, group, &filter).await {
             Ok(sessions) => body.push_str(&sessions_table(&base, &sessions)),
             Err(ServiceError::NotFound(_) | ServiceError::Forbidden | ServiceError::Unauthorized) => {
                 return not_found(Some(session));
@@ -108,7 +108,10 @@ async fn render(state: &AppState, session: &SignedIn, group: Option<&str>, param
     }
     if let Some(id) = given(&params.session) {
         let report = match id.parse::<i64>() {
-            Ok(id) => state.service.session_report(&session.caller, id).await,
+            Ok(id) => match state.service.access().scoped(&session.caller) {
+                Ok(scoped) => state.service.ai().session_report(&scoped, id).await,
+                Err(error) => Err(error),
+            },
             Err(_) => Err(ServiceError::NotFound("Workflow")),
         };
         match report {
@@ -252,6 +255,20 @@ fn download(report: &SessionReport) -> Response {
         body.to_string(),
     )
         .into_response()
+}
+
+/// The sessions of the instance (`group` none) or of a group, as the service allows.
+async fn sessions_of(
+    state: &AppState,
+    caller: &auditrelay_service::Caller,
+    group: Option<&str>,
+    filter: &auditrelay_service::ai::sessions::SessionFilter,
+) -> Result<Vec<auditrelay_service::ai::sessions::SessionListing>, ServiceError> {
+    let (service, access) = (&state.service, state.service.access());
+    match group {
+        None => service.ai().instance_ai_sessions(&access.admin(caller)?, filter).await,
+        Some(path) => service.ai().group_ai_sessions(&access.group(caller, path).await?, filter).await,
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! `/admin/gitlab_duo`: the AI audit event settings. Every boolean setting named `ai_…` is
 //! shown, so settings added later appear without a change here.
 
+use auditrelay_service::access::need;
 use auditrelay_service::settings::Setting;
+use auditrelay_service::{Caller, ServiceResult};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -48,11 +50,17 @@ fn ai_lists(settings: &Map<String, Value>) -> impl Iterator<Item = (&String, Str
     })
 }
 
+/// The settings, as an administrator reads them.
+async fn current(state: &AppState, caller: &Caller) -> ServiceResult<Map<String, Value>> {
+    let admin = state.service.access().admin::<need::Read>(caller)?;
+    state.service.settings().show(&admin).await
+}
+
 pub async fn show(State(state): State<AppState>, session: SignedIn, Query(q): Query<DuoQuery>) -> Response {
     if !admin_page_visible(session.caller.is_admin()) {
         return not_found(Some(&session));
     }
-    let settings = match state.service.settings(&session.caller).await {
+    let settings = match current(&state, &session.caller).await {
         Ok(s) => s,
         Err(e) => return ApiError(e).into_response(),
     };
@@ -93,7 +101,7 @@ pub async fn save(State(state): State<AppState>, session: SignedIn, body: Bytes)
     if !session.csrf_ok(&form) {
         return csrf_refused();
     }
-    let current = match state.service.settings(&session.caller).await {
+    let current = match current(&state, &session.caller).await {
         Ok(s) => s,
         Err(e) => return ApiError(e).into_response(),
     };
@@ -106,7 +114,11 @@ pub async fn save(State(state): State<AppState>, session: SignedIn, body: Bytes)
             changes.insert(name.clone(), Value::from(value));
         }
     }
-    match state.service.update_settings(&session.caller, changes).await {
+    let updated = match state.service.access().admin::<need::Write>(&session.caller) {
+        Ok(admin) => state.service.settings().update(&admin, changes).await,
+        Err(refused) => Err(refused),
+    };
+    match updated {
         Ok(_) => Redirect::to("/admin/gitlab_duo?saved=1").into_response(),
         Err(e) => ApiError(e).into_response(),
     }

@@ -11,13 +11,17 @@ use super::log_tab::{self, LogParams};
 use super::session::SignedIn;
 use crate::error::ServiceError;
 use crate::state::AppState;
+use auditrelay_service::access::need;
 
 /// Admins land on the instance's audit events; others see the groups whose streams they own.
 pub async fn home(State(state): State<AppState>, session: SignedIn) -> Response {
     if session.caller.is_admin() {
         return Redirect::to("/admin/audit_logs").into_response();
     }
-    let groups = state.service.groups(&session.caller, 0, 100).await.unwrap_or_default();
+    let groups = match state.service.access().scoped(&session.caller) {
+        Ok(scoped) => state.service.identity().groups(&scoped, 0, 100).await.unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
     let mut items = String::new();
     for group in groups.iter().filter(|g| g.parent_id.is_none()) {
         let href = format!("/groups/{}/-/audit_events", group.full_path);
@@ -46,7 +50,11 @@ pub async fn admin_audit_logs(
         Tab::Log => {
             let result = match log_tab::query(&params) {
                 Ok((query, page)) => {
-                    state.service.instance_events(&session.caller, &query, page).await.map(|r| (r, page_number(page)))
+                    let service = &state.service;
+                    let read = async {
+                        service.events().instance_events(&service.access().admin(&session.caller)?, &query, page).await
+                    };
+                    read.await.map(|r| (r, page_number(page)))
                 }
                 Err(e) => Err(e),
             };
@@ -66,20 +74,23 @@ pub async fn group_audit_events(
     let base = format!("/groups/{group_path}/-/audit_events");
     let tab = Tab::parse(params.tab.as_deref());
     // Streams are managed by Owners of a top-level group (or admins), as the service decides.
-    let owner = state.service.destination_owner(&session.caller, Some(group_path)).await;
+    let owner = state.service.access().owner::<need::Read>(&session.caller, Some(group_path)).await;
     let streams_allowed = owner
         .as_ref()
-        .is_ok_and(|o| matches!(o, auditrelay_service::destinations::Owner::Group(g) if g.parent_id.is_none()));
+        .is_ok_and(|o| matches!(o.owner(), auditrelay_service::destinations::Owner::Group(g) if g.parent_id.is_none()));
     let content = match tab {
         Tab::Streams if streams_allowed => streams_shell(Some(group_path)),
         Tab::Streams => return not_found(Some(&session)),
         Tab::Log => {
             let result = match log_tab::query(&params) {
-                Ok((query, page)) => state
-                    .service
-                    .group_events(&session.caller, group_path, &query, page)
-                    .await
-                    .map(|r| (r, page_number(page))),
+                Ok((query, page)) => {
+                    let service = &state.service;
+                    let read = async {
+                        let grant = service.access().group(&session.caller, group_path).await?;
+                        service.events().group_events(&grant, &query, page).await
+                    };
+                    read.await.map(|r| (r, page_number(page)))
+                }
                 Err(e) => Err(e),
             };
             if let Err(ServiceError::NotFound(_) | ServiceError::Forbidden | ServiceError::Unauthorized) = result {

@@ -26,7 +26,7 @@ impl FromRequestParts<AppState> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         if let Some(cookie) = cookie_from(&parts.headers, SESSION_COOKIE)
-            && let Ok(session) = state.service.web_session(cookie, ip).await
+            && let Ok(session) = state.service.sessions().web_session(cookie, ip).await
         {
             return Ok(SignedIn { caller: session.caller, csrf: session.csrf_token, cookie: cookie.to_owned() });
         }

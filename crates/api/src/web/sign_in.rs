@@ -112,7 +112,7 @@ pub async fn submit(
     if !same_site_form(&headers, &form) {
         return render(StatusCode::UNPROCESSABLE_ENTITY, redirect_to, username, Some(CSRF_REFUSED), &headers);
     }
-    match state.service.sign_in(username, password, Some(peer.ip())).await {
+    match state.service.sessions().sign_in(username, password, Some(peer.ip())).await {
         Ok((cookie, _)) => (
             StatusCode::SEE_OTHER,
             [
@@ -134,7 +134,7 @@ pub async fn sign_out(State(state): State<AppState>, signed_in: SignedIn, header
     if !signed_in.csrf_ok(&parse_form(&body)) {
         return csrf_refused();
     }
-    if let Err(error) = state.service.sign_out(&signed_in.cookie).await {
+    if let Err(error) = state.service.sessions().sign_out(&signed_in.cookie).await {
         return ApiError(error).into_response();
     }
     (

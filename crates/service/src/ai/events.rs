@@ -4,7 +4,6 @@
 //! unchanged). `data` is the producer's and becomes `details` as sent; the service only adds the
 //! envelope's keys (`cloudevent_*`) and, when `data` has none, `workflow_id`.
 
-use auditrelay_core::access::Need;
 use auditrelay_core::ai_events::{AiBatchError, CloudEvent, ContentFields, parse_workflow_batch, redact_content};
 use auditrelay_core::{EntityType, EventId, NewEvent};
 use auditrelay_store::PreparedEvent;
@@ -13,10 +12,12 @@ use auditrelay_store::workflows::Workflow;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::Ai;
 use super::workflows::WORKFLOW_ACCESS;
+use crate::Caller;
+use crate::access::{Scoped, need};
 use crate::error::{ServiceError, ServiceResult};
 use crate::ingest::{EventLocation, prepared_event};
-use crate::{Caller, Service};
 
 /// GitLab's class name of a workflow, the target of its events.
 pub const WORKFLOW_CLASS: &str = "Ai::DuoWorkflows::Workflow";
@@ -32,18 +33,18 @@ struct Context<'a> {
     hashed_at_rest: Option<ContentFields>,
 }
 
-impl Service {
+impl Ai<'_> {
     /// Ingests a workflow's CloudEvents batch. Answers the public ids, in order, once committed;
     /// a re-sent event answers its first id and is not stored again. When the session has ended,
     /// its summary is appended after the batch.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, workflow_id = workflow_id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id, workflow_id = workflow_id))]
     pub async fn ingest_ai_events(
         &self,
-        caller: &Caller,
+        scoped: &Scoped<'_, need::Ingest>,
         workflow_id: i64,
         body: &[u8],
     ) -> ServiceResult<Vec<EventId>> {
-        caller.require(Need::Ingest)?;
+        let caller = scoped.caller();
         let (workflow, project, access) = self.workflow_with_access(caller, workflow_id).await?;
         if !access.can_see() {
             return Err(ServiceError::NotFound("Workflow"));
@@ -53,21 +54,22 @@ impl Service {
             AiBatchError::Invalid(message) => ServiceError::BadInput(message),
             AiBatchError::TooLarge(message) => ServiceError::TooLarge(message),
         })?;
-        let group = self.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Workflow"))?;
-        let author = self.store.user_by_id(workflow.user_id).await?;
+        let group =
+            self.ctx.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Workflow"))?;
+        let author = self.ctx.store.user_by_id(workflow.user_id).await?;
         let context = Context {
             workflow: &workflow,
             project: &project,
             group: &group,
             author_name: author.map(|u| u.name).unwrap_or_default(),
             ip: caller.ip.map(|ip| ip.to_string()),
-            hashed_at_rest: self.ai_fields_hashed_at_rest().await?,
+            hashed_at_rest: self.ctx.ai_fields_hashed_at_rest().await?,
         };
         let prepared: Vec<PreparedEvent> = events.into_iter().map(|event| prepare(&context, event)).collect();
-        let ids = self.log.append(prepared).await?;
+        let ids = self.ctx.log.append(prepared).await?;
         metrics::counter!("auditrelay_ingested_events_total").increment(ids.len() as u64);
         metrics::counter!("auditrelay_ai_events_ingested_total").increment(ids.len() as u64);
-        self.issue_session_summary(workflow.id).await?;
+        self.ctx.issue_session_summary(workflow.id).await?;
         Ok(ids)
     }
 }

@@ -8,3 +8,17 @@ pub mod workflows;
 
 pub use summary::SessionReport;
 pub use workflows::{CreateWorkflow, WorkflowView};
+
+use crate::Service;
+
+/// AI workflows, their events and sessions: `service.ai()`.
+#[derive(Clone, Copy)]
+pub struct Ai<'s> {
+    ctx: &'s Service,
+}
+
+impl Service {
+    pub fn ai(&self) -> Ai<'_> {
+        Ai { ctx: self }
+    }
+}

@@ -5,9 +5,10 @@ use auditrelay_core::time::Micros;
 use auditrelay_store::workflows::SessionRow;
 use auditrelay_store::{EventFilter, EventScope};
 
+use super::Ai;
 use super::summary::{SessionReport, report_of};
+use crate::access::{Admin, GroupGrant, need, rules};
 use crate::error::{ServiceError, ServiceResult};
-use crate::{Caller, Service};
 
 /// Most sessions one listing shows (most recently active first).
 pub const MAX_SESSIONS: i64 = 100;
@@ -67,36 +68,42 @@ pub struct SessionListing {
     pub status: SessionStatus,
 }
 
-impl Service {
-    /// The sessions of the instance (`group` none: admins) or of a group and its subgroups (its
-    /// Owners and admins).
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = ?group))]
-    pub async fn ai_sessions(
+impl Ai<'_> {
+    /// The sessions of the instance (admins).
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    pub async fn instance_ai_sessions(
         &self,
-        caller: &Caller,
-        group: Option<&str>,
+        admin: &Admin<'_, need::Read>,
         filter: &SessionFilter,
     ) -> ServiceResult<Vec<SessionListing>> {
-        caller.require(auditrelay_core::access::Need::Read)?;
-        let mut scope = match group {
-            None => {
-                caller.require_admin()?;
-                EventScope::All
-            }
-            Some(path) => {
-                let (group, author) = self.group_read_scope(caller, path).await?;
-                if author.is_some() {
-                    return Err(ServiceError::Forbidden);
-                }
-                EventScope::GroupTree {
-                    group_id: group.id,
-                    is_root: group.parent_id.is_none(),
-                    full_path: group.full_path,
-                }
-            }
+        self.sessions_in(admin.caller(), EventScope::All, filter).await
+    }
+
+    /// The sessions of a group and its subgroups (its Owners and admins).
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id))]
+    pub async fn group_ai_sessions(
+        &self,
+        grant: &GroupGrant<'_, rules::ReadGroupAiSessions>,
+        filter: &SessionFilter,
+    ) -> ServiceResult<Vec<SessionListing>> {
+        let group = grant.group();
+        let scope = EventScope::GroupTree {
+            group_id: group.id,
+            is_root: group.parent_id.is_none(),
+            full_path: group.full_path.clone(),
         };
+        self.sessions_in(grant.caller(), scope, filter).await
+    }
+
+    async fn sessions_in(
+        &self,
+        caller: &crate::Caller,
+        mut scope: EventScope,
+        filter: &SessionFilter,
+    ) -> ServiceResult<Vec<SessionListing>> {
         if let Some(project) = &filter.project {
-            let (project, _) = self.visible_project(caller, project).await?;
+            let grant = self.ctx.access().project::<rules::SeeProject>(caller, project).await?;
+            let project = grant.project();
             if let EventScope::GroupTree { full_path, .. } = &scope
                 && !project.full_path.starts_with(&format!("{full_path}/"))
             {
@@ -109,14 +116,14 @@ impl Service {
         events.created_after = filter.created_after;
         events.created_before = filter.created_before;
         let mut listed = Vec::new();
-        for row in self.store.ai_sessions(&events, MAX_SESSIONS).await? {
-            let report = report_of(row.workflow_id, self.store.workflow_events(row.workflow_id).await?);
+        for row in self.ctx.store.ai_sessions(&events, MAX_SESSIONS).await? {
+            let report = report_of(row.workflow_id, self.ctx.store.workflow_events(row.workflow_id).await?);
             let status = SessionStatus::of(&report);
             if filter.status.is_some_and(|wanted| wanted != status) {
                 continue;
             }
             let project_path = match row.project_id {
-                Some(id) => self.store.project_by_id(id).await?.map(|p| p.full_path),
+                Some(id) => self.ctx.store.project_by_id(id).await?.map(|p| p.full_path),
                 None => None,
             };
             listed.push(SessionListing { row, project_path, report, status });

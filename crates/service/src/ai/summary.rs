@@ -10,9 +10,13 @@ use auditrelay_store::{StoredEvent, ai_event_keys};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::Ai;
+use crate::Service;
+use crate::access::{Scoped, need, rules};
 use crate::error::{ServiceError, ServiceResult};
+use crate::events::author_limit;
 use crate::ingest::{EventLocation, prepared_event};
-use crate::{Caller, Service};
+use auditrelay_core::AccessLevel;
 
 /// A session with its summary and its events in sequence order.
 #[derive(Debug, Clone)]
@@ -86,24 +90,28 @@ pub fn report_of(workflow_id: i64, rows: Vec<SequencedRow>) -> SessionReport {
     SessionReport { workflow_id, session_id, project_id, summary: SessionSummary::of(&sequenced), events, summaries }
 }
 
-impl Service {
+impl Ai<'_> {
     /// A workflow's session report, for whoever may read its events: the project's Maintainers
     /// and Owners, the workflow's own user, admins. A workflow known only from general ingest
     /// (no workflow created here) is for those who read all of its project's events.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, workflow_id = workflow_id))]
-    pub async fn session_report(&self, caller: &Caller, workflow_id: i64) -> ServiceResult<SessionReport> {
-        caller.require(auditrelay_core::access::Need::Read)?;
-        let report = report_of(workflow_id, self.store.workflow_events(workflow_id).await?);
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id, workflow_id = workflow_id))]
+    pub async fn session_report(
+        &self,
+        scoped: &Scoped<'_, need::Read>,
+        workflow_id: i64,
+    ) -> ServiceResult<SessionReport> {
+        let caller = scoped.caller();
+        let report = report_of(workflow_id, self.ctx.store.workflow_events(workflow_id).await?);
         if caller.is_admin() {
-            return if report.events.is_empty() && self.store.workflow_by_id(workflow_id).await?.is_none() {
+            return if report.events.is_empty() && self.ctx.store.workflow_by_id(workflow_id).await?.is_none() {
                 Err(ServiceError::NotFound("Workflow"))
             } else {
                 Ok(report)
             };
         }
-        match self.store.workflow_by_id(workflow_id).await? {
+        match self.ctx.store.workflow_by_id(workflow_id).await? {
             Some(workflow) => {
-                let (_, author) = self.project_read_scope(caller, &workflow.project_id.to_string()).await?;
+                let author = self.project_reader(caller, workflow.project_id).await?;
                 if author.is_some_and(|a| a != workflow.user_id) {
                     return Err(ServiceError::Forbidden);
                 }
@@ -111,7 +119,7 @@ impl Service {
             // Known from general ingest only: for those who read all of its project's events.
             None => {
                 let project = report.project_id.ok_or(ServiceError::NotFound("Workflow"))?;
-                let (_, author) = self.project_read_scope(caller, &project.to_string()).await?;
+                let author = self.project_reader(caller, project).await?;
                 if author.is_some() {
                     return Err(ServiceError::Forbidden);
                 }
@@ -120,6 +128,14 @@ impl Service {
         Ok(report)
     }
 
+    /// Whose events of a project the caller reads (`None`: all), as its event listing says.
+    async fn project_reader(&self, caller: &crate::Caller, project_id: i64) -> ServiceResult<Option<i64>> {
+        let grant = self.ctx.access().project::<rules::ReadProjectEvents>(caller, &project_id.to_string()).await?;
+        Ok(author_limit(caller.user.id, grant.access(), AccessLevel::Maintainer))
+    }
+}
+
+impl Service {
     /// Appends the session's summary event if the session has ended. Its public id is a digest of
     /// the summary, so an unchanged summary (a re-sent batch, a second node) is not stored again.
     pub(crate) async fn issue_session_summary(&self, workflow_id: i64) -> ServiceResult<()> {

@@ -2,12 +2,13 @@
 //! agent then acts. A workflow id names the project and author of its audit events.
 
 use auditrelay_core::AccessLevel;
-use auditrelay_core::access::Need;
 use auditrelay_store::namespaces::Project;
 use auditrelay_store::workflows::{NewWorkflow, Workflow};
 
+use super::Ai;
+use crate::Caller;
+use crate::access::{Scoped, need, rules};
 use crate::error::{ServiceError, ServiceResult};
-use crate::{Caller, Service};
 
 /// Longest goal, in characters (GitLab's limit).
 const MAX_GOAL_LEN: usize = 16_384;
@@ -30,11 +31,17 @@ pub struct WorkflowView {
     pub project: Project,
 }
 
-impl Service {
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id))]
-    pub async fn create_workflow(&self, caller: &Caller, input: CreateWorkflow) -> ServiceResult<WorkflowView> {
-        caller.require(Need::Write)?;
-        let project = self.workflow_project(caller, &input.project).await?;
+impl Ai<'_> {
+    /// A workflow in a project where the caller is at least a Developer, acting for them.
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    pub async fn create_workflow(
+        &self,
+        scoped: &Scoped<'_, need::Write>,
+        input: CreateWorkflow,
+    ) -> ServiceResult<WorkflowView> {
+        let caller = scoped.caller();
+        let grant = self.ctx.access().project::<rules::RunWorkflows>(caller, &input.project).await?;
+        let project = grant.project().clone();
         if input.goal.trim().is_empty() {
             return Err(ServiceError::BadParam("goal is missing".into()));
         }
@@ -44,6 +51,7 @@ impl Service {
         let definition = short("workflow_definition", input.workflow_definition, "software_development")?;
         let environment = short("environment", input.environment, "web")?;
         let workflow = self
+            .ctx
             .store
             .create_workflow(&NewWorkflow {
                 project_id: project.id,
@@ -57,10 +65,9 @@ impl Service {
     }
 
     /// A workflow whose project the caller can see; others are "not found".
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, id = id))]
-    pub async fn workflow(&self, caller: &Caller, id: i64) -> ServiceResult<WorkflowView> {
-        caller.require(Need::Read)?;
-        let (workflow, project, access) = self.workflow_with_access(caller, id).await?;
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id, id = id))]
+    pub async fn workflow(&self, scoped: &Scoped<'_, need::Read>, id: i64) -> ServiceResult<WorkflowView> {
+        let (workflow, project, access) = self.workflow_with_access(scoped.caller(), id).await?;
         if !access.can_see() {
             return Err(ServiceError::NotFound("Workflow"));
         }
@@ -72,19 +79,11 @@ impl Service {
         caller: &Caller,
         id: i64,
     ) -> ServiceResult<(Workflow, Project, crate::access::Access)> {
-        let workflow = self.store.workflow_by_id(id).await?.ok_or(ServiceError::NotFound("Workflow"))?;
-        let project = self.store.project_by_id(workflow.project_id).await?.ok_or(ServiceError::NotFound("Workflow"))?;
-        let access = self.project_access(caller, &project).await?;
+        let workflow = self.ctx.store.workflow_by_id(id).await?.ok_or(ServiceError::NotFound("Workflow"))?;
+        let project =
+            self.ctx.store.project_by_id(workflow.project_id).await?.ok_or(ServiceError::NotFound("Workflow"))?;
+        let access = self.ctx.project_access(caller, &project).await?;
         Ok((workflow, project, access))
-    }
-
-    /// The project to create a workflow in: visible to the caller, who is at least a Developer.
-    async fn workflow_project(&self, caller: &Caller, id_or_path: &str) -> ServiceResult<Project> {
-        let (project, access) = self.visible_project(caller, id_or_path).await?;
-        if !access.at_least(WORKFLOW_ACCESS) {
-            return Err(ServiceError::Denied("you need at least the Developer role in the project".into()));
-        }
-        Ok(project)
     }
 }
 

@@ -1,33 +1,32 @@
 //! Event-type filters (allow-lists) and namespace filters of a destination.
 
-use auditrelay_core::access::Need;
 use auditrelay_core::destination::{MAX_NAMESPACE_FILTERS, rules};
 use auditrelay_core::event_catalogue;
 
 use super::audit_names::namespace_filter_event;
-use super::{Api, Destination, FilterTarget, NamespaceFilter, Owner, destination_audit, invalid};
+use super::{Api, Destination, Destinations, FilterTarget, NamespaceFilter, Owner, destination_audit, invalid};
+use crate::Caller;
+use crate::access::{DestinationGrant, need};
 use crate::audit::Author;
 use crate::error::{ServiceError, ServiceResult};
-use crate::{Caller, Service};
 
-impl Service {
+impl Destinations<'_> {
     /// Whether a filter may name this type: defined in the catalogue, or seen in ingested events.
     pub async fn is_known_event_type(&self, name: &str) -> ServiceResult<bool> {
-        if event_catalogue::is_defined(name) || self.observed_types.read().is_ok_and(|seen| seen.contains(name)) {
+        if event_catalogue::is_defined(name) || self.ctx.observed_types.read().is_ok_and(|seen| seen.contains(name)) {
             return Ok(true);
         }
-        Ok(self.store.observed_event_types().await?.iter().any(|n| n == name))
+        Ok(self.ctx.store.observed_event_types().await?.iter().any(|n| n == name))
     }
 
     /// Adds types to the allow-list, all or nothing. Returns the whole list after the add.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
     pub async fn add_event_type_filters(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         types: &[String],
     ) -> ServiceResult<Vec<String>> {
-        caller.require(Need::Write)?;
+        let (caller, destination) = (grant.caller(), grant.destination());
         if types.is_empty() {
             return Err(ServiceError::BadParam("event type filters must be present".into()));
         }
@@ -46,25 +45,25 @@ impl Service {
             format!("Created audit event type filters {} for destination {}", types.join(", "), destination.name);
         let audit = filter_audit(caller, destination, "event_type_filters_created", message);
         let (id, types) = (destination.id, types.to_vec());
-        self.change_destinations(move |tx| {
-            Box::pin(async move {
-                tx.add_event_types(id, &types).await?;
-                tx.record_route_version(id).await?;
-                Ok(((), vec![audit]))
+        self.ctx
+            .change_destinations(move |tx| {
+                Box::pin(async move {
+                    tx.add_event_types(id, &types).await?;
+                    tx.record_route_version(id).await?;
+                    Ok(((), vec![audit]))
+                })
             })
-        })
-        .await?;
-        Ok(self.store.event_types_of(destination.id).await?)
+            .await?;
+        Ok(self.ctx.store.event_types_of(destination.id).await?)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
     pub async fn remove_event_type_filters(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         types: &[String],
     ) -> ServiceResult<()> {
-        caller.require(Need::Write)?;
+        let (caller, destination) = (grant.caller(), grant.destination());
         if types.is_empty() {
             return Err(ServiceError::BadParam("event type filters must be present".into()));
         }
@@ -80,37 +79,39 @@ impl Service {
             format!("Deleted audit event type filters {} from destination {}", types.join(", "), destination.name);
         let audit = filter_audit(caller, destination, "event_type_filters_deleted", message);
         let (id, types) = (destination.id, types.to_vec());
-        self.change_destinations(move |tx| {
-            Box::pin(async move {
-                tx.remove_event_types(id, &types).await?;
-                tx.record_route_version(id).await?;
-                Ok(((), vec![audit]))
+        self.ctx
+            .change_destinations(move |tx| {
+                Box::pin(async move {
+                    tx.remove_event_types(id, &types).await?;
+                    tx.record_route_version(id).await?;
+                    Ok(((), vec![audit]))
+                })
             })
-        })
-        .await?;
+            .await?;
         Ok(())
     }
 
     /// The legacy HTTP filter: exactly one of a group or a project, one per destination, and a
     /// namespace in at most one legacy filter.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id, group = ?group_path))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id, group = ?group_path))]
     pub async fn add_legacy_namespace_filter(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         group_path: Option<&str>,
         project_path: Option<&str>,
     ) -> ServiceResult<NamespaceFilter> {
-        caller.require(Need::Write)?;
+        let (caller, destination) = (grant.caller(), grant.destination());
         let target = match (group_path, project_path) {
             (Some(path), None) => FilterTarget::Group(
-                self.store
+                self.ctx
+                    .store
                     .group_by_path(path)
                     .await?
                     .ok_or_else(|| ServiceError::BadParam("group_path is invalid".into()))?,
             ),
             (None, Some(path)) => FilterTarget::Project(
-                self.store
+                self.ctx
+                    .store
                     .project_by_path(path)
                     .await?
                     .ok_or_else(|| ServiceError::BadParam("project_path is invalid".into()))?,
@@ -125,7 +126,7 @@ impl Service {
             return Err(invalid("External audit event destination has already been taken"));
         }
         let (group_id, project_id) = ids(&target);
-        if self.store.legacy_filters_on(group_id, project_id).await? > 0 {
+        if self.ctx.store.legacy_filters_on(group_id, project_id).await? > 0 {
             return Err(invalid("Namespace has already been taken"));
         }
         if !self.under_owner(&destination.owner, &target).await? {
@@ -137,17 +138,16 @@ impl Service {
     }
 
     /// The consolidated filter: a group or project path, at most five per destination.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id, namespace = %namespace_path))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id, namespace = %namespace_path))]
     pub async fn add_namespace_filter(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         namespace_path: &str,
     ) -> ServiceResult<NamespaceFilter> {
-        caller.require(Need::Write)?;
-        let target = match self.store.group_by_path(namespace_path).await? {
+        let (caller, destination) = (grant.caller(), grant.destination());
+        let target = match self.ctx.store.group_by_path(namespace_path).await? {
             Some(group) => FilterTarget::Group(group),
-            None => match self.store.project_by_path(namespace_path).await? {
+            None => match self.ctx.store.project_by_path(namespace_path).await? {
                 Some(project) => FilterTarget::Project(project),
                 None => {
                     return Err(ServiceError::BadParam("namespace_path should be of group or project only.".into()));
@@ -168,52 +168,29 @@ impl Service {
         self.insert_namespace_filter(caller, destination, target, Api::Consolidated).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
     pub async fn delete_namespace_filter(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         filter: &NamespaceFilter,
         api: Api,
     ) -> ServiceResult<()> {
-        caller.require(Need::Write)?;
+        let (caller, destination) = (grant.caller(), grant.destination());
         let message =
             format!("Deleted namespace filter {} of destination {}", target_path(&filter.target), destination.name);
         let event_type = namespace_filter_event(api, &destination.owner, false);
         let audit = filter_audit(caller, destination, event_type, message);
         let (id, filter_id) = (destination.id, filter.row.id);
-        self.change_destinations(move |tx| {
-            Box::pin(async move {
-                tx.delete_namespace_filter(filter_id).await?;
-                tx.record_route_version(id).await?;
-                Ok(((), vec![audit]))
+        self.ctx
+            .change_destinations(move |tx| {
+                Box::pin(async move {
+                    tx.delete_namespace_filter(filter_id).await?;
+                    tx.record_route_version(id).await?;
+                    Ok(((), vec![audit]))
+                })
             })
-        })
-        .await?;
+            .await?;
         Ok(())
-    }
-
-    /// A namespace filter the caller may manage, with its destination.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, filter_id = filter_id))]
-    pub async fn managed_namespace_filter(
-        &self,
-        caller: &Caller,
-        filter_id: i64,
-        instance: bool,
-        legacy: bool,
-    ) -> ServiceResult<(Destination, NamespaceFilter)> {
-        let row = self.store.namespace_filter(filter_id).await?.ok_or(ServiceError::NotFound("Namespace filter"))?;
-        if row.legacy != legacy {
-            return Err(ServiceError::NotFound("Namespace filter"));
-        }
-        let destination = self.managed_destination(caller, row.destination_id, instance).await?;
-        let filter = destination
-            .namespace_filters
-            .iter()
-            .find(|f| f.row.id == filter_id)
-            .cloned()
-            .ok_or(ServiceError::NotFound("Namespace filter"))?;
-        Ok((destination, filter))
     }
 
     async fn insert_namespace_filter(
@@ -229,6 +206,7 @@ impl Service {
         let audit = filter_audit(caller, destination, event_type, message);
         let id = destination.id;
         let row = self
+            .ctx
             .change_destinations(move |tx| {
                 Box::pin(async move {
                     let row = tx.create_namespace_filter(id, group_id, project_id, api == Api::Legacy).await?;
@@ -246,7 +224,7 @@ impl Service {
         let Owner::Group(owner) = owner else { return Ok(true) };
         let root = match target {
             FilterTarget::Group(group) => group.root_id,
-            FilterTarget::Project(project) => match self.store.group_by_id(project.namespace_id).await? {
+            FilterTarget::Project(project) => match self.ctx.store.group_by_id(project.namespace_id).await? {
                 Some(group) => group.root_id,
                 None => return Ok(false),
             },

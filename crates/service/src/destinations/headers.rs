@@ -1,26 +1,24 @@
 //! Custom HTTP headers of a destination, addressed one by one (GitLab's legacy header API).
 
-use auditrelay_core::access::Need;
 use auditrelay_core::destination::{Category, MAX_HEADERS, rules};
 use auditrelay_store::destinations::HeaderRow;
 
 use super::audit_names::{Change, header_event};
-use super::{Destination, destination_audit, invalid};
+use super::{Destination, Destinations, destination_audit, invalid};
+use crate::access::{DestinationGrant, need};
 use crate::audit::Author;
 use crate::error::{ServiceError, ServiceResult};
-use crate::{Caller, Service};
 
-impl Service {
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
+impl Destinations<'_> {
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
     pub async fn create_header(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         key: &str,
         value: &str,
         active: bool,
     ) -> ServiceResult<HeaderRow> {
-        caller.require(Need::Write)?;
+        let (caller, destination) = (grant.caller(), grant.destination());
         http_only(destination)?;
         rules::header_key(key).map_err(invalid)?;
         rules::header_value(value).map_err(invalid)?;
@@ -32,29 +30,29 @@ impl Service {
         }
         let (author, owned) = (Author::of(caller), destination.clone());
         let (key, value) = (key.to_owned(), value.to_owned());
-        self.change_destinations(move |tx| {
-            Box::pin(async move {
-                let header = tx.create_header(owned.id, &key, &value, active).await?;
-                tx.record_route_version(owned.id).await?;
-                let audit = header_audit(&author, &owned, &header, Change::Created);
-                Ok((header, vec![audit]))
+        self.ctx
+            .change_destinations(move |tx| {
+                Box::pin(async move {
+                    let header = tx.create_header(owned.id, &key, &value, active).await?;
+                    tx.record_route_version(owned.id).await?;
+                    let audit = header_audit(&author, &owned, &header, Change::Created);
+                    Ok((header, vec![audit]))
+                })
             })
-        })
-        .await
-        .map_err(taken)
+            .await
+            .map_err(taken)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
     pub async fn update_header(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         header: &HeaderRow,
         key: Option<String>,
         value: Option<String>,
         active: Option<bool>,
     ) -> ServiceResult<HeaderRow> {
-        caller.require(Need::Write)?;
+        let (caller, destination) = (grant.caller(), grant.destination());
         let key = key.unwrap_or_else(|| header.key.clone());
         let value = value.unwrap_or_else(|| header.value.clone());
         rules::header_key(&key).map_err(invalid)?;
@@ -66,50 +64,38 @@ impl Service {
         let updated = HeaderRow { key, value, active, ..header.clone() };
         let audit = header_audit(&Author::of(caller), destination, &updated, Change::Updated);
         let (id, row) = (destination.id, updated.clone());
-        self.change_destinations(move |tx| {
-            Box::pin(async move {
-                tx.update_header(row.id, &row.key, &row.value, row.active).await?;
-                tx.record_route_version(id).await?;
-                Ok(((), vec![audit]))
+        self.ctx
+            .change_destinations(move |tx| {
+                Box::pin(async move {
+                    tx.update_header(row.id, &row.key, &row.value, row.active).await?;
+                    tx.record_route_version(id).await?;
+                    Ok(((), vec![audit]))
+                })
             })
-        })
-        .await
-        .map_err(taken)?;
+            .await
+            .map_err(taken)?;
         Ok(updated)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
     pub async fn delete_header(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         header: &HeaderRow,
     ) -> ServiceResult<()> {
-        caller.require(Need::Write)?;
+        let (caller, destination) = (grant.caller(), grant.destination());
         let audit = header_audit(&Author::of(caller), destination, header, Change::Deleted);
         let (id, header_id) = (destination.id, header.id);
-        self.change_destinations(move |tx| {
-            Box::pin(async move {
-                tx.delete_header(header_id).await?;
-                tx.record_route_version(id).await?;
-                Ok(((), vec![audit]))
+        self.ctx
+            .change_destinations(move |tx| {
+                Box::pin(async move {
+                    tx.delete_header(header_id).await?;
+                    tx.record_route_version(id).await?;
+                    Ok(((), vec![audit]))
+                })
             })
-        })
-        .await?;
+            .await?;
         Ok(())
-    }
-
-    /// A header the caller may manage, with its destination (group or instance as `instance`).
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, header_id = header_id))]
-    pub async fn managed_header(
-        &self,
-        caller: &Caller,
-        header_id: i64,
-        instance: bool,
-    ) -> ServiceResult<(Destination, HeaderRow)> {
-        let header = self.store.header(header_id).await?.ok_or(ServiceError::NotFound("Header"))?;
-        let destination = self.managed_destination(caller, header.destination_id, instance).await?;
-        Ok((destination, header))
     }
 }
 

@@ -1,6 +1,5 @@
 //! Creating, updating and deleting destinations, with GitLab's rules and messages.
 
-use auditrelay_core::access::Need;
 use auditrelay_core::destination::config::DestinationConfig;
 use auditrelay_core::destination::url_guard::check_destination_url;
 use auditrelay_core::destination::{self as rules_root, Category, MAX_ACTIVE_DESTINATIONS, rules};
@@ -8,10 +7,10 @@ use auditrelay_store::destinations::{DestinationChanges, NewDestination};
 use base64::Engine;
 
 use super::audit_names::{Change, destination_event, target_type};
-use super::{Api, Destination, Owner, destination_audit, invalid};
+use super::{Api, Destination, Destinations, Owner, destination_audit, invalid};
+use crate::access::{DestinationGrant, OwnerGrant, need};
 use crate::audit::Author;
 use crate::error::{ServiceError, ServiceResult};
-use crate::{Caller, Service};
 
 pub struct CreateDestination {
     pub config: DestinationConfig,
@@ -47,16 +46,26 @@ fn default_name() -> String {
     format!("Destination_{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
-impl Service {
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = ?owner.group_id()))]
+impl Destinations<'_> {
+    /// Every destination of an owner the caller manages.
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = ?grant.owner().group_id()))]
+    pub async fn destinations_of(&self, grant: &OwnerGrant<'_, need::Read>) -> ServiceResult<Vec<Destination>> {
+        let owner = grant.owner();
+        let mut out = Vec::new();
+        for row in self.ctx.store.destinations_of(owner.group_id()).await? {
+            out.push(self.ctx.load_destination(row, owner.clone()).await?);
+        }
+        Ok(out)
+    }
+
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = ?grant.owner().group_id()))]
     pub async fn create_destination(
         &self,
-        caller: &Caller,
-        owner: &Owner,
+        grant: &OwnerGrant<'_, need::Write>,
         api: Api,
         input: CreateDestination,
     ) -> ServiceResult<Destination> {
-        caller.require(Need::Write)?;
+        let (caller, owner) = (grant.caller(), grant.owner());
         if let Owner::Group(group) = owner
             && group.parent_id.is_some()
         {
@@ -72,8 +81,8 @@ impl Service {
         let secret = self.checked_secret(api, category, input.secret)?;
         self.check_url(api, &input.config).await?;
 
-        let all = self.store.destinations_of(owner.group_id()).await?;
-        self.check_newer_limits(caller, owner, Some(all.len())).await?;
+        let all = self.ctx.store.destinations_of(owner.group_id()).await?;
+        self.ctx.check_newer_limits(caller, owner, Some(all.len())).await?;
         let siblings: Vec<_> = all.iter().filter(|d| d.category == category.as_str()).cloned().collect();
         if siblings.iter().any(|d| d.name == name) {
             return Err(invalid("Name has already been taken"));
@@ -90,10 +99,11 @@ impl Service {
             _ => Vec::new(),
         };
         let config = stored_config(&input.config);
-        let sealed = self.secrets.seal(&secret);
+        let sealed = self.ctx.secrets.seal(&secret);
         let author = Author::of(caller);
         let event_owner = owner.clone();
         let row = self
+            .ctx
             .change_destinations(move |tx| {
                 Box::pin(async move {
                     let owner = &event_owner;
@@ -120,20 +130,19 @@ impl Service {
             })
             .await
             .map_err(name_taken)?;
-        self.load_destination(row, owner.clone()).await
+        self.ctx.load_destination(row, owner.clone()).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
     pub async fn update_destination(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         api: Api,
         update: DestinationUpdate,
     ) -> ServiceResult<Destination> {
-        caller.require(Need::Write)?;
+        let (caller, destination) = (grant.caller(), grant.destination());
         let owner = &destination.owner;
-        self.check_newer_limits(caller, owner, None).await?;
+        self.ctx.check_newer_limits(caller, owner, None).await?;
         let config = update.config.unwrap_or_else(|| destination.config.clone());
         let category = config.category();
         let category_changed = category != destination.category;
@@ -146,7 +155,7 @@ impl Service {
         };
         self.check_url(api, &config).await?;
 
-        let all = self.store.destinations_of(owner.group_id()).await?;
+        let all = self.ctx.store.destinations_of(owner.group_id()).await?;
         let siblings: Vec<_> =
             all.iter().filter(|d| d.category == category.as_str() && d.id != destination.id).cloned().collect();
         let name = update.name.clone().unwrap_or_else(|| destination.name.clone());
@@ -185,7 +194,7 @@ impl Service {
             category: category_changed.then(|| category.as_str().to_owned()),
             name: Some(name),
             config: Some(new_config),
-            secret: secret.map(|s| self.secrets.seal(&s)),
+            secret: secret.map(|s| self.ctx.secrets.seal(&s)),
             active: update.active,
             strict_order: update.strict_order,
         };
@@ -198,49 +207,51 @@ impl Service {
         let author = Author::of(caller);
         let event_owner = owner.clone();
         let id = destination.id;
-        self.change_destinations(move |tx| {
-            Box::pin(async move {
-                let owner = &event_owner;
-                tx.update_destination(id, &changes).await?;
-                if let Some(rows) = &headers {
-                    tx.replace_headers(id, rows).await?;
-                }
-                tx.record_route_version(id).await?;
-                let event = destination_event(api, owner, category, Change::Updated);
-                let name = changes.name.as_deref().unwrap_or_default();
-                let audits = changed
-                    .into_iter()
-                    .map(|column| {
-                        let target = (target_type(api, owner, category), id, name);
-                        let message = format!("Changed {column} of audit event streaming destination {name}");
-                        destination_audit(&author, owner, event, target, message)
-                    })
-                    .collect();
-                Ok(((), audits))
+        self.ctx
+            .change_destinations(move |tx| {
+                Box::pin(async move {
+                    let owner = &event_owner;
+                    tx.update_destination(id, &changes).await?;
+                    if let Some(rows) = &headers {
+                        tx.replace_headers(id, rows).await?;
+                    }
+                    tx.record_route_version(id).await?;
+                    let event = destination_event(api, owner, category, Change::Updated);
+                    let name = changes.name.as_deref().unwrap_or_default();
+                    let audits = changed
+                        .into_iter()
+                        .map(|column| {
+                            let target = (target_type(api, owner, category), id, name);
+                            let message = format!("Changed {column} of audit event streaming destination {name}");
+                            destination_audit(&author, owner, event, target, message)
+                        })
+                        .collect();
+                    Ok(((), audits))
+                })
             })
-        })
-        .await
-        .map_err(name_taken)?;
-        let row = self.store.destination(destination.id).await?.ok_or(ServiceError::NotFound("Destination"))?;
-        self.load_destination(row, owner.clone()).await
+            .await
+            .map_err(name_taken)?;
+        let row = self.ctx.store.destination(destination.id).await?.ok_or(ServiceError::NotFound("Destination"))?;
+        self.ctx.load_destination(row, owner.clone()).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, destination = destination.id))]
-    pub async fn delete_destination(&self, caller: &Caller, destination: &Destination, api: Api) -> ServiceResult<()> {
-        caller.require(Need::Write)?;
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    pub async fn delete_destination(&self, grant: &DestinationGrant<'_, need::Write>, api: Api) -> ServiceResult<()> {
+        let (caller, destination) = (grant.caller(), grant.destination());
         let author = Author::of(caller);
         let (owner, id, category, name) =
             (destination.owner.clone(), destination.id, destination.category, destination.name.clone());
-        self.change_destinations(move |tx| {
-            Box::pin(async move {
-                tx.delete_destination(id).await?;
-                let event = destination_event(api, &owner, category, Change::Deleted);
-                let target = (target_type(api, &owner, category), id, name.as_str());
-                let message = format!("Destroy audit event streaming destination {name}");
-                Ok(((), vec![destination_audit(&author, &owner, event, target, message)]))
+        self.ctx
+            .change_destinations(move |tx| {
+                Box::pin(async move {
+                    tx.delete_destination(id).await?;
+                    let event = destination_event(api, &owner, category, Change::Deleted);
+                    let target = (target_type(api, &owner, category), id, name.as_str());
+                    let message = format!("Destroy audit event streaming destination {name}");
+                    Ok(((), vec![destination_audit(&author, &owner, event, target, message)]))
+                })
             })
-        })
-        .await?;
+            .await?;
         Ok(())
     }
 
@@ -274,7 +285,7 @@ impl Service {
     /// unless the admin allows local requests.
     async fn check_url(&self, api: Api, config: &DestinationConfig) -> ServiceResult<()> {
         let DestinationConfig::Http { url, .. } = config else { return Ok(()) };
-        let allow_local = self.application_settings().await?.allow_local_requests_from_web_hooks_and_services;
+        let allow_local = self.ctx.application_settings().await?.allow_local_requests_from_web_hooks_and_services;
         check_destination_url(url, allow_local).map(|_| ()).map_err(|complaint| {
             invalid(match api {
                 Api::Legacy => format!("Destination url {complaint}"),

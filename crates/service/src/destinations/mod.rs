@@ -13,16 +13,14 @@ pub use filters::target_path as filter_path;
 pub use manage::{CreateDestination, DestinationUpdate};
 pub use signing::{NewSigningSecret, SigningSecret, WebhookSigning};
 
-use auditrelay_core::AccessLevel;
-use auditrelay_core::access::Need;
 use auditrelay_core::destination::Category;
 use auditrelay_core::destination::config::{DestinationConfig, HeaderSpec, parse_config};
 use auditrelay_store::destinations::{DestinationRow, HeaderRow, NamespaceFilterRow};
 use auditrelay_store::namespaces::{Group, Project};
 use auditrelay_store::{PreparedEvent, StoreError, Tx, UnitFuture};
 
+use super::Service;
 use super::audit::{AdminEvent, Author, Target};
-use super::{Caller, Service};
 use crate::error::{ServiceError, ServiceResult};
 
 /// Which API generation a call came through.
@@ -104,56 +102,20 @@ impl Destination {
     }
 }
 
+/// Streaming destinations, their headers, filters and signing: `service.destinations()`. Each
+/// use case takes the proof (`access::OwnerGrant`, `access::DestinationGrant`) that the caller
+/// manages what it changes.
+#[derive(Clone, Copy)]
+pub struct Destinations<'s> {
+    ctx: &'s Service,
+}
+
 impl Service {
-    /// Resolves the owner of a group or instance operation and checks the caller may manage its
-    /// destinations: Owner of the group (or admin), or admin for the instance. Anything else is
-    /// "not found" (GitLab's resource access error), never another group's data.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = ?group_path))]
-    pub async fn destination_owner(&self, caller: &Caller, group_path: Option<&str>) -> ServiceResult<Owner> {
-        caller.require(Need::Read)?;
-        match group_path {
-            None if caller.is_admin() => Ok(Owner::Instance),
-            None => Err(ServiceError::Forbidden),
-            Some(path) => {
-                let (group, access) = self.visible_group(caller, path).await?;
-                if access.at_least(AccessLevel::Owner) {
-                    Ok(Owner::Group(group))
-                } else {
-                    Err(ServiceError::NotFound("Group"))
-                }
-            }
-        }
+    pub fn destinations(&self) -> Destinations<'_> {
+        Destinations { ctx: self }
     }
 
-    /// A destination the caller may manage, owned as `instance` says. Others are "not found".
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, id = id))]
-    pub async fn managed_destination(&self, caller: &Caller, id: i64, instance: bool) -> ServiceResult<Destination> {
-        let row = self.store.destination(id).await?.ok_or(ServiceError::NotFound("Destination"))?;
-        if row.group_id.is_none() != instance {
-            return Err(ServiceError::NotFound("Destination"));
-        }
-        let owner = match row.group_id {
-            None => self.destination_owner(caller, None).await?,
-            Some(gid) => self.destination_owner(caller, Some(&gid.to_string())).await?,
-        };
-        self.load_destination(row, owner).await
-    }
-
-    /// Every destination of an owner the caller may manage.
-    #[tracing::instrument(skip_all, fields(caller = caller.user.id, group = ?owner.group_id()))]
-    pub async fn destinations_of(&self, caller: &Caller, owner: &Owner) -> ServiceResult<Vec<Destination>> {
-        caller.require(Need::Read)?;
-        let owner = match owner {
-            Owner::Instance => self.destination_owner(caller, None).await?,
-            Owner::Group(g) => self.destination_owner(caller, Some(&g.id.to_string())).await?,
-        };
-        let mut out = Vec::new();
-        for row in self.store.destinations_of(owner.group_id()).await? {
-            out.push(self.load_destination(row, owner.clone()).await?);
-        }
-        Ok(out)
-    }
-
+    /// A destination row with everything hanging off it (for a caller proven to manage it).
     pub(crate) async fn load_destination(&self, row: DestinationRow, owner: Owner) -> ServiceResult<Destination> {
         let category = Category::parse(&row.category)
             .ok_or_else(|| ServiceError::Internal(format!("unknown category {}", row.category)))?;

@@ -3,13 +3,13 @@
 //! are sealed at rest by the secret box; every change is one unit of work with its audit event,
 //! under the same authorization as updating the destination.
 
-use auditrelay_core::access::Need;
 use auditrelay_core::destination::Category;
 use auditrelay_core::stream_proof::WebhookSecret;
 use auditrelay_core::time::Micros;
 
 use super::audit_names::{Change, destination_event, target_type};
-use super::{Api, Destination, destination_audit, invalid};
+use super::{Api, Destination, Destinations, destination_audit, invalid};
+use crate::access::{DestinationGrant, need};
 use crate::audit::Author;
 use crate::error::ServiceResult;
 use crate::{Caller, Service};
@@ -93,16 +93,16 @@ fn secret_from(given: Option<&str>) -> ServiceResult<WebhookSecret> {
     }
 }
 
-impl Service {
+impl Destinations<'_> {
     /// Turns signing on with a new secret (generated unless `given`).
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
     pub async fn enable_webhook_signing(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         api: Api,
         given: Option<&str>,
     ) -> ServiceResult<NewSigningSecret> {
-        caller.require(Need::Write)?;
+        let (caller, destination) = (grant.caller(), grant.destination());
         http_only(destination)?;
         if !destination.signing_secrets.is_empty() {
             return Err(invalid("Webhook signing is already enabled; rotate the secret to replace it"));
@@ -111,14 +111,14 @@ impl Service {
     }
 
     /// Adds a new secret beside the current one; both sign until the old one is removed.
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
     pub async fn rotate_webhook_secret(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         api: Api,
         given: Option<&str>,
     ) -> ServiceResult<NewSigningSecret> {
-        caller.require(Need::Write)?;
+        let (caller, destination) = (grant.caller(), grant.destination());
         http_only(destination)?;
         match destination.signing_secrets.len() {
             0 => return Err(invalid("Webhook signing is not enabled; enable it first")),
@@ -131,13 +131,13 @@ impl Service {
     }
 
     /// Ends a rotation: the older secret stops signing.
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
     pub async fn remove_old_webhook_secret(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         api: Api,
     ) -> ServiceResult<WebhookSigning> {
-        caller.require(Need::Write)?;
+        let (caller, destination) = (grant.caller(), grant.destination());
         http_only(destination)?;
         if destination.signing_secrets.len() < 2 {
             return Err(invalid("There is no old signing secret to remove: no rotation is in progress"));
@@ -151,13 +151,13 @@ impl Service {
     }
 
     /// Turns signing off: every secret is deleted.
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
     pub async fn disable_webhook_signing(
         &self,
-        caller: &Caller,
-        destination: &Destination,
+        grant: &DestinationGrant<'_, need::Write>,
         api: Api,
     ) -> ServiceResult<WebhookSigning> {
-        caller.require(Need::Write)?;
+        let (caller, destination) = (grant.caller(), grant.destination());
         http_only(destination)?;
         if destination.signing_secrets.is_empty() {
             return Err(invalid("Webhook signing is not enabled"));
@@ -179,7 +179,7 @@ impl Service {
     ) -> ServiceResult<NewSigningSecret> {
         let secret = secret_from(given)?.to_text();
         let last_four = secret[secret.len() - 4..].to_owned();
-        let sealed = self.secrets.seal(&secret);
+        let sealed = self.ctx.secrets.seal(&secret);
         self.commit_signing(caller, destination, api, change, move |tx, id| {
             Box::pin(async move { tx.add_webhook_secret(id, &sealed, &last_four).await })
         })
@@ -204,24 +204,31 @@ impl Service {
         let author = Author::of(caller);
         let (owner, id, category, name) =
             (destination.owner.clone(), destination.id, destination.category, destination.name.clone());
-        self.change_destinations(move |tx| {
-            Box::pin(async move {
-                statement(tx, id).await?;
-                let event = destination_event(api, &owner, category, Change::Updated);
-                let target = (target_type(api, &owner, category), id, name.as_str());
-                Ok(((), vec![destination_audit(&author, &owner, event, target, change.message(&name))]))
+        self.ctx
+            .change_destinations(move |tx| {
+                Box::pin(async move {
+                    statement(tx, id).await?;
+                    let event = destination_event(api, &owner, category, Change::Updated);
+                    let target = (target_type(api, &owner, category), id, name.as_str());
+                    Ok(((), vec![destination_audit(&author, &owner, event, target, change.message(&name))]))
+                })
             })
-        })
-        .await?;
+            .await?;
         Ok(())
     }
 
     async fn reloaded(&self, destination: &Destination) -> ServiceResult<Destination> {
-        let row =
-            self.store.destination(destination.id).await?.ok_or(crate::error::ServiceError::NotFound("Destination"))?;
-        self.load_destination(row, destination.owner.clone()).await
+        let row = self
+            .ctx
+            .store
+            .destination(destination.id)
+            .await?
+            .ok_or(crate::error::ServiceError::NotFound("Destination"))?;
+        self.ctx.load_destination(row, destination.owner.clone()).await
     }
+}
 
+impl Service {
     /// The destination's secrets, opened.
     pub(crate) async fn signing_secrets_of(&self, destination_id: i64) -> ServiceResult<Vec<SigningSecret>> {
         let mut out = Vec::new();

@@ -2,8 +2,9 @@
 //! Developers their own), tenant isolation of single events, filters and pagination.
 
 use auditrelay_core::Scope;
-use auditrelay_service::ServiceError;
+use auditrelay_service::access::{need, rules};
 use auditrelay_service::events::{EventKey, EventQuery, Page, ReadSource};
+use auditrelay_service::{Caller, ServiceError};
 use auditrelay_store::SeqOrder;
 use serde_json::json;
 
@@ -24,7 +25,8 @@ async fn seeded(backend: Backend) -> Cast {
         event("shared", "Group", "alpha", cast.owner.user.id),
         event("shared", "Group", "beta", cast.other_owner.user.id),
     ]);
-    cast.service().ingest(cast.root(), batch.to_string().as_bytes(), false).await.unwrap();
+    let root = cast.service().access().scoped(cast.root()).unwrap();
+    cast.service().ingest().ingest(&root, batch.to_string().as_bytes(), false).await.unwrap();
     cast
 }
 
@@ -40,79 +42,86 @@ fn read_test() -> EventQuery {
 
 async fn group_events_are_for_owners_and_developers_see_their_own(backend: Backend) {
     let cast = seeded(backend).await;
-    let service = cast.service();
+    let (access, events) = (cast.service().access(), cast.service().events());
     let q = read_test();
-    let owner = service.group_events(&cast.owner, "alpha", &q, PAGE).await.unwrap();
+    let read = async |caller: &Caller, group: &str| {
+        let grant = access.group(caller, group).await.unwrap();
+        events.group_events(&grant, &q, PAGE).await.unwrap()
+    };
+    let owner = read(&cast.owner, "alpha").await;
     assert_eq!(ids(&owner.events), ["a-dev", "a-own", "p-dev", "p-mnt", "shared"]);
     assert_eq!(owner.source, ReadSource::Store);
-    let developer = service.group_events(&cast.developer, "alpha", &q, PAGE).await.unwrap();
-    assert_eq!(ids(&developer.events), ["a-dev", "p-dev"]);
+    assert_eq!(ids(&read(&cast.developer, "alpha").await.events), ["a-dev", "p-dev"]);
     // A maintainer reads a group's events only as a developer would (their own).
-    let maintainer = service.group_events(&cast.maintainer, "alpha", &q, PAGE).await.unwrap();
-    assert_eq!(ids(&maintainer.events), ["p-mnt"]);
-    assert_refused!(service.group_events(&cast.reporter, "alpha", &q, PAGE).await, ServiceError::Forbidden);
-    assert_refused!(service.group_events(&cast.outsider, "alpha", &q, PAGE).await, ServiceError::NotFound("Group"));
-    assert_refused!(service.group_events(&cast.other_owner, "alpha", &q, PAGE).await, ServiceError::NotFound("Group"));
-    let beta = service.group_events(&cast.other_owner, "beta", &q, PAGE).await.unwrap();
-    assert_eq!(ids(&beta.events), ["shared"]);
+    assert_eq!(ids(&read(&cast.maintainer, "alpha").await.events), ["p-mnt"]);
+    let grant = async |caller: &Caller| access.group::<rules::ReadGroupEvents>(caller, "alpha").await.map(|_| ());
+    assert_refused!(grant(&cast.reporter).await, ServiceError::Forbidden);
+    assert_refused!(grant(&cast.outsider).await, ServiceError::NotFound("Group"));
+    assert_refused!(grant(&cast.other_owner).await, ServiceError::NotFound("Group"));
+    assert_eq!(ids(&read(&cast.other_owner, "beta").await.events), ["shared"]);
 }
 
 #[tokio::test]
 async fn project_events_are_for_maintainers_and_developers_see_their_own() {
     let cast = seeded(Backend::Sqlite).await;
-    let service = cast.service();
+    let (access, events) = (cast.service().access(), cast.service().events());
     let q = read_test();
-    let maintainer = service.project_events(&cast.maintainer, "alpha/app", &q, PAGE).await.unwrap();
-    assert_eq!(ids(&maintainer.events), ["p-dev", "p-mnt"]);
-    let developer = service.project_events(&cast.developer, "alpha/app", &q, PAGE).await.unwrap();
-    assert_eq!(ids(&developer.events), ["p-dev"]);
-    assert_refused!(service.project_events(&cast.reporter, "alpha/app", &q, PAGE).await, ServiceError::Forbidden);
-    assert_refused!(
-        service.project_events(&cast.other_owner, "alpha/app", &q, PAGE).await,
-        ServiceError::NotFound("Project")
-    );
+    let maintainer = access.project(&cast.maintainer, "alpha/app").await.unwrap();
+    assert_eq!(ids(&events.project_events(&maintainer, &q, PAGE).await.unwrap().events), ["p-dev", "p-mnt"]);
+    let developer = access.project(&cast.developer, "alpha/app").await.unwrap();
+    assert_eq!(ids(&events.project_events(&developer, &q, PAGE).await.unwrap().events), ["p-dev"]);
+    let grant =
+        async |caller: &Caller| access.project::<rules::ReadProjectEvents>(caller, "alpha/app").await.map(|_| ());
+    assert_refused!(grant(&cast.reporter).await, ServiceError::Forbidden);
+    assert_refused!(grant(&cast.other_owner).await, ServiceError::NotFound("Project"));
 }
 
 #[tokio::test]
 async fn instance_events_are_for_admins() {
     let cast = seeded(Backend::Sqlite).await;
-    let service = cast.service();
+    let (access, events) = (cast.service().access(), cast.service().events());
     let q = read_test();
-    assert_refused!(service.instance_events(&cast.owner, &q, PAGE).await, ServiceError::Forbidden);
+    // The instance's events, and any one of them, take an administrator's reading proof.
+    assert_refused!(access.admin::<need::Read>(&cast.owner), ServiceError::Forbidden);
     let reader = cast.world.caller_of(cast.root().user.id, &["read_api"]).await;
-    assert_eq!(service.instance_events(&reader, &q, PAGE).await.unwrap().total, Some(6));
+    let admin = access.admin(&reader).unwrap();
+    assert_eq!(events.instance_events(&admin, &q, PAGE).await.unwrap().total, Some(6));
     let producer = cast.world.caller_of(cast.root().user.id, &["ingest_audit_events"]).await;
-    assert_refused!(service.instance_events(&producer, &q, PAGE).await, ServiceError::InsufficientScope(Scope::Api));
-    assert_refused!(service.instance_event(&cast.owner, EventKey::Service(1)).await, ServiceError::Forbidden);
+    assert_refused!(access.admin::<need::Read>(&producer), ServiceError::InsufficientScope(Scope::Api));
 }
 
 async fn a_single_event_is_found_only_in_its_own_scope(backend: Backend) {
     let cast = seeded(backend).await;
-    let service = cast.service();
-    let alpha_shared = service.group_event(&cast.owner, "alpha", EventKey::Streamed("shared")).await.unwrap();
-    let beta_shared = service.group_event(&cast.other_owner, "beta", EventKey::Streamed("shared")).await.unwrap();
+    let (access, events) = (cast.service().access(), cast.service().events());
+    let alpha = access.group(&cast.owner, "alpha").await.unwrap();
+    let beta = access.group(&cast.other_owner, "beta").await.unwrap();
+    let alpha_shared = events.group_event(&alpha, EventKey::Streamed("shared")).await.unwrap();
+    let beta_shared = events.group_event(&beta, EventKey::Streamed("shared")).await.unwrap();
     assert_ne!(alpha_shared.seq, beta_shared.seq, "a producer id names an event within its top-level group");
     // Another tenant's event, by the service's id, through one's own group: not found.
     assert_refused!(
-        service.group_event(&cast.owner, "alpha", EventKey::Service(beta_shared.seq)).await,
+        events.group_event(&alpha, EventKey::Service(beta_shared.seq)).await,
         ServiceError::NotFound("Audit Event")
     );
+    let developer = access.group(&cast.developer, "alpha").await.unwrap();
     assert_refused!(
-        service.group_event(&cast.developer, "alpha", EventKey::Streamed("a-own")).await,
+        events.group_event(&developer, EventKey::Streamed("a-own")).await,
         ServiceError::NotFound("Audit Event")
     );
-    assert!(service.group_event(&cast.developer, "alpha", EventKey::Streamed("a-dev")).await.is_ok());
+    assert!(events.group_event(&developer, EventKey::Streamed("a-dev")).await.is_ok());
+    let maintainer = access.project(&cast.maintainer, "alpha/app").await.unwrap();
     assert_refused!(
-        service.project_event(&cast.maintainer, "alpha/app", EventKey::Streamed("a-dev")).await,
+        events.project_event(&maintainer, EventKey::Streamed("a-dev")).await,
         ServiceError::NotFound("Audit Event")
     );
-    assert!(service.project_event(&cast.maintainer, "alpha/app", EventKey::Streamed("p-dev")).await.is_ok());
+    assert!(events.project_event(&maintainer, EventKey::Streamed("p-dev")).await.is_ok());
     // At the instance, an id two groups' events carry is ambiguous.
-    assert_refused!(service.instance_event(cast.root(), EventKey::Streamed("shared")).await, ServiceError::Conflict(_));
-    let one = service.instance_event(cast.root(), EventKey::Streamed("a-own")).await.unwrap();
-    assert_eq!(service.instance_event(cast.root(), EventKey::Service(one.seq)).await.unwrap().seq, one.seq);
+    let root = access.admin(cast.root()).unwrap();
+    assert_refused!(events.instance_event(&root, EventKey::Streamed("shared")).await, ServiceError::Conflict(_));
+    let one = events.instance_event(&root, EventKey::Streamed("a-own")).await.unwrap();
+    assert_eq!(events.instance_event(&root, EventKey::Service(one.seq)).await.unwrap().seq, one.seq);
     assert_refused!(
-        service.instance_event(cast.root(), EventKey::Streamed("nope")).await,
+        events.instance_event(&root, EventKey::Streamed("nope")).await,
         ServiceError::NotFound("Audit Event")
     );
 }
@@ -120,25 +129,26 @@ async fn a_single_event_is_found_only_in_its_own_scope(backend: Backend) {
 #[tokio::test]
 async fn filters_are_checked_and_pages_continue() {
     let cast = seeded(Backend::Sqlite).await;
-    let service = cast.service();
-    let root = cast.root();
+    let (access, events) = (cast.service().access(), cast.service().events());
+    let root = access.admin(cast.root()).unwrap();
     let bad_type = EventQuery { entity_type: Some("Planet".into()), ..Default::default() };
-    assert_refused!(service.instance_events(root, &bad_type, PAGE).await, ServiceError::BadParam(_));
+    assert_refused!(events.instance_events(&root, &bad_type, PAGE).await, ServiceError::BadParam(_));
     let id_only = EventQuery { entity_id: Some(1), ..Default::default() };
     assert_refused!(
-        service.instance_events(root, &id_only, PAGE).await,
+        events.instance_events(&root, &id_only, PAGE).await,
         ServiceError::BadParam(m) if m == "entity_id requires entity_type"
     );
     let projects = EventQuery { entity_type: Some("Project".into()), ..read_test() };
-    assert_eq!(ids(&service.instance_events(root, &projects, PAGE).await.unwrap().events), ["p-dev", "p-mnt"]);
+    assert_eq!(ids(&events.instance_events(&root, &projects, PAGE).await.unwrap().events), ["p-dev", "p-mnt"]);
     let by_author = EventQuery { author_id: Some(cast.developer.user.id), ..read_test() };
-    assert_eq!(service.group_events(&cast.owner, "alpha", &by_author, PAGE).await.unwrap().events.len(), 2);
+    let owner = access.group(&cast.owner, "alpha").await.unwrap();
+    assert_eq!(events.group_events(&owner, &by_author, PAGE).await.unwrap().events.len(), 2);
 
     let small = Page::Offset { page: 2, per_page: 4 };
-    let second = service.instance_events(root, &read_test(), small).await.unwrap();
+    let second = events.instance_events(&root, &read_test(), small).await.unwrap();
     assert_eq!((second.events.len(), second.total), (2, Some(6)));
     let keyset = Page::Keyset { order: SeqOrder::OldestFirst { after: None }, per_page: 4 };
-    let first = service.instance_events(root, &read_test(), keyset).await.unwrap();
+    let first = events.instance_events(&root, &read_test(), keyset).await.unwrap();
     assert_eq!(first.events.len(), 4);
     assert!(first.next_seq.is_some(), "a next page is announced");
 }
@@ -146,11 +156,13 @@ async fn filters_are_checked_and_pages_continue() {
 #[tokio::test]
 async fn the_ai_events_query_is_for_admins_and_ai_types() {
     let cast = seeded(Backend::Sqlite).await;
-    let service = cast.service();
-    assert_refused!(service.ai_events(&cast.owner, &EventQuery::default(), PAGE).await, ServiceError::Forbidden);
+    let (access, events) = (cast.service().access(), cast.service().events());
+    // The AI-events query takes an administrator's reading proof, as the instance's events do.
+    assert_refused!(access.admin::<need::Read>(&cast.owner), ServiceError::Forbidden);
+    let root = access.admin(cast.root()).unwrap();
     let not_ai = read_test();
-    assert_refused!(service.ai_events(cast.root(), &not_ai, PAGE).await, ServiceError::BadParam(m) if m.starts_with("event_type must be one of"));
-    assert!(service.ai_events(cast.root(), &EventQuery::default(), PAGE).await.unwrap().events.is_empty());
+    assert_refused!(events.ai_events(&root, &not_ai, PAGE).await, ServiceError::BadParam(m) if m.starts_with("event_type must be one of"));
+    assert!(events.ai_events(&root, &EventQuery::default(), PAGE).await.unwrap().events.is_empty());
 }
 
 on_both_backends!(

@@ -4,8 +4,9 @@ use auditrelay_core::event_types as types;
 use auditrelay_core::states::UserState;
 use auditrelay_core::time::now_micros;
 use auditrelay_core::{AccessLevel, Scope};
-use auditrelay_service::ServiceError;
+use auditrelay_service::access::{need, rules};
 use auditrelay_service::identity::{CreateGroup, CreateProject, CreateToken, CreateUser};
+use auditrelay_service::{Caller, ServiceError};
 use auditrelay_store::identity::NewToken;
 
 use crate::{Backend, Cast, World, assert_refused, logged_types, on_both_backends};
@@ -32,19 +33,19 @@ async fn the_root_bootstrap_makes_nothing_once_a_user_exists() {
     let service = &world.service;
     let intruder = CreateUser { admin: true, ..new_user("intruder", "intruder@example.com") };
     let plain = auditrelay_service::secrets::generate_token();
-    let made = service.bootstrap_root(&intruder, &token(&["api"]), &plain).await.unwrap();
+    let made = service.identity().bootstrap_root(&intruder, &token(&["api"]), &plain).await.unwrap();
     assert!(made.is_none(), "a second bootstrap made {made:?}");
-    assert_refused!(service.authenticate(&plain, None).await, ServiceError::Unauthorized);
-    assert_eq!(service.store.count_users().await.unwrap(), 1);
+    assert_refused!(service.auth().authenticate(&plain, None).await, ServiceError::Unauthorized);
+    assert_eq!(service.store().count_users().await.unwrap(), 1);
 }
 
 #[tokio::test]
 async fn only_a_known_current_token_authenticates() {
     let world = World::new(Backend::Sqlite).await;
-    let service = &world.service;
-    assert_refused!(service.authenticate("", None).await, ServiceError::Unauthorized);
-    assert_refused!(service.authenticate("glpat-not-a-token", None).await, ServiceError::Unauthorized);
-    assert_refused!(service.authenticate(&"x".repeat(300), None).await, ServiceError::Unauthorized);
+    let auth = world.service.auth();
+    assert_refused!(auth.authenticate("", None).await, ServiceError::Unauthorized);
+    assert_refused!(auth.authenticate("glpat-not-a-token", None).await, ServiceError::Unauthorized);
+    assert_refused!(auth.authenticate(&"x".repeat(300), None).await, ServiceError::Unauthorized);
     // No use case makes an expired token (`create_token` refuses a past expiry): store one.
     let plain = auditrelay_service::secrets::generate_token();
     let digest = auditrelay_service::secrets::token_digest(&plain);
@@ -56,8 +57,8 @@ async fn only_a_known_current_token_authenticates() {
         scopes: &scopes,
         expires_at: Some(now_micros() - 1),
     };
-    service.store.create_token(&expired).await.unwrap();
-    assert_refused!(service.authenticate(&plain, None).await, ServiceError::Unauthorized);
+    world.service.store().create_token(&expired).await.unwrap();
+    assert_refused!(auth.authenticate(&plain, None).await, ServiceError::Unauthorized);
     let reader = world.caller_of(world.root.user.id, &["read_api"]).await;
     assert_eq!(reader.scopes, vec![Scope::ReadApi]);
     assert!(!format!("{reader:?}").contains("$argon2"), "a caller carries no password hash");
@@ -66,33 +67,32 @@ async fn only_a_known_current_token_authenticates() {
 
 async fn creating_users_is_for_admins_with_valid_unique_input(backend: Backend) {
     let world = World::new(backend).await;
-    let service = &world.service;
+    let (access, identity) = (world.service.access(), world.service.identity());
     let plain = world.user("plain", &["api"]).await;
-    assert_refused!(service.create_user(&plain, new_user("x", "x@example.com")).await, ServiceError::Forbidden);
+    // Creating a user takes an administrator's proof with the `api` scope.
+    assert_refused!(access.admin::<need::Write>(&plain), ServiceError::Forbidden);
     let admin_reader = world.caller_of(world.root.user.id, &["read_api"]).await;
+    assert_refused!(access.admin::<need::Write>(&admin_reader), ServiceError::InsufficientScope(Scope::Api));
+    let root = access.admin(&world.root).unwrap();
     assert_refused!(
-        service.create_user(&admin_reader, new_user("x", "x@example.com")).await,
-        ServiceError::InsufficientScope(Scope::Api)
-    );
-    assert_refused!(
-        service.create_user(&world.root, new_user("bad name!", "y@example.com")).await,
+        identity.create_user(&root, new_user("bad name!", "y@example.com")).await,
         ServiceError::Invalid { attribute, .. } if attribute == "username"
     );
     assert_refused!(
-        service.create_user(&world.root, new_user("y", "not-an-email")).await,
+        identity.create_user(&root, new_user("y", "not-an-email")).await,
         ServiceError::Invalid { attribute, .. } if attribute == "email"
     );
     let short = CreateUser { password: "short".into(), ..new_user("z", "z@example.com") };
     assert_refused!(
-        service.create_user(&world.root, short).await,
+        identity.create_user(&root, short).await,
         ServiceError::Invalid { attribute, .. } if attribute == "password"
     );
     assert_refused!(
-        service.create_user(&world.root, new_user("plain", "other@example.com")).await,
+        identity.create_user(&root, new_user("plain", "other@example.com")).await,
         ServiceError::Conflict(m) if m == "Username has already been taken"
     );
     assert_refused!(
-        service.create_user(&world.root, new_user("fresh", "plain@example.com")).await,
+        identity.create_user(&root, new_user("fresh", "plain@example.com")).await,
         ServiceError::Conflict(m) if m == "Email has already been taken"
     );
     // Only the one accepted creation is in the log (refusals leave nothing).
@@ -104,34 +104,37 @@ async fn creating_users_is_for_admins_with_valid_unique_input(backend: Backend) 
 async fn a_user_is_visible_to_themselves_and_admins_only() {
     let world = World::new(Backend::Sqlite).await;
     let (alice, bob) = (world.user("alice", &["api"]).await, world.user("bob", &["api"]).await);
-    let service = &world.service;
-    assert_eq!(service.user(&alice, alice.user.id).await.unwrap().username, "alice");
-    assert_refused!(service.user(&alice, bob.user.id).await, ServiceError::NotFound("User"));
-    assert_refused!(service.user(&alice, 9999).await, ServiceError::NotFound("User"));
-    assert_eq!(service.user(&world.root, bob.user.id).await.unwrap().username, "bob");
-    assert_eq!(service.current_user(&alice).await.unwrap().id, alice.user.id);
+    let (access, identity) = (world.service.access(), world.service.identity());
+    let as_alice = access.scoped(&alice).unwrap();
+    assert_eq!(identity.user(&as_alice, alice.user.id).await.unwrap().username, "alice");
+    assert_refused!(identity.user(&as_alice, bob.user.id).await, ServiceError::NotFound("User"));
+    assert_refused!(identity.user(&as_alice, 9999).await, ServiceError::NotFound("User"));
+    let as_root = access.scoped(&world.root).unwrap();
+    assert_eq!(identity.user(&as_root, bob.user.id).await.unwrap().username, "bob");
+    assert_eq!(identity.current_user(&as_alice).await.unwrap().id, alice.user.id);
     assert_eq!(alice.user.state, UserState::Active);
     let ingest_only = world.caller_of(alice.user.id, &["ingest_audit_events"]).await;
-    assert_refused!(service.current_user(&ingest_only).await, ServiceError::InsufficientScope(Scope::Api));
+    assert_refused!(access.scoped::<need::Read>(&ingest_only), ServiceError::InsufficientScope(Scope::Api));
 }
 
 #[tokio::test]
 async fn tokens_are_created_by_admins_with_valid_scopes_and_future_expiry() {
     let world = World::new(Backend::Sqlite).await;
     let alice = world.user("alice", &["api"]).await;
-    let service = &world.service;
+    let (access, identity) = (world.service.access(), world.service.identity());
     let id = alice.user.id;
-    assert_refused!(service.create_token(&alice, id, token(&["api"])).await, ServiceError::Forbidden);
-    assert_refused!(service.create_token(&world.root, 9999, token(&["api"])).await, ServiceError::NotFound("User"));
-    assert_refused!(service.create_token(&world.root, id, token(&[])).await, ServiceError::BadParam(m) if m == "scopes is missing");
-    assert_refused!(service.create_token(&world.root, id, token(&["sudo"])).await, ServiceError::BadParam(_));
+    assert_refused!(access.admin::<need::Write>(&alice), ServiceError::Forbidden);
+    let root = access.admin(&world.root).unwrap();
+    assert_refused!(identity.create_token(&root, 9999, token(&["api"])).await, ServiceError::NotFound("User"));
+    assert_refused!(identity.create_token(&root, id, token(&[])).await, ServiceError::BadParam(m) if m == "scopes is missing");
+    assert_refused!(identity.create_token(&root, id, token(&["sudo"])).await, ServiceError::BadParam(_));
     let past = CreateToken { expires_at: Some(now_micros() - 1_000_000), ..token(&["api"]) };
     assert_refused!(
-        service.create_token(&world.root, id, past).await,
+        identity.create_token(&root, id, past).await,
         ServiceError::Invalid { attribute, .. } if attribute == "expires_at"
     );
-    let (made, plain) = service.create_token(&world.root, id, token(&["read_api"])).await.unwrap();
-    let caller = service.authenticate(&plain, None).await.unwrap();
+    let (made, plain) = identity.create_token(&root, id, token(&["read_api"])).await.unwrap();
+    let caller = world.service.auth().authenticate(&plain, None).await.unwrap();
     assert_eq!((caller.user.id, caller.token_id), (id, Some(made.id)));
     assert!(logged_types(&world).await.contains(&types::PERSONAL_ACCESS_TOKEN_CREATED.to_owned()));
 }
@@ -141,42 +144,47 @@ async fn tokens_are_listed_read_and_revoked_by_their_user_or_an_admin() {
     let world = World::new(Backend::Sqlite).await;
     let (alice, bob) = (world.user("alice", &["api"]).await, world.user("bob", &["api"]).await);
     let service = &world.service;
-    assert_eq!(service.tokens(&alice, None).await.unwrap().len(), 1);
-    assert_refused!(service.tokens(&alice, Some(bob.user.id)).await, ServiceError::Forbidden);
-    assert_eq!(service.tokens(&world.root, Some(bob.user.id)).await.unwrap().len(), 1);
+    let (access, identity, directory) = (service.access(), service.identity(), service.directory());
+    assert_eq!(identity.tokens(&access.self_or_admin(&alice, None).unwrap()).await.unwrap().len(), 1);
+    assert_refused!(access.self_or_admin::<need::Read>(&alice, Some(bob.user.id)), ServiceError::Forbidden);
+    let bobs_by_root = access.self_or_admin(&world.root, Some(bob.user.id)).unwrap();
+    assert_eq!(identity.tokens(&bobs_by_root).await.unwrap().len(), 1);
     let bobs = bob.token_id.unwrap();
-    assert_refused!(service.token(&alice, bobs).await, ServiceError::NotFound("Token"));
-    assert_eq!(service.own_token(&bob).await.unwrap().id, bobs);
-    assert_refused!(service.revoke_token(&alice, bobs).await, ServiceError::NotFound("Token"));
+    assert_refused!(directory.token(&access.scoped(&alice).unwrap(), bobs).await, ServiceError::NotFound("Token"));
+    assert_eq!(directory.own_token(&access.scoped(&bob).unwrap()).await.unwrap().id, bobs);
+    let alice_writes = access.scoped(&alice).unwrap();
+    assert_refused!(identity.revoke_token(&alice_writes, bobs).await, ServiceError::NotFound("Token"));
     let bob_reader = world.caller_of(bob.user.id, &["read_api"]).await;
-    assert_refused!(service.revoke_token(&bob_reader, bobs).await, ServiceError::InsufficientScope(Scope::Api));
-    service.revoke_token(&bob, bobs).await.unwrap();
-    assert_refused!(service.revoke_token(&world.root, bobs).await, ServiceError::BadParam(m) if m == "Token already revoked");
+    assert_refused!(access.scoped::<need::Write>(&bob_reader), ServiceError::InsufficientScope(Scope::Api));
+    identity.revoke_token(&access.scoped(&bob).unwrap(), bobs).await.unwrap();
+    assert_refused!(
+        identity.revoke_token(&access.scoped(&world.root).unwrap(), bobs).await,
+        ServiceError::BadParam(m) if m == "Token already revoked"
+    );
     assert!(logged_types(&world).await.contains(&types::PERSONAL_ACCESS_TOKEN_REVOKED.to_owned()));
 }
 
 async fn groups_are_created_under_maintainers_and_paths_are_unique(backend: Backend) {
     let cast = Cast::new(backend).await;
-    let service = cast.service();
+    let (access, identity) = (cast.service().access(), cast.service().identity());
+    let create = async |caller: &Caller, input| identity.create_group(&access.scoped(caller)?, input).await;
     let sub = |parent: i64| CreateGroup { name: "sub".into(), path: "sub".into(), parent_id: Some(parent) };
-    assert_refused!(service.create_group(&cast.developer, sub(cast.alpha.id)).await, ServiceError::Denied(_));
-    assert_refused!(
-        service.create_group(&cast.other_owner, sub(cast.alpha.id)).await,
-        ServiceError::NotFound("Parent Group")
-    );
-    assert_refused!(service.create_group(&cast.owner, sub(9999)).await, ServiceError::NotFound("Parent Group"));
-    let made = service.create_group(&cast.maintainer, sub(cast.alpha.id)).await.unwrap();
+    assert_refused!(create(&cast.developer, sub(cast.alpha.id)).await, ServiceError::Denied(_));
+    assert_refused!(create(&cast.other_owner, sub(cast.alpha.id)).await, ServiceError::NotFound("Parent Group"));
+    assert_refused!(create(&cast.owner, sub(9999)).await, ServiceError::NotFound("Parent Group"));
+    let made = create(&cast.maintainer, sub(cast.alpha.id)).await.unwrap();
     assert_eq!((made.full_path.as_str(), made.root_id), ("alpha/sub", cast.alpha.id));
     assert_refused!(
-        service.create_group(&cast.owner, sub(cast.alpha.id)).await,
+        create(&cast.owner, sub(cast.alpha.id)).await,
         ServiceError::Invalid { attribute, .. } if attribute == "path"
     );
     let bad = CreateGroup { name: "x".into(), path: "-x-".into(), parent_id: None };
-    assert_refused!(service.create_group(&cast.outsider, bad).await, ServiceError::Invalid { attribute, .. } if attribute == "path");
+    assert_refused!(create(&cast.outsider, bad).await, ServiceError::Invalid { attribute, .. } if attribute == "path");
     // The creator owns what they create, even a user in no group before.
     let own = CreateGroup { name: "mine".into(), path: "mine".into(), parent_id: None };
-    let mine = service.create_group(&cast.outsider, own).await.unwrap();
-    let members = service.members(&cast.outsider, "mine").await.unwrap();
+    let mine = create(&cast.outsider, own).await.unwrap();
+    let grant = access.group(&cast.outsider, "mine").await.unwrap();
+    let members = identity.members(&grant).await.unwrap();
     assert_eq!(members.len(), 1);
     assert_eq!(members[0].access_level, AccessLevel::Owner.value());
     assert_eq!(mine.parent_id, None);
@@ -185,53 +193,65 @@ async fn groups_are_created_under_maintainers_and_paths_are_unique(backend: Back
 #[tokio::test]
 async fn a_group_is_not_found_by_those_outside_it() {
     let cast = Cast::new(Backend::Sqlite).await;
-    let service = cast.service();
+    let (access, identity) = (cast.service().access(), cast.service().identity());
     for reader in [&cast.owner, &cast.reporter, cast.root()] {
-        assert_eq!(service.group(reader, "alpha").await.unwrap().id, cast.alpha.id);
+        let grant = access.group(reader, "alpha").await.unwrap();
+        assert_eq!(identity.group(&grant).await.unwrap().id, cast.alpha.id);
     }
-    assert_eq!(service.group(&cast.developer, &cast.alpha.id.to_string()).await.unwrap().id, cast.alpha.id);
-    assert_refused!(service.group(&cast.outsider, "alpha").await, ServiceError::NotFound("Group"));
-    assert_refused!(service.group(&cast.other_owner, "alpha").await, ServiceError::NotFound("Group"));
-    assert_refused!(service.members(&cast.other_owner, "alpha").await, ServiceError::NotFound("Group"));
-    assert_refused!(service.project(&cast.outsider, "alpha/app").await, ServiceError::NotFound("Project"));
-    assert_eq!(service.project(&cast.reporter, "alpha/app").await.unwrap().1.id, cast.alpha.id);
+    let by_id = access.group(&cast.developer, &cast.alpha.id.to_string()).await.unwrap();
+    assert_eq!(identity.group(&by_id).await.unwrap().id, cast.alpha.id);
+    // Seeing a group, its members or a project takes a grant, refused to those outside.
+    let see_group = async |caller: &Caller| access.group::<rules::SeeGroup>(caller, "alpha").await.map(|_| ());
+    assert_refused!(see_group(&cast.outsider).await, ServiceError::NotFound("Group"));
+    assert_refused!(see_group(&cast.other_owner).await, ServiceError::NotFound("Group"));
+    assert_refused!(
+        access.project::<rules::SeeProject>(&cast.outsider, "alpha/app").await,
+        ServiceError::NotFound("Project")
+    );
+    let grant = access.project(&cast.reporter, "alpha/app").await.unwrap();
+    assert_eq!(identity.project(&grant).await.unwrap().1.id, cast.alpha.id);
 }
 
 #[tokio::test]
 async fn projects_are_created_by_maintainers_of_the_namespace() {
     let cast = Cast::new(Backend::Sqlite).await;
-    let service = cast.service();
+    let (access, identity) = (cast.service().access(), cast.service().identity());
+    let create = async |caller: &Caller, input| identity.create_project(&access.scoped(caller)?, input).await;
     let input = |path: &str| CreateProject { name: path.into(), path: path.into(), namespace_id: cast.alpha.id };
-    assert_refused!(service.create_project(&cast.developer, input("p1")).await, ServiceError::Denied(_));
-    assert_refused!(service.create_project(&cast.reporter, input("p1")).await, ServiceError::Denied(_));
-    assert_refused!(service.create_project(&cast.other_owner, input("p1")).await, ServiceError::NotFound("Namespace"));
+    assert_refused!(create(&cast.developer, input("p1")).await, ServiceError::Denied(_));
+    assert_refused!(create(&cast.reporter, input("p1")).await, ServiceError::Denied(_));
+    assert_refused!(create(&cast.other_owner, input("p1")).await, ServiceError::NotFound("Namespace"));
     assert_refused!(
-        service.create_project(&cast.owner, input("app")).await,
+        create(&cast.owner, input("app")).await,
         ServiceError::Invalid { attribute, .. } if attribute == "path"
     );
-    let (project, group) = service.create_project(&cast.owner, input("p1")).await.unwrap();
+    let (project, group) = create(&cast.owner, input("p1")).await.unwrap();
     assert_eq!((project.full_path.as_str(), group.id), ("alpha/p1", cast.alpha.id));
     assert!(logged_types(&cast.world).await.contains(&types::PROJECT_CREATED.to_owned()));
 }
 
 async fn members_are_added_by_owners_once(backend: Backend) {
     let cast = Cast::new(backend).await;
-    let service = cast.service();
+    let (access, identity) = (cast.service().access(), cast.service().identity());
     let newcomer = cast.world.user("newcomer", &["api"]).await;
     let alpha = cast.alpha.id.to_string();
     let (id, dev) = (newcomer.user.id, AccessLevel::Developer.value());
-    assert_refused!(service.add_member(&cast.maintainer, &alpha, id, dev).await, ServiceError::Denied(_));
-    assert_refused!(service.add_member(&cast.other_owner, &alpha, id, dev).await, ServiceError::NotFound("Group"));
-    assert_refused!(service.add_member(&cast.owner, &alpha, id, 35).await, ServiceError::BadParam(_));
-    assert_refused!(service.add_member(&cast.owner, &alpha, 9999, dev).await, ServiceError::NotFound("User"));
-    let added = service.add_member(&cast.owner, &alpha, id, dev).await.unwrap();
+    let add_members = async |caller| access.group::<rules::AddMembers>(caller, &alpha).await;
+    assert_refused!(add_members(&cast.maintainer).await, ServiceError::Denied(_));
+    assert_refused!(add_members(&cast.other_owner).await, ServiceError::NotFound("Group"));
+    let owner = add_members(&cast.owner).await.unwrap();
+    assert_refused!(identity.add_member(&owner, id, 35).await, ServiceError::BadParam(_));
+    assert_refused!(identity.add_member(&owner, 9999, dev).await, ServiceError::NotFound("User"));
+    let added = identity.add_member(&owner, id, dev).await.unwrap();
     assert_eq!((added.user.id, added.access_level), (id, dev));
     assert_refused!(
-        service.add_member(&cast.owner, &alpha, id, dev).await,
+        identity.add_member(&owner, id, dev).await,
         ServiceError::Conflict(m) if m == "Member already exists"
     );
-    assert_eq!(service.member(&newcomer, &alpha, id).await.unwrap().access_level, dev);
-    assert_refused!(service.member(&cast.owner, &alpha, cast.outsider.user.id).await, ServiceError::NotFound("Member"));
+    let as_newcomer = access.group(&newcomer, &alpha).await.unwrap();
+    assert_eq!(identity.member(&as_newcomer, id).await.unwrap().access_level, dev);
+    let as_owner = access.group(&cast.owner, &alpha).await.unwrap();
+    assert_refused!(identity.member(&as_owner, cast.outsider.user.id).await, ServiceError::NotFound("Member"));
 }
 
 on_both_backends!(

@@ -2,10 +2,12 @@
 //! (SQLite in a temp dir; PostgreSQL where the case depends on the store). Each module is one
 //! capability; each test proves a rule (what is refused, with which `ServiceError`) or who may
 //! and may not call a use case (admin, group owner, maintainer, developer, reporter, another
-//! tenant, a user in no group, a token without the scope).
+//! tenant, a user in no group, a token without the scope); `access` proves the proofs
+//! themselves: each constructor's refusals, in order, and passes.
 
 mod world;
 
+mod access;
 mod ai;
 mod archive;
 mod blocked_users;

@@ -9,7 +9,7 @@ use crate::{Backend, PASSWORD, World, assert_refused, on_both_backends};
 
 async fn a_session_opens_with_the_password_and_closes_on_sign_out(backend: Backend) {
     let world = World::new(backend).await;
-    let service = &world.service;
+    let service = world.service.sessions();
     let alice = world.user("alice", &["read_api"]).await;
     assert_refused!(service.sign_in("alice", "wrong-password", None).await, ServiceError::Unauthorized);
     assert_refused!(service.sign_in("nobody", PASSWORD, None).await, ServiceError::Unauthorized);
@@ -21,7 +21,8 @@ async fn a_session_opens_with_the_password_and_closes_on_sign_out(backend: Backe
     let session = service.web_session(&cookie, None).await.unwrap();
     assert_eq!(session.caller.user.id, alice.user.id);
     assert!(csrf_matches(&session.csrf_token, &session.csrf_token.clone()));
-    assert_refused!(service.own_token(&session.caller).await, ServiceError::BadParam(_));
+    let scoped = world.service.access().scoped(&session.caller).unwrap();
+    assert_refused!(world.service.directory().own_token(&scoped).await, ServiceError::BadParam(_));
     assert_refused!(service.web_session("not-a-cookie", None).await, ServiceError::Unauthorized);
     assert_refused!(service.web_session("", None).await, ServiceError::Unauthorized);
     service.sign_out(&cookie).await.unwrap();
@@ -31,7 +32,7 @@ async fn a_session_opens_with_the_password_and_closes_on_sign_out(backend: Backe
 #[tokio::test]
 async fn too_many_failures_lock_the_username_even_for_the_right_password() {
     let world = World::new(Backend::Sqlite).await;
-    let service = &world.service;
+    let service = world.service.sessions();
     world.user("alice", &["api"]).await;
     for _ in 0..SIGN_IN_FAILURE_LIMIT {
         assert_refused!(service.sign_in("alice", "wrong-password", None).await, ServiceError::Unauthorized);

@@ -73,8 +73,8 @@ impl World {
         };
         let input = CreateToken { name: "bootstrap".into(), scopes: vec!["api".into()], expires_at: None };
         let token = auditrelay_service::secrets::generate_token();
-        service.bootstrap_root(&root, &input, &token).await.expect("bootstrap root").expect("no user yet");
-        let root = service.authenticate(&token, None).await.expect("root authenticates");
+        service.identity().bootstrap_root(&root, &input, &token).await.expect("bootstrap root").expect("no user yet");
+        let root = service.auth().authenticate(&token, None).await.expect("root authenticates");
         World { service, root, dir }
     }
 
@@ -92,7 +92,8 @@ impl World {
             password: PASSWORD.into(),
             admin: false,
         };
-        let user = self.service.create_user(&self.root, input).await.expect("create user");
+        let admin = self.service.access().admin(&self.root).expect("root is an admin");
+        let user = self.service.identity().create_user(&admin, input).await.expect("create user");
         self.caller_of(user.id, scopes).await
     }
 
@@ -103,22 +104,26 @@ impl World {
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             expires_at: None,
         };
-        let (_, plain) = self.service.create_token(&self.root, user_id, input).await.expect("create token");
-        self.service.authenticate(&plain, None).await.expect("authenticate")
+        let admin = self.service.access().admin(&self.root).expect("root is an admin");
+        let (_, plain) = self.service.identity().create_token(&admin, user_id, input).await.expect("create token");
+        self.service.auth().authenticate(&plain, None).await.expect("authenticate")
     }
 
     pub async fn group(&self, owner: &Caller, path: &str, parent: Option<&Group>) -> Group {
         let input = CreateGroup { name: path.into(), path: path.into(), parent_id: parent.map(|g| g.id) };
-        self.service.create_group(owner, input).await.expect("create group")
+        let scoped = self.service.access().scoped(owner).expect("a writing token");
+        self.service.identity().create_group(&scoped, input).await.expect("create group")
     }
 
     pub async fn project(&self, maintainer: &Caller, group: &Group, path: &str) -> Project {
         let input = CreateProject { name: path.into(), path: path.into(), namespace_id: group.id };
-        self.service.create_project(maintainer, input).await.expect("create project").0
+        let scoped = self.service.access().scoped(maintainer).expect("a writing token");
+        self.service.identity().create_project(&scoped, input).await.expect("create project").0
     }
 
     pub async fn member(&self, owner: &Caller, group: &Group, user: &Caller, level: AccessLevel) {
-        self.service.add_member(owner, &group.id.to_string(), user.user.id, level.value()).await.expect("add member");
+        let grant = self.service.access().group(owner, &group.id.to_string()).await.expect("an owner");
+        self.service.identity().add_member(&grant, user.user.id, level.value()).await.expect("add member");
     }
 }
 
@@ -168,7 +173,9 @@ impl Cast {
 pub async fn logged_types(world: &World) -> Vec<String> {
     use auditrelay_service::events::{EventQuery, Page};
     let page = Page::Offset { page: 1, per_page: 100 };
-    let read = world.service.instance_events(&world.root, &EventQuery::default(), page).await.expect("read the log");
+    let admin = world.service.access().admin(&world.root).expect("root is an admin");
+    let read =
+        world.service.events().instance_events(&admin, &EventQuery::default(), page).await.expect("read the log");
     let mut events = read.events;
     events.sort_by_key(|e| e.seq);
     events.into_iter().map(|e| e.event_type).collect()

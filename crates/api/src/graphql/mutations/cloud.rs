@@ -12,6 +12,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::graphql::context::{caller, outcome, service, top_level};
 use crate::graphql::gid::*;
 use crate::graphql::types::*;
+use auditrelay_service::access::{DestinationGrant, need};
 use auditrelay_service::destinations::{Api, CreateDestination, Destination, DestinationUpdate};
 
 #[derive(Default)]
@@ -201,16 +202,19 @@ async fn create(
     secret: String,
 ) -> Result<(Option<Destination>, Vec<String>)> {
     let (s, c) = (service(ctx), caller(ctx)?);
-    let owner = s.destination_owner(c, group_path).await.map_err(top_level)?;
+    let owner = s.access().owner::<need::Read>(c, group_path).await.map_err(top_level)?;
     let result = match config {
         Ok(config) => {
-            s.create_destination(
-                c,
-                &owner,
-                Api::Legacy,
-                CreateDestination { config, name, secret: Some(secret), strict_order: false },
-            )
-            .await
+            s.destinations()
+                .create_destination(
+                    &match owner.needing() {
+                        Ok(owner) => owner,
+                        Err(error) => return outcome(Err(error)),
+                    },
+                    Api::Legacy,
+                    CreateDestination { config, name, secret: Some(secret), strict_order: false },
+                )
+                .await
         }
         Err(error) => Err(error),
     };
@@ -219,7 +223,7 @@ async fn create(
 
 async fn update(
     ctx: &Context<'_>,
-    d: &Destination,
+    d: &DestinationGrant<'_, need::Read>,
     config: ServiceResult<DestinationConfig>,
     name: Option<String>,
     secret: Option<String>,
@@ -227,10 +231,14 @@ async fn update(
 ) -> Result<(Option<Destination>, Vec<String>)> {
     let result = match config {
         Ok(config) => {
+            let d = match d.needing() {
+                Ok(d) => d,
+                Err(error) => return outcome(Err(error)),
+            };
             service(ctx)
+                .destinations()
                 .update_destination(
-                    caller(ctx)?,
-                    d,
+                    &d,
                     Api::Legacy,
                     DestinationUpdate { config: Some(config), name, secret, active, strict_order: None },
                 )
@@ -243,7 +251,7 @@ async fn update(
 
 async fn delete(ctx: &Context<'_>, id: i64, instance: bool, category: Category) -> Result<Vec<String>> {
     let d = managed(ctx, id, instance, category).await?;
-    Ok(outcome(service(ctx).delete_destination(caller(ctx)?, &d, Api::Legacy).await)?.1)
+    Ok(outcome(service(ctx).destinations().delete_destination(&d, Api::Legacy).await)?.1)
 }
 
 #[Object]
@@ -267,8 +275,13 @@ impl CloudMutation {
         ctx: &Context<'_>,
         input: GoogleCloudLoggingConfigurationUpdateInput,
     ) -> Result<GoogleCloudLoggingConfigurationUpdatePayload> {
-        let d = managed(ctx, input.id.0, false, Category::Gcp).await?;
-        let config = gcp_config(Some(&d.config), input.google_project_id_name, input.client_email, input.log_id_name);
+        let d = managed::<need::Read>(ctx, input.id.0, false, Category::Gcp).await?;
+        let config = gcp_config(
+            Some(&d.destination().config),
+            input.google_project_id_name,
+            input.client_email,
+            input.log_id_name,
+        );
         let (d, errors) = update(ctx, &d, config, input.name, input.private_key, input.active).await?;
         Ok(GoogleCloudLoggingConfigurationUpdatePayload {
             client_mutation_id: input.client_mutation_id,
@@ -305,8 +318,13 @@ impl CloudMutation {
         ctx: &Context<'_>,
         input: InstanceGoogleCloudLoggingConfigurationUpdateInput,
     ) -> Result<InstanceGoogleCloudLoggingConfigurationUpdatePayload> {
-        let d = managed(ctx, input.id.0, true, Category::Gcp).await?;
-        let config = gcp_config(Some(&d.config), input.google_project_id_name, input.client_email, input.log_id_name);
+        let d = managed::<need::Read>(ctx, input.id.0, true, Category::Gcp).await?;
+        let config = gcp_config(
+            Some(&d.destination().config),
+            input.google_project_id_name,
+            input.client_email,
+            input.log_id_name,
+        );
         let (d, errors) = update(ctx, &d, config, input.name, input.private_key, input.active).await?;
         Ok(InstanceGoogleCloudLoggingConfigurationUpdatePayload {
             client_mutation_id: input.client_mutation_id,
@@ -346,8 +364,9 @@ impl CloudMutation {
         ctx: &Context<'_>,
         input: AuditEventsAmazonS3ConfigurationUpdateInput,
     ) -> Result<AuditEventsAmazonS3ConfigurationUpdatePayload> {
-        let d = managed(ctx, input.id.0, false, Category::Aws).await?;
-        let config = aws_config(Some(&d.config), input.access_key_xid, input.bucket_name, input.aws_region);
+        let d = managed::<need::Read>(ctx, input.id.0, false, Category::Aws).await?;
+        let config =
+            aws_config(Some(&d.destination().config), input.access_key_xid, input.bucket_name, input.aws_region);
         let (d, errors) = update(ctx, &d, config, input.name, input.secret_access_key, input.active).await?;
         Ok(AuditEventsAmazonS3ConfigurationUpdatePayload {
             client_mutation_id: input.client_mutation_id,
@@ -384,8 +403,9 @@ impl CloudMutation {
         ctx: &Context<'_>,
         input: AuditEventsInstanceAmazonS3ConfigurationUpdateInput,
     ) -> Result<AuditEventsInstanceAmazonS3ConfigurationUpdatePayload> {
-        let d = managed(ctx, input.id.0, true, Category::Aws).await?;
-        let config = aws_config(Some(&d.config), input.access_key_xid, input.bucket_name, input.aws_region);
+        let d = managed::<need::Read>(ctx, input.id.0, true, Category::Aws).await?;
+        let config =
+            aws_config(Some(&d.destination().config), input.access_key_xid, input.bucket_name, input.aws_region);
         let (d, errors) = update(ctx, &d, config, input.name, input.secret_access_key, input.active).await?;
         Ok(AuditEventsInstanceAmazonS3ConfigurationUpdatePayload {
             client_mutation_id: input.client_mutation_id,

@@ -6,6 +6,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use super::payload::payload;
 use crate::error::ServiceError;
 use crate::graphql::context::{caller, outcome, service, top_level};
+use auditrelay_service::access::need;
 use auditrelay_service::delivery::ReplayRange;
 
 #[derive(Default)]
@@ -77,14 +78,15 @@ impl DeliveryMutation {
     ) -> Result<AuditEventStreamingDestinationReplayPayload> {
         let (s, c) = (service(ctx), caller(ctx)?);
         let id = destination_id(&input.destination_id).map_err(top_level)?;
-        let d = s.managed_destination_any(c, id).await.map_err(top_level)?;
+        let d = s.access().any_destination::<need::Read>(c, id).await.map_err(top_level)?;
         let range = ReplayRange {
             from_seq: input.from_seq,
             to_seq: input.to_seq,
             created_after: time(input.created_after, "createdAfter").map_err(top_level)?,
             created_before: time(input.created_before, "createdBefore").map_err(top_level)?,
         };
-        let (replay, errors) = outcome(s.replay(c, &d, range).await)?;
+        let replay = async { s.delivery().replay(&d.needing()?, range).await };
+        let (replay, errors) = outcome(replay.await)?;
         let replay = replay.map(|r| DestinationReplay {
             id: r.id,
             from_seq: r.from_seq,
@@ -103,8 +105,8 @@ impl DeliveryMutation {
     ) -> Result<AuditEventStreamingDestinationResendParkedPayload> {
         let (s, c) = (service(ctx), caller(ctx)?);
         let id = destination_id(&input.destination_id).map_err(top_level)?;
-        let d = s.managed_destination_any(c, id).await.map_err(top_level)?;
-        let (resent, errors) = outcome(s.resend_parked(c, &d).await)?;
+        let d = s.access().any_destination(c, id).await.map_err(top_level)?;
+        let (resent, errors) = outcome(s.delivery().resend_parked(&d).await)?;
         Ok(AuditEventStreamingDestinationResendParkedPayload {
             client_mutation_id: input.client_mutation_id,
             errors,

@@ -6,13 +6,19 @@ use auditrelay_core::destination::Category;
 
 use crate::error::ServiceError;
 use crate::graphql::context::{caller, service, top_level};
-use auditrelay_service::destinations::Destination;
+use auditrelay_service::access::DestinationGrant;
+use auditrelay_service::access::need::Needed;
 
 /// A destination of `category` owned as `instance` says, that the caller may manage. Any other
 /// id (another group's, another category's) gets GitLab's resource access error.
-pub(super) async fn managed(ctx: &Context<'_>, id: i64, instance: bool, category: Category) -> Result<Destination> {
-    let destination = service(ctx).managed_destination(caller(ctx)?, id, instance).await.map_err(top_level)?;
-    if destination.category == category {
+pub(super) async fn managed<'a, N: Needed>(
+    ctx: &Context<'a>,
+    id: i64,
+    instance: bool,
+    category: Category,
+) -> Result<DestinationGrant<'a, N>> {
+    let destination = service(ctx).access().destination(caller(ctx)?, id, instance).await.map_err(top_level)?;
+    if destination.destination().category == category {
         Ok(destination)
     } else {
         Err(top_level(ServiceError::NotFound("Destination")))

@@ -1,161 +1,21 @@
 //! Legacy HTTP destinations (group and instance), their custom headers, event-type filters
 //! and the HTTP namespace filter.
 
-use async_graphql::{Context, Error, ID, InputObject, Object, Result};
+use async_graphql::{Context, Error, Object, Result};
 use auditrelay_core::destination::Category;
 use auditrelay_core::destination::config::DestinationConfig;
 use std::sync::Arc;
 
 use super::guards::{managed, require_admin};
+use super::legacy_inputs::*;
 use super::payload::payload;
 use crate::error::ServiceError;
 use crate::graphql::context::{caller, outcome, service, top_level};
-use crate::graphql::gid::*;
 use crate::graphql::types::*;
-use auditrelay_service::destinations::{Api, CreateDestination, DestinationUpdate, Owner};
+use auditrelay_service::destinations::{Api, CreateDestination, DestinationUpdate};
 
 #[derive(Default)]
 pub struct LegacyMutation;
-
-#[derive(InputObject)]
-pub struct ExternalAuditEventDestinationCreateInput {
-    pub client_mutation_id: Option<String>,
-    pub destination_url: String,
-    pub group_path: ID,
-    pub name: Option<String>,
-    pub verification_token: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct ExternalAuditEventDestinationUpdateInput {
-    pub client_mutation_id: Option<String>,
-    pub id: ExternalDestinationId,
-    pub destination_url: Option<String>,
-    pub name: Option<String>,
-    pub active: Option<bool>,
-}
-
-#[derive(InputObject)]
-pub struct ExternalAuditEventDestinationDestroyInput {
-    pub client_mutation_id: Option<String>,
-    pub id: ExternalDestinationId,
-}
-
-#[derive(InputObject)]
-pub struct InstanceExternalAuditEventDestinationCreateInput {
-    pub client_mutation_id: Option<String>,
-    pub destination_url: String,
-    pub name: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct InstanceExternalAuditEventDestinationUpdateInput {
-    pub client_mutation_id: Option<String>,
-    pub id: InstanceExternalDestinationId,
-    pub destination_url: Option<String>,
-    pub name: Option<String>,
-    pub active: Option<bool>,
-}
-
-#[derive(InputObject)]
-pub struct InstanceExternalAuditEventDestinationDestroyInput {
-    pub client_mutation_id: Option<String>,
-    pub id: InstanceExternalDestinationId,
-}
-
-#[derive(InputObject)]
-pub struct AuditEventsStreamingHeadersCreateInput {
-    pub client_mutation_id: Option<String>,
-    pub destination_id: ExternalDestinationId,
-    pub key: String,
-    pub value: String,
-    /// Whether the header is sent (default true).
-    #[graphql(default_with = "Some(true)")]
-    pub active: Option<bool>,
-}
-
-#[derive(InputObject)]
-pub struct AuditEventsStreamingHeadersUpdateInput {
-    pub client_mutation_id: Option<String>,
-    pub header_id: HeaderId,
-    pub key: Option<String>,
-    pub value: Option<String>,
-    pub active: Option<bool>,
-}
-
-#[derive(InputObject)]
-pub struct AuditEventsStreamingHeadersDestroyInput {
-    pub client_mutation_id: Option<String>,
-    pub header_id: HeaderId,
-}
-
-#[derive(InputObject)]
-pub struct AuditEventsStreamingInstanceHeadersCreateInput {
-    pub client_mutation_id: Option<String>,
-    pub destination_id: InstanceExternalDestinationId,
-    pub key: String,
-    pub value: String,
-    /// Whether the header is sent (default true).
-    #[graphql(default_with = "Some(true)")]
-    pub active: Option<bool>,
-}
-
-#[derive(InputObject)]
-pub struct AuditEventsStreamingInstanceHeadersUpdateInput {
-    pub client_mutation_id: Option<String>,
-    pub header_id: InstanceHeaderId,
-    pub key: Option<String>,
-    pub value: Option<String>,
-    pub active: Option<bool>,
-}
-
-#[derive(InputObject)]
-pub struct AuditEventsStreamingInstanceHeadersDestroyInput {
-    pub client_mutation_id: Option<String>,
-    pub header_id: InstanceHeaderId,
-}
-
-#[derive(InputObject)]
-pub struct AuditEventsStreamingDestinationEventsAddInput {
-    pub client_mutation_id: Option<String>,
-    pub destination_id: ExternalDestinationId,
-    pub event_type_filters: Vec<String>,
-}
-
-#[derive(InputObject)]
-pub struct AuditEventsStreamingDestinationEventsRemoveInput {
-    pub client_mutation_id: Option<String>,
-    pub destination_id: ExternalDestinationId,
-    pub event_type_filters: Vec<String>,
-}
-
-#[derive(InputObject)]
-pub struct AuditEventsStreamingDestinationInstanceEventsAddInput {
-    pub client_mutation_id: Option<String>,
-    pub destination_id: InstanceExternalDestinationId,
-    pub event_type_filters: Vec<String>,
-}
-
-#[derive(InputObject)]
-pub struct AuditEventsStreamingDestinationInstanceEventsRemoveInput {
-    pub client_mutation_id: Option<String>,
-    pub destination_id: InstanceExternalDestinationId,
-    pub event_type_filters: Vec<String>,
-}
-
-#[derive(InputObject)]
-pub struct AuditEventsStreamingHTTPNamespaceFiltersAddInput {
-    pub client_mutation_id: Option<String>,
-    pub destination_id: ExternalDestinationId,
-    pub group_path: Option<ID>,
-    pub project_path: Option<ID>,
-}
-
-#[derive(InputObject)]
-pub struct AuditEventsStreamingHTTPNamespaceFiltersDeleteInput {
-    pub client_mutation_id: Option<String>,
-    pub namespace_filter_id: HttpNamespaceFilterId,
-}
 
 payload!(ExternalAuditEventDestinationCreatePayload, external_audit_event_destination: Option<LegacyHttp>);
 payload!(ExternalAuditEventDestinationUpdatePayload, external_audit_event_destination: Option<LegacyHttp>);
@@ -208,14 +68,14 @@ impl LegacyMutation {
         input: ExternalAuditEventDestinationCreateInput,
     ) -> Result<ExternalAuditEventDestinationCreatePayload> {
         let (s, c) = (service(ctx), caller(ctx)?);
-        let owner = s.destination_owner(c, Some(&input.group_path)).await.map_err(top_level)?;
+        let owner = s.access().owner(c, Some(&input.group_path)).await.map_err(top_level)?;
         let create = CreateDestination {
             config: http(input.destination_url),
             name: input.name,
             secret: input.verification_token,
             strict_order: false,
         };
-        match s.create_destination(c, &owner, Api::Legacy, create).await {
+        match s.destinations().create_destination(&owner, Api::Legacy, create).await {
             Ok(d) => Ok(ExternalAuditEventDestinationCreatePayload {
                 client_mutation_id: input.client_mutation_id,
                 errors: vec![],
@@ -235,13 +95,13 @@ impl LegacyMutation {
     ) -> Result<ExternalAuditEventDestinationUpdatePayload> {
         let d = managed(ctx, input.id.0, false, Category::Http).await?;
         let update = DestinationUpdate {
-            config: with_url(&d.config, input.destination_url),
+            config: with_url(&d.destination().config, input.destination_url),
             name: input.name,
             active: input.active,
             secret: None,
             strict_order: None,
         };
-        let (updated, errors) = outcome(service(ctx).update_destination(caller(ctx)?, &d, Api::Legacy, update).await)?;
+        let (updated, errors) = outcome(service(ctx).destinations().update_destination(&d, Api::Legacy, update).await)?;
         Ok(ExternalAuditEventDestinationUpdatePayload {
             client_mutation_id: input.client_mutation_id,
             errors,
@@ -255,7 +115,7 @@ impl LegacyMutation {
         input: ExternalAuditEventDestinationDestroyInput,
     ) -> Result<ExternalAuditEventDestinationDestroyPayload> {
         let d = managed(ctx, input.id.0, false, Category::Http).await?;
-        let (_, errors) = outcome(service(ctx).delete_destination(caller(ctx)?, &d, Api::Legacy).await)?;
+        let (_, errors) = outcome(service(ctx).destinations().delete_destination(&d, Api::Legacy).await)?;
         Ok(ExternalAuditEventDestinationDestroyPayload { client_mutation_id: input.client_mutation_id, errors })
     }
 
@@ -271,8 +131,7 @@ impl LegacyMutation {
             secret: None,
             strict_order: false,
         };
-        let (created, errors) =
-            outcome(service(ctx).create_destination(caller(ctx)?, &Owner::Instance, Api::Legacy, create).await)?;
+        let (created, errors) = outcome(create_instance_destination(ctx, create).await)?;
         Ok(InstanceExternalAuditEventDestinationCreatePayload {
             client_mutation_id: input.client_mutation_id,
             errors,
@@ -288,13 +147,13 @@ impl LegacyMutation {
         require_admin(ctx)?;
         let d = managed(ctx, input.id.0, true, Category::Http).await?;
         let update = DestinationUpdate {
-            config: with_url(&d.config, input.destination_url),
+            config: with_url(&d.destination().config, input.destination_url),
             name: input.name,
             active: input.active,
             secret: None,
             strict_order: None,
         };
-        let (updated, errors) = outcome(service(ctx).update_destination(caller(ctx)?, &d, Api::Legacy, update).await)?;
+        let (updated, errors) = outcome(service(ctx).destinations().update_destination(&d, Api::Legacy, update).await)?;
         Ok(InstanceExternalAuditEventDestinationUpdatePayload {
             client_mutation_id: input.client_mutation_id,
             errors,
@@ -309,7 +168,7 @@ impl LegacyMutation {
     ) -> Result<InstanceExternalAuditEventDestinationDestroyPayload> {
         require_admin(ctx)?;
         let d = managed(ctx, input.id.0, true, Category::Http).await?;
-        let (_, errors) = outcome(service(ctx).delete_destination(caller(ctx)?, &d, Api::Legacy).await)?;
+        let (_, errors) = outcome(service(ctx).destinations().delete_destination(&d, Api::Legacy).await)?;
         Ok(InstanceExternalAuditEventDestinationDestroyPayload { client_mutation_id: input.client_mutation_id, errors })
     }
 
@@ -320,7 +179,7 @@ impl LegacyMutation {
     ) -> Result<AuditEventsStreamingHeadersCreatePayload> {
         let d = managed(ctx, input.destination_id.0, false, Category::Http).await?;
         let (header, errors) = outcome(
-            service(ctx).create_header(caller(ctx)?, &d, &input.key, &input.value, input.active.unwrap_or(true)).await,
+            service(ctx).destinations().create_header(&d, &input.key, &input.value, input.active.unwrap_or(true)).await,
         )?;
         Ok(AuditEventsStreamingHeadersCreatePayload {
             client_mutation_id: input.client_mutation_id,
@@ -335,8 +194,9 @@ impl LegacyMutation {
         input: AuditEventsStreamingHeadersUpdateInput,
     ) -> Result<AuditEventsStreamingHeadersUpdatePayload> {
         let (s, c) = (service(ctx), caller(ctx)?);
-        let (d, header) = s.managed_header(c, input.header_id.0, false).await.map_err(top_level)?;
-        let (header, errors) = outcome(s.update_header(c, &d, &header, input.key, input.value, input.active).await)?;
+        let (d, header) = s.access().header(c, input.header_id.0, false).await.map_err(top_level)?;
+        let (header, errors) =
+            outcome(s.destinations().update_header(&d, &header, input.key, input.value, input.active).await)?;
         Ok(AuditEventsStreamingHeadersUpdatePayload {
             client_mutation_id: input.client_mutation_id,
             errors,
@@ -350,8 +210,8 @@ impl LegacyMutation {
         input: AuditEventsStreamingHeadersDestroyInput,
     ) -> Result<AuditEventsStreamingHeadersDestroyPayload> {
         let (s, c) = (service(ctx), caller(ctx)?);
-        let (d, header) = s.managed_header(c, input.header_id.0, false).await.map_err(top_level)?;
-        let (_, errors) = outcome(s.delete_header(c, &d, &header).await)?;
+        let (d, header) = s.access().header(c, input.header_id.0, false).await.map_err(top_level)?;
+        let (_, errors) = outcome(s.destinations().delete_header(&d, &header).await)?;
         Ok(AuditEventsStreamingHeadersDestroyPayload { client_mutation_id: input.client_mutation_id, errors })
     }
 
@@ -363,7 +223,7 @@ impl LegacyMutation {
         require_admin(ctx)?;
         let d = managed(ctx, input.destination_id.0, true, Category::Http).await.map_err(valid_destination)?;
         let (header, errors) = outcome(
-            service(ctx).create_header(caller(ctx)?, &d, &input.key, &input.value, input.active.unwrap_or(true)).await,
+            service(ctx).destinations().create_header(&d, &input.key, &input.value, input.active.unwrap_or(true)).await,
         )?;
         Ok(AuditEventsStreamingInstanceHeadersCreatePayload {
             client_mutation_id: input.client_mutation_id,
@@ -379,8 +239,9 @@ impl LegacyMutation {
     ) -> Result<AuditEventsStreamingInstanceHeadersUpdatePayload> {
         require_admin(ctx)?;
         let (s, c) = (service(ctx), caller(ctx)?);
-        let (d, header) = s.managed_header(c, input.header_id.0, true).await.map_err(top_level)?;
-        let (header, errors) = outcome(s.update_header(c, &d, &header, input.key, input.value, input.active).await)?;
+        let (d, header) = s.access().header(c, input.header_id.0, true).await.map_err(top_level)?;
+        let (header, errors) =
+            outcome(s.destinations().update_header(&d, &header, input.key, input.value, input.active).await)?;
         Ok(AuditEventsStreamingInstanceHeadersUpdatePayload {
             client_mutation_id: input.client_mutation_id,
             errors,
@@ -395,8 +256,8 @@ impl LegacyMutation {
     ) -> Result<AuditEventsStreamingInstanceHeadersDestroyPayload> {
         require_admin(ctx)?;
         let (s, c) = (service(ctx), caller(ctx)?);
-        let (d, header) = s.managed_header(c, input.header_id.0, true).await.map_err(top_level)?;
-        let (_, errors) = outcome(s.delete_header(c, &d, &header).await)?;
+        let (d, header) = s.access().header(c, input.header_id.0, true).await.map_err(top_level)?;
+        let (_, errors) = outcome(s.destinations().delete_header(&d, &header).await)?;
         Ok(AuditEventsStreamingInstanceHeadersDestroyPayload { client_mutation_id: input.client_mutation_id, errors })
     }
 
@@ -407,7 +268,7 @@ impl LegacyMutation {
     ) -> Result<AuditEventsStreamingDestinationEventsAddPayload> {
         let d = managed(ctx, input.destination_id.0, false, Category::Http).await?;
         let (types, errors) =
-            outcome(service(ctx).add_event_type_filters(caller(ctx)?, &d, &input.event_type_filters).await)?;
+            outcome(service(ctx).destinations().add_event_type_filters(&d, &input.event_type_filters).await)?;
         Ok(AuditEventsStreamingDestinationEventsAddPayload {
             client_mutation_id: input.client_mutation_id,
             errors,
@@ -422,7 +283,7 @@ impl LegacyMutation {
     ) -> Result<AuditEventsStreamingDestinationEventsRemovePayload> {
         let d = managed(ctx, input.destination_id.0, false, Category::Http).await?;
         let (_, errors) =
-            outcome(service(ctx).remove_event_type_filters(caller(ctx)?, &d, &input.event_type_filters).await)?;
+            outcome(service(ctx).destinations().remove_event_type_filters(&d, &input.event_type_filters).await)?;
         Ok(AuditEventsStreamingDestinationEventsRemovePayload { client_mutation_id: input.client_mutation_id, errors })
     }
 
@@ -434,7 +295,7 @@ impl LegacyMutation {
         require_admin(ctx)?;
         let d = managed(ctx, input.destination_id.0, true, Category::Http).await?;
         let (types, errors) =
-            outcome(service(ctx).add_event_type_filters(caller(ctx)?, &d, &input.event_type_filters).await)?;
+            outcome(service(ctx).destinations().add_event_type_filters(&d, &input.event_type_filters).await)?;
         Ok(AuditEventsStreamingDestinationInstanceEventsAddPayload {
             client_mutation_id: input.client_mutation_id,
             errors,
@@ -450,7 +311,7 @@ impl LegacyMutation {
         require_admin(ctx)?;
         let d = managed(ctx, input.destination_id.0, true, Category::Http).await?;
         let (_, errors) =
-            outcome(service(ctx).remove_event_type_filters(caller(ctx)?, &d, &input.event_type_filters).await)?;
+            outcome(service(ctx).destinations().remove_event_type_filters(&d, &input.event_type_filters).await)?;
         Ok(AuditEventsStreamingDestinationInstanceEventsRemovePayload {
             client_mutation_id: input.client_mutation_id,
             errors,
@@ -464,15 +325,15 @@ impl LegacyMutation {
     ) -> Result<AuditEventsStreamingHTTPNamespaceFiltersAddPayload> {
         let d = managed(ctx, input.destination_id.0, false, Category::Http).await?;
         let result = service(ctx)
+            .destinations()
             .add_legacy_namespace_filter(
-                caller(ctx)?,
                 &d,
                 input.group_path.as_ref().map(|p| p.as_str()),
                 input.project_path.as_ref().map(|p| p.as_str()),
             )
             .await;
         let (filter, errors) = outcome(result)?;
-        let destination = Arc::new(d);
+        let destination = Arc::new(d.into_destination());
         Ok(AuditEventsStreamingHTTPNamespaceFiltersAddPayload {
             client_mutation_id: input.client_mutation_id,
             errors,
@@ -487,11 +348,20 @@ impl LegacyMutation {
     ) -> Result<AuditEventsStreamingHTTPNamespaceFiltersDeletePayload> {
         let (s, c) = (service(ctx), caller(ctx)?);
         let (d, filter) =
-            s.managed_namespace_filter(c, input.namespace_filter_id.0, false, true).await.map_err(top_level)?;
-        let (_, errors) = outcome(s.delete_namespace_filter(c, &d, &filter, Api::Legacy).await)?;
+            s.access().namespace_filter(c, input.namespace_filter_id.0, false, true).await.map_err(top_level)?;
+        let (_, errors) = outcome(s.destinations().delete_namespace_filter(&d, &filter, Api::Legacy).await)?;
         Ok(AuditEventsStreamingHTTPNamespaceFiltersDeletePayload {
             client_mutation_id: input.client_mutation_id,
             errors,
         })
     }
+}
+
+/// A legacy instance destination (the mutation is already kept to admins).
+async fn create_instance_destination(
+    ctx: &Context<'_>,
+    create: CreateDestination,
+) -> auditrelay_service::ServiceResult<auditrelay_service::destinations::Destination> {
+    let (s, c) = (service(ctx), caller(ctx).map_err(|_| ServiceError::Unauthorized)?);
+    s.destinations().create_destination(&s.access().owner(c, None).await?, Api::Legacy, create).await
 }

@@ -4,6 +4,7 @@ mod cloud;
 mod delivery;
 mod guards;
 mod legacy;
+mod legacy_inputs;
 mod payload;
 mod signing;
 mod stream;

@@ -3,7 +3,9 @@
 //! secret is in the answer of the mutation that made it, and nowhere ever after.
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
-use auditrelay_service::destinations::{Api, Destination};
+use auditrelay_service::access::DestinationGrant;
+use auditrelay_service::access::need::Needed;
+use auditrelay_service::destinations::Api;
 
 use super::delivery::DESTINATION_CLASSES;
 use super::payload::payload;
@@ -48,9 +50,9 @@ pub struct AuditrelayWebhookSigningDestinationInput {
 payload!(AuditrelayWebhookSecretPayload, secret: Option<String>, webhook_signing: Option<AuditrelayWebhookSigning>);
 payload!(AuditrelayWebhookSigningPayload, webhook_signing: Option<AuditrelayWebhookSigning>);
 
-pub(super) async fn destination(ctx: &Context<'_>, gid: &ID) -> Result<(Destination, Api)> {
+pub(super) async fn destination<'a, N: Needed>(ctx: &Context<'a>, gid: &ID) -> Result<(DestinationGrant<'a, N>, Api)> {
     let (id, api) = parse_gid(gid).map_err(top_level)?;
-    let d = service(ctx).managed_destination_any(caller(ctx)?, id).await.map_err(top_level)?;
+    let d = service(ctx).access().any_destination(caller(ctx)?, id).await.map_err(top_level)?;
     Ok((d, api))
 }
 
@@ -77,7 +79,7 @@ impl SigningMutation {
         input: AuditrelayWebhookSigningInput,
     ) -> Result<AuditrelayWebhookSecretPayload> {
         let (d, api) = destination(ctx, &input.destination_id).await?;
-        let made = service(ctx).enable_webhook_signing(caller(ctx)?, &d, api, input.secret.as_deref()).await;
+        let made = service(ctx).destinations().enable_webhook_signing(&d, api, input.secret.as_deref()).await;
         secret_payload(input.client_mutation_id, made)
     }
 
@@ -88,7 +90,7 @@ impl SigningMutation {
         input: AuditrelayWebhookSigningInput,
     ) -> Result<AuditrelayWebhookSecretPayload> {
         let (d, api) = destination(ctx, &input.destination_id).await?;
-        let made = service(ctx).rotate_webhook_secret(caller(ctx)?, &d, api, input.secret.as_deref()).await;
+        let made = service(ctx).destinations().rotate_webhook_secret(&d, api, input.secret.as_deref()).await;
         secret_payload(input.client_mutation_id, made)
     }
 
@@ -99,7 +101,7 @@ impl SigningMutation {
         input: AuditrelayWebhookSigningDestinationInput,
     ) -> Result<AuditrelayWebhookSigningPayload> {
         let (d, api) = destination(ctx, &input.destination_id).await?;
-        let (signing, errors) = outcome(service(ctx).remove_old_webhook_secret(caller(ctx)?, &d, api).await)?;
+        let (signing, errors) = outcome(service(ctx).destinations().remove_old_webhook_secret(&d, api).await)?;
         Ok(AuditrelayWebhookSigningPayload {
             client_mutation_id: input.client_mutation_id,
             errors,
@@ -114,7 +116,7 @@ impl SigningMutation {
         input: AuditrelayWebhookSigningDestinationInput,
     ) -> Result<AuditrelayWebhookSigningPayload> {
         let (d, api) = destination(ctx, &input.destination_id).await?;
-        let (signing, errors) = outcome(service(ctx).disable_webhook_signing(caller(ctx)?, &d, api).await)?;
+        let (signing, errors) = outcome(service(ctx).destinations().disable_webhook_signing(&d, api).await)?;
         Ok(AuditrelayWebhookSigningPayload {
             client_mutation_id: input.client_mutation_id,
             errors,

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 
 use super::payload::payload;
 use super::signing::destination;
-use crate::graphql::context::{caller, outcome, service};
+use crate::graphql::context::{outcome, service};
 use crate::graphql::stream::{AuditrelayStream, auditrelay_stream};
 
 #[derive(Default)]
@@ -31,10 +31,10 @@ impl StreamMutation {
         input: AuditrelayStreamUpdateInput,
     ) -> Result<AuditrelayStreamUpdatePayload> {
         let (d, _) = destination(ctx, &input.destination_id).await?;
-        let changed = service(ctx).set_in_band_checkpoints(caller(ctx)?, &d, input.in_band_checkpoints).await;
+        let changed = service(ctx).streams().set_in_band_checkpoints(&d, input.in_band_checkpoints).await;
         let (changed, errors) = outcome(changed)?;
         let stream = match changed {
-            Some(()) => Some(auditrelay_stream(ctx, &d).await?),
+            Some(()) => Some(auditrelay_stream(ctx, d.destination()).await?),
             None => None,
         };
         Ok(AuditrelayStreamUpdatePayload { client_mutation_id: input.client_mutation_id, errors, stream })

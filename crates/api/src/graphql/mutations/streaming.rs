@@ -11,6 +11,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::graphql::context::{caller, outcome, service, top_level};
 use crate::graphql::gid::*;
 use crate::graphql::types::*;
+use auditrelay_service::access::need;
 use auditrelay_service::destinations::{Api, CreateDestination, Destination, DestinationUpdate, NamespaceFilter};
 
 #[derive(Default)]
@@ -185,7 +186,7 @@ async fn create(
     strict_order: Option<bool>,
 ) -> Result<(Option<Destination>, Vec<String>)> {
     let (s, c) = (service(ctx), caller(ctx)?);
-    let owner = s.destination_owner(c, group_path).await.map_err(top_level)?;
+    let owner = s.access().owner::<need::Read>(c, group_path).await.map_err(top_level)?;
     let attempt = async {
         let category = category(category_text)?;
         // GitLab checks this before building the model.
@@ -193,13 +194,13 @@ async fn create(
             return Err(invalid("Secret token is required for category"));
         }
         let config = parse_config(category, &config_object(config)).map_err(invalid)?;
-        s.create_destination(
-            c,
-            &owner,
-            Api::Consolidated,
-            CreateDestination { config, name, secret, strict_order: strict_order.unwrap_or(false) },
-        )
-        .await
+        s.destinations()
+            .create_destination(
+                &owner.needing()?,
+                Api::Consolidated,
+                CreateDestination { config, name, secret, strict_order: strict_order.unwrap_or(false) },
+            )
+            .await
     };
     outcome(attempt.await)
 }
@@ -220,7 +221,8 @@ async fn update(
     changes: Changes,
 ) -> Result<(Option<Destination>, Vec<String>)> {
     let (s, c) = (service(ctx), caller(ctx)?);
-    let d = s.managed_destination(c, id, instance).await.map_err(top_level)?;
+    let grant = s.access().destination::<need::Read>(c, id, instance).await.map_err(top_level)?;
+    let d = grant.destination();
     let attempt = async {
         let category = match &changes.category {
             Some(text) => category(text)?,
@@ -238,15 +240,15 @@ async fn update(
             active: changes.active,
             strict_order: changes.strict_order,
         };
-        s.update_destination(c, &d, Api::Consolidated, update).await
+        s.destinations().update_destination(&grant.needing()?, Api::Consolidated, update).await
     };
     outcome(attempt.await)
 }
 
 async fn delete(ctx: &Context<'_>, id: i64, instance: bool) -> Result<Vec<String>> {
     let (s, c) = (service(ctx), caller(ctx)?);
-    let d = s.managed_destination(c, id, instance).await.map_err(top_level)?;
-    Ok(outcome(s.delete_destination(c, &d, Api::Consolidated).await)?.1)
+    let d = s.access().destination(c, id, instance).await.map_err(top_level)?;
+    Ok(outcome(s.destinations().delete_destination(&d, Api::Consolidated).await)?.1)
 }
 
 async fn add_events(
@@ -256,14 +258,14 @@ async fn add_events(
     types: &[String],
 ) -> Result<(Option<Vec<String>>, Vec<String>)> {
     let (s, c) = (service(ctx), caller(ctx)?);
-    let d = s.managed_destination(c, id, instance).await.map_err(top_level)?;
-    outcome(s.add_event_type_filters(c, &d, types).await)
+    let d = s.access().destination(c, id, instance).await.map_err(top_level)?;
+    outcome(s.destinations().add_event_type_filters(&d, types).await)
 }
 
 async fn delete_events(ctx: &Context<'_>, id: i64, instance: bool, types: &[String]) -> Result<Vec<String>> {
     let (s, c) = (service(ctx), caller(ctx)?);
-    let d = s.managed_destination(c, id, instance).await.map_err(top_level)?;
-    Ok(outcome(s.remove_event_type_filters(c, &d, types).await)?.1)
+    let d = s.access().destination(c, id, instance).await.map_err(top_level)?;
+    Ok(outcome(s.destinations().remove_event_type_filters(&d, types).await)?.1)
 }
 
 async fn create_filter(
@@ -273,17 +275,17 @@ async fn create_filter(
     path: Option<String>,
 ) -> Result<(Option<(NamespaceFilter, Arc<Destination>)>, Vec<String>)> {
     let (s, c) = (service(ctx), caller(ctx)?);
-    let d = s.managed_destination(c, id, instance).await.map_err(top_level)?;
+    let d = s.access().destination(c, id, instance).await.map_err(top_level)?;
     let path = path.unwrap_or_default();
-    let (filter, errors) = outcome(s.add_namespace_filter(c, &d, &path).await)?;
-    let destination = Arc::new(d);
+    let (filter, errors) = outcome(s.destinations().add_namespace_filter(&d, &path).await)?;
+    let destination = Arc::new(d.into_destination());
     Ok((filter.map(|f| (f, destination)), errors))
 }
 
 async fn delete_filter(ctx: &Context<'_>, id: i64, instance: bool) -> Result<Vec<String>> {
     let (s, c) = (service(ctx), caller(ctx)?);
-    let (d, filter) = s.managed_namespace_filter(c, id, instance, false).await.map_err(top_level)?;
-    Ok(outcome(s.delete_namespace_filter(c, &d, &filter, Api::Consolidated).await)?.1)
+    let (d, filter) = s.access().namespace_filter(c, id, instance, false).await.map_err(top_level)?;
+    Ok(outcome(s.destinations().delete_namespace_filter(&d, &filter, Api::Consolidated).await)?.1)
 }
 
 #[Object]
