@@ -22,7 +22,8 @@ async fn block(world: &World, user_id: i64) {
 /// A fresh token of the user, never presented yet (so no cache holds its answer).
 async fn new_token(world: &World, user: &Caller) -> String {
     let input = CreateToken { name: "fresh".into(), scopes: vec!["api".into()], expires_at: None };
-    world.service.create_token(&world.root, user.user.id, input).await.unwrap().1
+    let admin = world.service.access().admin(&world.root).unwrap();
+    world.service.identity().create_token(&admin, user.user.id, input).await.unwrap().1
 }
 
 #[tokio::test]
@@ -31,7 +32,7 @@ async fn a_blocked_users_token_no_longer_authenticates() {
     let alice = world.user("alice", &["api"]).await;
     let token = new_token(&world, &alice).await;
     block(&world, alice.user.id).await;
-    assert_refused!(world.service.authenticate(&token, None).await, ServiceError::Unauthorized);
+    assert_refused!(world.service.auth().authenticate(&token, None).await, ServiceError::Unauthorized);
 }
 
 #[tokio::test]
@@ -39,22 +40,22 @@ async fn a_token_that_authenticated_before_the_block_is_refused_once_its_cache_e
     let world = World::new(Backend::Sqlite).await;
     let alice = world.user("alice", &["api"]).await;
     let token = new_token(&world, &alice).await;
-    world.service.authenticate(&token, None).await.unwrap();
+    world.service.auth().authenticate(&token, None).await.unwrap();
     block(&world, alice.user.id).await;
     // The block was made outside this process: like another node's change, it is seen when
     // the cached answer (2 s) lapses.
     tokio::time::sleep(Duration::from_millis(2_100)).await;
-    assert_refused!(world.service.authenticate(&token, None).await, ServiceError::Unauthorized);
+    assert_refused!(world.service.auth().authenticate(&token, None).await, ServiceError::Unauthorized);
 }
 
 #[tokio::test]
 async fn a_blocked_user_cannot_sign_in_and_loses_an_open_session() {
     let world = World::new(Backend::Sqlite).await;
     let alice = world.user("alice", &["api"]).await;
-    let (cookie, _) = world.service.sign_in("alice", PASSWORD, None).await.unwrap();
+    let (cookie, _) = world.service.sessions().sign_in("alice", PASSWORD, None).await.unwrap();
     block(&world, alice.user.id).await;
-    assert_refused!(world.service.sign_in("alice", PASSWORD, None).await, ServiceError::Unauthorized);
-    assert_refused!(world.service.web_session(&cookie, None).await, ServiceError::Unauthorized);
+    assert_refused!(world.service.sessions().sign_in("alice", PASSWORD, None).await, ServiceError::Unauthorized);
+    assert_refused!(world.service.sessions().web_session(&cookie, None).await, ServiceError::Unauthorized);
 }
 
 #[tokio::test]
@@ -63,12 +64,13 @@ async fn admins_see_blocked_users_and_filter_by_state() {
     let alice = world.user("alice", &["api"]).await;
     let bob = world.user("bob", &["api"]).await;
     block(&world, alice.user.id).await;
-    let service = &world.service;
-    assert_eq!(service.user(&world.root, alice.user.id).await.unwrap().state, UserState::Blocked);
-    let blocked = service.list_users(&world.root, &UserFilter { blocked: true, ..UserFilter::default() }).await;
+    let (identity, directory) = (world.service.identity(), world.service.directory());
+    let root = world.service.access().scoped(&world.root).unwrap();
+    assert_eq!(identity.user(&root, alice.user.id).await.unwrap().state, UserState::Blocked);
+    let blocked = directory.list_users(&root, &UserFilter { blocked: true, ..UserFilter::default() }).await;
     let blocked: Vec<i64> = blocked.unwrap().iter().map(|u| u.id).collect();
     assert_eq!(blocked, [alice.user.id]);
-    let active = service.list_users(&world.root, &UserFilter { active: true, ..UserFilter::default() }).await;
+    let active = directory.list_users(&root, &UserFilter { active: true, ..UserFilter::default() }).await;
     let active: Vec<i64> = active.unwrap().iter().map(|u| u.id).collect();
     assert!(active.contains(&bob.user.id) && !active.contains(&alice.user.id), "{active:?}");
 }
@@ -78,10 +80,11 @@ async fn admins_revoke_a_blocked_users_tokens() {
     let world = World::new(Backend::Sqlite).await;
     let alice = world.user("alice", &["api"]).await;
     block(&world, alice.user.id).await;
-    let service = &world.service;
-    let tokens = service.tokens(&world.root, Some(alice.user.id)).await.unwrap();
+    let (access, identity) = (world.service.access(), world.service.identity());
+    let alices = access.self_or_admin(&world.root, Some(alice.user.id)).unwrap();
+    let tokens = identity.tokens(&alices).await.unwrap();
     assert_eq!(tokens.len(), 1);
-    service.revoke_token(&world.root, tokens[0].id).await.unwrap();
-    let tokens = service.tokens(&world.root, Some(alice.user.id)).await.unwrap();
+    identity.revoke_token(&access.scoped(&world.root).unwrap(), tokens[0].id).await.unwrap();
+    let tokens = identity.tokens(&alices).await.unwrap();
     assert!(tokens.iter().all(|t| t.revoked), "{tokens:?}");
 }

@@ -5,6 +5,7 @@
 use auditrelay_core::Scope;
 use auditrelay_core::destination::config::DestinationConfig;
 use auditrelay_service::ServiceError;
+use auditrelay_service::access::need;
 use auditrelay_service::destinations::{Api, CreateDestination, Owner};
 
 use crate::destinations::http;
@@ -41,29 +42,31 @@ fn aws(bucket: &str) -> CreateDestination {
 #[tokio::test]
 async fn cloud_destinations_are_made_by_top_level_owners_and_admins() {
     let cast = Cast::new(Backend::Sqlite).await;
-    let service = cast.service();
-    let alpha = service.destination_owner(&cast.owner, Some("alpha")).await.unwrap();
+    let (access, destinations) = (cast.service().access(), cast.service().destinations());
+    let alpha = access.owner(&cast.owner, Some("alpha")).await.unwrap();
     for (api, name) in [(Api::Legacy, "legacy"), (Api::Consolidated, "consolidated")] {
-        service.create_destination(&cast.owner, &alpha, api, gcp(name)).await.unwrap();
-        service.create_destination(&cast.owner, &alpha, api, aws(&format!("bucket-{name}"))).await.unwrap();
+        destinations.create_destination(&alpha, api, gcp(name)).await.unwrap();
+        destinations.create_destination(&alpha, api, aws(&format!("bucket-{name}"))).await.unwrap();
     }
-    let instance = service.destination_owner(cast.root(), None).await.unwrap();
-    assert_eq!(instance, Owner::Instance);
-    let made = service.create_destination(cast.root(), &instance, Api::Legacy, gcp("instance-log")).await.unwrap();
+    let instance = access.owner(cast.root(), None).await.unwrap();
+    assert_eq!(instance.owner(), &Owner::Instance);
+    let made = destinations.create_destination(&instance, Api::Legacy, gcp("instance-log")).await.unwrap();
     assert_eq!(made.owner, Owner::Instance);
     for not_owner in [&cast.maintainer, &cast.developer, &cast.reporter, &cast.other_owner] {
-        assert_refused!(service.destination_owner(not_owner, Some("alpha")).await, ServiceError::NotFound("Group"));
+        assert_refused!(access.owner::<need::Read>(not_owner, Some("alpha")).await, ServiceError::NotFound("Group"));
     }
 }
 
 #[tokio::test]
 async fn a_read_only_token_makes_no_cloud_destination() {
     let cast = Cast::new(Backend::Sqlite).await;
-    let service = cast.service();
-    let alpha = service.destination_owner(&cast.owner, Some("alpha")).await.unwrap();
+    let access = cast.service().access();
     let reader = cast.world.caller_of(cast.owner.user.id, &["read_api"]).await;
+    // Creating takes a writing proof of the owner, which a read-only token does not make.
+    let alpha = access.owner::<need::Read>(&reader, Some("alpha")).await.unwrap();
+    assert_refused!(alpha.needing::<need::Write>(), ServiceError::InsufficientScope(Scope::Api));
     assert_refused!(
-        service.create_destination(&reader, &alpha, Api::Legacy, aws("read-only")).await,
+        access.owner::<need::Write>(&reader, Some("alpha")).await,
         ServiceError::InsufficientScope(Scope::Api)
     );
 }
@@ -71,9 +74,9 @@ async fn a_read_only_token_makes_no_cloud_destination() {
 #[tokio::test]
 async fn a_cloud_destination_needs_its_key() {
     let cast = Cast::new(Backend::Sqlite).await;
-    let service = cast.service();
-    let alpha = service.destination_owner(&cast.owner, Some("alpha")).await.unwrap();
-    let create = |api, input| service.create_destination(&cast.owner, &alpha, api, input);
+    let (access, destinations) = (cast.service().access(), cast.service().destinations());
+    let alpha = access.owner(&cast.owner, Some("alpha")).await.unwrap();
+    let create = |api, input| destinations.create_destination(&alpha, api, input);
     assert_refused!(
         create(Api::Consolidated, CreateDestination { secret: None, ..gcp("no-key") }).await,
         ServiceError::Validation(m) if m == ["Secret token is required for category"]
@@ -96,18 +99,18 @@ async fn a_cloud_destination_needs_its_key() {
 async fn a_cloud_destinations_key_is_sealed_at_rest() {
     let cast = Cast::new(Backend::Sqlite).await;
     let service = cast.service();
-    let alpha = service.destination_owner(&cast.owner, Some("alpha")).await.unwrap();
-    let made = service.create_destination(&cast.owner, &alpha, Api::Legacy, gcp("sealed")).await.unwrap();
+    let alpha = service.access().owner(&cast.owner, Some("alpha")).await.unwrap();
+    let made = service.destinations().create_destination(&alpha, Api::Legacy, gcp("sealed")).await.unwrap();
     assert_eq!(made.secret, PRIVATE_KEY, "the service reads its own key back");
-    let row = service.store.destination(made.id).await.unwrap().unwrap();
+    let row = service.store().destination(made.id).await.unwrap().unwrap();
     assert!(!row.secret.contains("PRIVATE KEY"), "only sealed in the store");
 }
 
 async fn cloud_destinations_are_unique_by_project_and_log_or_by_bucket(backend: Backend) {
     let cast = Cast::new(backend).await;
-    let service = cast.service();
-    let alpha = service.destination_owner(&cast.owner, Some("alpha")).await.unwrap();
-    let create = |api, input| service.create_destination(&cast.owner, &alpha, api, input);
+    let (access, destinations) = (cast.service().access(), cast.service().destinations());
+    let alpha = access.owner(&cast.owner, Some("alpha")).await.unwrap();
+    let create = |api, input| destinations.create_destination(&alpha, api, input);
     create(Api::Legacy, gcp("audit")).await.unwrap();
     create(Api::Legacy, aws("audit-bucket")).await.unwrap();
     assert_refused!(
@@ -122,15 +125,15 @@ async fn cloud_destinations_are_unique_by_project_and_log_or_by_bucket(backend: 
     // Another log of the same project, another bucket, or another group's: all allowed.
     create(Api::Legacy, gcp("other-log")).await.unwrap();
     create(Api::Legacy, aws("other-bucket")).await.unwrap();
-    let beta = service.destination_owner(&cast.other_owner, Some("beta")).await.unwrap();
-    service.create_destination(&cast.other_owner, &beta, Api::Legacy, gcp("audit")).await.unwrap();
+    let beta = access.owner(&cast.other_owner, Some("beta")).await.unwrap();
+    destinations.create_destination(&beta, Api::Legacy, gcp("audit")).await.unwrap();
 }
 
 async fn legacy_cloud_categories_have_limits_of_their_own(backend: Backend) {
     let cast = Cast::new(backend).await;
-    let service = cast.service();
-    let alpha = service.destination_owner(&cast.owner, Some("alpha")).await.unwrap();
-    let create = |api, input| service.create_destination(&cast.owner, &alpha, api, input);
+    let (access, destinations) = (cast.service().access(), cast.service().destinations());
+    let alpha = access.owner(&cast.owner, Some("alpha")).await.unwrap();
+    let create = |api, input| destinations.create_destination(&alpha, api, input);
     for n in 0..5 {
         create(Api::Legacy, http(&format!("https://example.com/{n}"))).await.unwrap();
     }

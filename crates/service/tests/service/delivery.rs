@@ -3,8 +3,9 @@
 //! (`record_delivery_gauges`). Here the engine runs, as `serve` wires it, against a receiver.
 
 use auditrelay_core::states::HealthState;
-use auditrelay_delivery::{Engine, EngineConfig};
-use auditrelay_service::destinations::{Api, DestinationUpdate};
+use auditrelay_delivery::EngineConfig;
+use auditrelay_service::access::need;
+use auditrelay_service::destinations::{Api, Destination, DestinationUpdate};
 use auditrelay_testkit::Receiver;
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use serde_json::{Map, json};
@@ -13,23 +14,30 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::destinations::alpha_destination;
-use crate::{Backend, Cast};
+use crate::{Backend, Cast, World};
 
 /// A cast whose service runs the delivery engine, local addresses allowed (the receiver's).
 async fn delivering_cast() -> Cast {
-    let mut cast = Cast::new(Backend::Sqlite).await;
-    let service = Arc::get_mut(&mut cast.world.service).expect("the only handle on the service");
     let config = EngineConfig { poll_every: Duration::from_millis(50), ..EngineConfig::default() };
-    service.engine = Some(Engine::new(service.store.clone(), service.log.head(), config));
+    let cast = Cast::in_world(World::delivering(Backend::Sqlite, config).await).await;
     let mut allow = Map::new();
     allow.insert("allow_local_requests_from_web_hooks_and_services".into(), json!(true));
-    cast.service().update_settings(cast.root(), allow).await.unwrap();
+    let admin = cast.service().access().admin(cast.root()).unwrap();
+    cast.service().settings().update(&admin, allow).await.unwrap();
     cast
 }
 
 async fn ingest(cast: &Cast, event_type: &str) {
     let batch = json!([{"event_type": event_type, "entity_type": "Group", "entity_path": "alpha"}]);
-    cast.service().ingest(cast.root(), batch.to_string().as_bytes(), false).await.unwrap();
+    let root = cast.service().access().scoped(cast.root()).unwrap();
+    cast.service().ingest().ingest(&root, batch.to_string().as_bytes(), false).await.unwrap();
+}
+
+/// Switches the destination off, as its group's owner.
+async fn switch_off(cast: &Cast, destination: &Destination) {
+    let managed = cast.service().access().manages(&cast.owner, destination).await.unwrap();
+    let off = DestinationUpdate { active: Some(false), ..Default::default() };
+    cast.service().destinations().update_destination(&managed, Api::Consolidated, off).await.unwrap();
 }
 
 fn types(receiver: &Receiver) -> Vec<String> {
@@ -54,8 +62,7 @@ async fn a_destination_switched_off_is_taken_from_the_engine() {
     let destination = alpha_destination(&cast, &receiver.url("/off")).await;
     ingest(&cast, "while_on").await;
     receiver.wait_for(2, Duration::from_secs(10)).await;
-    let off = DestinationUpdate { active: Some(false), ..Default::default() };
-    cast.service().update_destination(&cast.owner, &destination, Api::Consolidated, off).await.unwrap();
+    switch_off(&cast, &destination).await;
     ingest(&cast, "while_off").await;
     // A running worker would have sent it well within this.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -110,12 +117,13 @@ async fn gauges_report_each_destinations_backlog_failures_parked_and_state() {
     let service = cast.service();
     let destination = alpha_destination(&cast, "https://example.com/gauged").await;
     ingest(&cast, "waiting").await;
-    let health = service.destination_health(&cast.owner, &destination).await.unwrap();
+    let managed = service.access().manages::<need::Read>(&cast.owner, &destination).await.unwrap();
+    let health = service.delivery().destination_health(&managed).await.unwrap();
     let gauges = Arc::new(Gauges::default());
     let recorder = GaugeRecorder(gauges.clone());
     {
         let _installed = metrics::set_default_local_recorder(&recorder);
-        service.record_delivery_gauges().await.unwrap();
+        service.delivery().record_delivery_gauges().await.unwrap();
     }
     let read = |name: &str| gauges.0.lock().unwrap().get(name).copied();
     let id = destination.id;
@@ -134,13 +142,12 @@ async fn a_switched_off_destination_gauges_as_inactive() {
     let cast = Cast::new(Backend::Sqlite).await;
     let service = cast.service();
     let destination = alpha_destination(&cast, "https://example.com/gauged-off").await;
-    let off = DestinationUpdate { active: Some(false), ..Default::default() };
-    service.update_destination(&cast.owner, &destination, Api::Consolidated, off).await.unwrap();
+    switch_off(&cast, &destination).await;
     let gauges = Arc::new(Gauges::default());
     let recorder = GaugeRecorder(gauges.clone());
     {
         let _installed = metrics::set_default_local_recorder(&recorder);
-        service.record_delivery_gauges().await.unwrap();
+        service.delivery().record_delivery_gauges().await.unwrap();
     }
     let id = destination.id;
     let state = |s: HealthState| format!("auditrelay_destination_state{{destination={id},state={}}}", s.as_str());

@@ -3,6 +3,7 @@
 //! a cast of callers around two tenant groups.
 
 use auditrelay_core::AccessLevel;
+use auditrelay_delivery::{Engine, EngineConfig};
 use auditrelay_service::Caller;
 use auditrelay_service::Service;
 use auditrelay_service::identity::{CreateGroup, CreateProject, CreateToken, CreateUser};
@@ -52,6 +53,15 @@ pub const PASSWORD: &str = "password-123";
 
 impl World {
     pub async fn new(backend: Backend) -> World {
+        World::wired(backend, None).await
+    }
+
+    /// A world whose service runs the delivery engine with `config`, wired as `serve` wires it.
+    pub async fn delivering(backend: Backend, config: EngineConfig) -> World {
+        World::wired(backend, Some(config)).await
+    }
+
+    async fn wired(backend: Backend, engine: Option<EngineConfig>) -> World {
         let dir = std::env::temp_dir().join(format!("auditrelay-service-{}", rand::random::<u64>()));
         std::fs::create_dir_all(&dir).expect("create the data dir");
         let store = match backend {
@@ -63,7 +73,12 @@ impl World {
         };
         let (log, _writer) = LogWriter::start(store.clone()).await.expect("start the log writer");
         let secrets = SecretBox::from_key(&rand::random());
-        let service = Arc::new(Service::new(store, log, secrets));
+        let engine = engine.map(|config| Engine::new(store.clone(), log.head(), config));
+        let service = Service::new(store, log, secrets);
+        let service = Arc::new(match engine {
+            Some(engine) => service.with_engine(engine),
+            None => service,
+        });
         let root = CreateUser {
             username: "root".into(),
             name: "Administrator".into(),
@@ -144,7 +159,11 @@ pub struct Cast {
 
 impl Cast {
     pub async fn new(backend: Backend) -> Cast {
-        let world = World::new(backend).await;
+        Cast::in_world(World::new(backend).await).await
+    }
+
+    /// The cast, in a world made otherwise (e.g. one running the delivery engine).
+    pub async fn in_world(world: World) -> Cast {
         let owner = world.user("owner", &["api"]).await;
         let maintainer = world.user("maintainer", &["api"]).await;
         let developer = world.user("developer", &["api"]).await;
