@@ -1,9 +1,11 @@
 //! Every delivery attempt runs under a span naming its destination, its attempt number and the
 //! unit's first and last `seq`, so a line the sink logs says which attempt it belongs to.
 //!
-//! A test binary of its own: it captures logs with a thread-local subscriber, and tests on other
-//! threads of a shared binary can leave tracing's per-callsite interest cached as "never" while
-//! it is installed (the service tier's span test once lost its capture that way in CI).
+//! A test binary of its own, holding this one test, so that it can install its capturing
+//! subscriber as the global default. A thread-local one (`set_default`) lost its capture now and
+//! then: another thread could compute a callsite's interest while it was not visible there and
+//! cache "never" for it. A global dispatcher is always consulted when a callsite's interest is
+//! computed, so no thread can cache "never" for it.
 
 use std::sync::{Arc, Mutex};
 
@@ -53,10 +55,9 @@ async fn a_warning_inside_an_attempt_names_the_destination_attempt_and_seq_range
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
-    let guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this binary");
     sink.send_attempt(7, 3, &unit).await.expect("delivered");
     tracing::warn!("after the attempt");
-    drop(guard);
 
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let warning =

@@ -1,9 +1,11 @@
 //! Every use case runs in a span naming its caller and what it acts on, so a log line says
 //! which request it belongs to.
 //!
-//! A test binary of its own: it captures logs with a thread-local subscriber, and tests on other
-//! threads of a shared binary can leave tracing's per-callsite interest cached as "never" while
-//! it is installed (seen once in CI: the span was not logged at all).
+//! A test binary of its own, holding this one test, so that it can install its capturing
+//! subscriber as the global default. A thread-local one (`set_default`) lost its capture now and
+//! then: another thread could compute a callsite's interest while it was not visible there and
+//! cache "never" for it. A global dispatcher is always consulted when a callsite's interest is
+//! computed, so no thread can cache "never" for it.
 
 // The service tier's world; this binary uses only part of it.
 #[allow(dead_code)]
@@ -41,10 +43,9 @@ async fn a_use_case_logs_under_a_span_with_its_caller_and_target() {
         .with_ansi(false)
         .with_span_events(FmtSpan::CLOSE)
         .finish();
-    let guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this binary");
     let scoped = world.service.access().scoped(&alice).expect("a reading token");
     let _ = world.service.identity().user(&scoped, world.root.user.id).await;
-    drop(guard);
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let expected = format!("user{{caller={} id={}}}", alice.user.id, world.root.user.id);
     assert!(text.contains(&expected), "{expected} in {text}");
