@@ -7,29 +7,12 @@
 //! cache "never" for it. A global dispatcher is always consulted when a callsite's interest is
 //! computed, so no thread can cache "never" for it.
 
-use std::sync::{Arc, Mutex};
-
 use auditrelay_core::EventId;
 use auditrelay_core::stream_proof::WebhookSecret;
 use auditrelay_delivery::Outgoing;
 use auditrelay_delivery::sinks::http::HttpSpec;
 use auditrelay_delivery::sinks::{CloudEndpoints, Sink, Target};
 use auditrelay_testkit::receiver::Receiver;
-
-/// A log writer keeping what is written.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn event(seq: i64, id: EventId) -> Outgoing {
     Outgoing {
@@ -52,14 +35,14 @@ async fn a_warning_inside_an_attempt_names_the_destination_attempt_and_seq_range
     // An id no header can carry: the signing headers are left off, with a warning.
     let unit = [event(41, EventId::Int(41)), event(42, EventId::Str("bad\nid".into()))];
 
-    let captured = Captured::default();
+    let captured = auditrelay_testkit::captured_log::CapturedLog::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this binary");
     sink.send_attempt(7, 3, &unit).await.expect("delivered");
     tracing::warn!("after the attempt");
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let warning =
         text.lines().find(|line| line.contains("event id is not a valid header value")).unwrap_or_else(|| {
             panic!("the sink's warning in {text}");

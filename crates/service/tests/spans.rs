@@ -12,31 +12,15 @@
 #[path = "service/world.rs"]
 mod world;
 
-use std::sync::{Arc, Mutex};
 use tracing_subscriber::fmt::format::FmtSpan;
 
 use world::{Backend, World};
-
-/// A log writer keeping what is written.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn a_use_case_logs_under_a_span_with_its_caller_and_target() {
     let world = World::new(Backend::Sqlite).await;
     let alice = world.user("alice", &["api"]).await;
-    let captured = Captured::default();
+    let captured = auditrelay_testkit::captured_log::CapturedLog::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(move || writer.clone())
@@ -46,7 +30,7 @@ async fn a_use_case_logs_under_a_span_with_its_caller_and_target() {
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this binary");
     let scoped = world.service.access().scoped(&alice).expect("a reading token");
     let _ = world.service.identity().user(&scoped, world.root.user.id).await;
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     let expected = format!("user{{caller={} id={}}}", alice.user.id, world.root.user.id);
     assert!(text.contains(&expected), "{expected} in {text}");
     assert!(!text.contains("$argon2"), "no secret is logged");

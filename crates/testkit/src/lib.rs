@@ -2,6 +2,7 @@
 //! a fresh PostgreSQL database, talk to it over HTTP, stop it gently or with `kill -9`.
 
 pub mod browser;
+pub mod captured_log;
 pub mod clickhouse;
 mod client;
 mod cut_stream;
