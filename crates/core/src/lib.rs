@@ -8,6 +8,7 @@ pub mod destination;
 pub mod event;
 pub mod event_catalogue;
 pub mod event_types;
+pub mod ids;
 pub mod ingest;
 pub mod names;
 pub mod states;
@@ -18,4 +19,5 @@ pub mod time;
 
 pub use access::{AccessLevel, Scope};
 pub use event::{EntityType, EventId, NewEvent};
+pub use ids::{DestinationId, GroupId, ProjectId, TokenId, UserId, WorkflowId};
 pub use ingest::{IngestError, IngestLimits, parse_ingest_body};

@@ -4,15 +4,18 @@ use auditrelay_core::time::{Micros, now_micros};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use auditrelay_core::{DestinationId, GroupId, ProjectId};
+
+use crate::id_columns::{id, opt_id};
 use crate::error::conflict_as;
 use crate::value_cipher::Sealer;
 use crate::{Result, Store, Tx};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DestinationRow {
-    pub id: i64,
+    pub id: DestinationId,
     /// `None` for an instance destination.
-    pub group_id: Option<i64>,
+    pub group_id: Option<GroupId>,
     pub category: String,
     pub name: String,
     /// The category's config JSON, without headers.
@@ -29,7 +32,7 @@ pub struct DestinationRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeaderRow {
     pub id: i64,
-    pub destination_id: i64,
+    pub destination_id: DestinationId,
     pub key: String,
     pub value: String,
     pub active: bool,
@@ -38,14 +41,14 @@ pub struct HeaderRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamespaceFilterRow {
     pub id: i64,
-    pub destination_id: i64,
-    pub group_id: Option<i64>,
-    pub project_id: Option<i64>,
+    pub destination_id: DestinationId,
+    pub group_id: Option<GroupId>,
+    pub project_id: Option<ProjectId>,
     pub legacy: bool,
 }
 
 pub struct NewDestination<'a> {
-    pub group_id: Option<i64>,
+    pub group_id: Option<GroupId>,
     pub category: &'a str,
     pub name: &'a str,
     pub config: &'a str,
@@ -72,8 +75,8 @@ const FILTER_COLUMNS: &str = "id, destination_id, group_id, project_id, legacy";
 
 fn destination(row: &AnyRow) -> Result<DestinationRow> {
     Ok(DestinationRow {
-        id: row.try_get("id")?,
-        group_id: row.try_get("group_id")?,
+        id: id(row, "id")?,
+        group_id: opt_id(row, "group_id")?,
         category: row.try_get("category")?,
         name: row.try_get("name")?,
         config: row.try_get("config")?,
@@ -89,7 +92,7 @@ fn destination(row: &AnyRow) -> Result<DestinationRow> {
 fn header(row: &AnyRow, sealer: &Sealer) -> Result<HeaderRow> {
     Ok(HeaderRow {
         id: row.try_get("id")?,
-        destination_id: row.try_get("destination_id")?,
+        destination_id: id(row, "destination_id")?,
         key: row.try_get("header_key")?,
         value: sealer.open(row.try_get("header_value")?)?,
         active: row.try_get::<i64, _>("active")? != 0,
@@ -99,9 +102,9 @@ fn header(row: &AnyRow, sealer: &Sealer) -> Result<HeaderRow> {
 fn filter(row: &AnyRow) -> Result<NamespaceFilterRow> {
     Ok(NamespaceFilterRow {
         id: row.try_get("id")?,
-        destination_id: row.try_get("destination_id")?,
-        group_id: row.try_get("group_id")?,
-        project_id: row.try_get("project_id")?,
+        destination_id: id(row, "destination_id")?,
+        group_id: opt_id(row, "group_id")?,
+        project_id: opt_id(row, "project_id")?,
         legacy: row.try_get::<i64, _>("legacy")? != 0,
     })
 }
@@ -120,7 +123,7 @@ impl Tx {
              updated_at) VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7) RETURNING {DESTINATION_COLUMNS}"
         );
         let row = sqlx::query(&sql)
-            .bind(new.group_id)
+            .bind(new.group_id.map(GroupId::get))
             .bind(new.category)
             .bind(new.name)
             .bind(new.config)
@@ -139,7 +142,7 @@ impl Tx {
         Ok(created)
     }
 
-    pub async fn update_destination(&mut self, id: i64, changes: &DestinationChanges) -> Result<()> {
+    pub async fn update_destination(&mut self, id: DestinationId, changes: &DestinationChanges) -> Result<()> {
         sqlx::query(
             "UPDATE destinations SET name = COALESCE($1, name), config = COALESCE($2, config), \
              secret = COALESCE($3, secret), active = COALESCE($4, active), updated_at = $5, \
@@ -150,7 +153,7 @@ impl Tx {
         .bind(changes.secret.as_deref())
         .bind(changes.active.map(i64::from))
         .bind(now_micros())
-        .bind(id)
+        .bind(id.get())
         .bind(changes.category.as_deref())
         .bind(changes.strict_order.map(i64::from))
         .execute(self.conn())
@@ -159,24 +162,24 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn delete_destination(&mut self, id: i64) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM destinations WHERE id = $1").bind(id).execute(self.conn()).await?;
+    pub async fn delete_destination(&mut self, id: DestinationId) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM destinations WHERE id = $1").bind(id.get()).execute(self.conn()).await?;
         Ok(done.rows_affected() > 0)
     }
 }
 
 impl Store {
-    pub async fn destination(&self, id: i64) -> Result<Option<DestinationRow>> {
+    pub async fn destination(&self, id: DestinationId) -> Result<Option<DestinationRow>> {
         let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(destination).transpose()
+        sqlx::query(&sql).bind(id.get()).fetch_optional(&self.read).await?.as_ref().map(destination).transpose()
     }
 
     /// Destinations of a group (`Some`) or of the instance (`None`), oldest first.
-    pub async fn destinations_of(&self, group_id: Option<i64>) -> Result<Vec<DestinationRow>> {
+    pub async fn destinations_of(&self, group_id: Option<GroupId>) -> Result<Vec<DestinationRow>> {
         let rows = match group_id {
             Some(id) => {
                 let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations WHERE group_id = $1 ORDER BY id");
-                sqlx::query(&sql).bind(id).fetch_all(&self.read).await?
+                sqlx::query(&sql).bind(id.get()).fetch_all(&self.read).await?
             }
             None => {
                 let sql = format!("SELECT {DESTINATION_COLUMNS} FROM destinations WHERE group_id IS NULL ORDER BY id");
@@ -191,9 +194,9 @@ impl Store {
         sqlx::query(&sql).fetch_all(&self.read).await?.iter().map(destination).collect()
     }
 
-    pub async fn headers_of(&self, destination_id: i64) -> Result<Vec<HeaderRow>> {
+    pub async fn headers_of(&self, destination_id: DestinationId) -> Result<Vec<HeaderRow>> {
         let sql = format!("SELECT {HEADER_COLUMNS} FROM destination_headers WHERE destination_id = $1 ORDER BY id");
-        let rows = sqlx::query(&sql).bind(destination_id).fetch_all(&self.read).await?;
+        let rows = sqlx::query(&sql).bind(destination_id.get()).fetch_all(&self.read).await?;
         rows.iter().map(|row| header(row, &self.sealer)).collect()
     }
 
@@ -207,7 +210,7 @@ impl Store {
 impl Tx {
     pub async fn create_header(
         &mut self,
-        destination_id: i64,
+        destination_id: DestinationId,
         key: &str,
         value: &str,
         active: bool,
@@ -235,9 +238,9 @@ impl Tx {
     }
 
     /// Replaces a destination's headers with `headers`, keeping the ids of keys that stay.
-    pub async fn replace_headers(&mut self, destination_id: i64, headers: &[(String, String, bool)]) -> Result<()> {
+    pub async fn replace_headers(&mut self, destination_id: DestinationId, headers: &[(String, String, bool)]) -> Result<()> {
         let sql = format!("SELECT {HEADER_COLUMNS} FROM destination_headers WHERE destination_id = $1 ORDER BY id");
-        let rows = sqlx::query(&sql).bind(destination_id).fetch_all(self.conn()).await?;
+        let rows = sqlx::query(&sql).bind(destination_id.get()).fetch_all(self.conn()).await?;
         let sealer = self.sealer();
         let existing = rows.iter().map(|row| header(row, &sealer)).collect::<Result<Vec<_>>>()?;
         for old in existing.iter().filter(|h| !headers.iter().any(|(k, ..)| *k == h.key)) {
@@ -263,11 +266,11 @@ impl Tx {
 }
 
 impl Store {
-    pub async fn event_types_of(&self, destination_id: i64) -> Result<Vec<String>> {
+    pub async fn event_types_of(&self, destination_id: DestinationId) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT event_type FROM destination_event_types WHERE destination_id = $1 ORDER BY event_type",
         )
-        .bind(destination_id)
+        .bind(destination_id.get())
         .fetch_all(&self.read)
         .await?)
     }
@@ -275,13 +278,13 @@ impl Store {
 
 impl Tx {
     /// Adds event types; types already present are kept once.
-    pub async fn add_event_types(&mut self, destination_id: i64, event_types: &[String]) -> Result<()> {
+    pub async fn add_event_types(&mut self, destination_id: DestinationId, event_types: &[String]) -> Result<()> {
         for event_type in event_types {
             sqlx::query(
                 "INSERT INTO destination_event_types (destination_id, event_type) VALUES ($1, $2) \
                  ON CONFLICT (destination_id, event_type) DO NOTHING",
             )
-            .bind(destination_id)
+            .bind(destination_id.get())
             .bind(event_type)
             .execute(self.conn())
             .await?;
@@ -289,10 +292,10 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn remove_event_types(&mut self, destination_id: i64, event_types: &[String]) -> Result<()> {
+    pub async fn remove_event_types(&mut self, destination_id: DestinationId, event_types: &[String]) -> Result<()> {
         for event_type in event_types {
             sqlx::query("DELETE FROM destination_event_types WHERE destination_id = $1 AND event_type = $2")
-                .bind(destination_id)
+                .bind(destination_id.get())
                 .bind(event_type)
                 .execute(self.conn())
                 .await?;
@@ -302,10 +305,10 @@ impl Tx {
 }
 
 impl Store {
-    pub async fn namespace_filters_of(&self, destination_id: i64) -> Result<Vec<NamespaceFilterRow>> {
+    pub async fn namespace_filters_of(&self, destination_id: DestinationId) -> Result<Vec<NamespaceFilterRow>> {
         let sql =
             format!("SELECT {FILTER_COLUMNS} FROM destination_namespace_filters WHERE destination_id = $1 ORDER BY id");
-        sqlx::query(&sql).bind(destination_id).fetch_all(&self.read).await?.iter().map(filter).collect()
+        sqlx::query(&sql).bind(destination_id.get()).fetch_all(&self.read).await?.iter().map(filter).collect()
     }
 
     pub async fn namespace_filter(&self, id: i64) -> Result<Option<NamespaceFilterRow>> {
@@ -314,13 +317,13 @@ impl Store {
     }
 
     /// Legacy filters naming this group or project, on any destination (GitLab: one per namespace).
-    pub async fn legacy_filters_on(&self, group_id: Option<i64>, project_id: Option<i64>) -> Result<i64> {
+    pub async fn legacy_filters_on(&self, group_id: Option<GroupId>, project_id: Option<ProjectId>) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM destination_namespace_filters WHERE legacy = 1 AND \
              (group_id = $1 OR project_id = $2)",
         )
-        .bind(group_id)
-        .bind(project_id)
+        .bind(group_id.map(GroupId::get))
+        .bind(project_id.map(ProjectId::get))
         .fetch_one(&self.read)
         .await?)
     }
@@ -329,9 +332,9 @@ impl Store {
 impl Tx {
     pub async fn create_namespace_filter(
         &mut self,
-        destination_id: i64,
-        group_id: Option<i64>,
-        project_id: Option<i64>,
+        destination_id: DestinationId,
+        group_id: Option<GroupId>,
+        project_id: Option<ProjectId>,
         legacy: bool,
     ) -> Result<NamespaceFilterRow> {
         let sql = format!(
@@ -339,9 +342,9 @@ impl Tx {
              VALUES ($1, $2, $3, $4) RETURNING {FILTER_COLUMNS}"
         );
         let row = sqlx::query(&sql)
-            .bind(destination_id)
-            .bind(group_id)
-            .bind(project_id)
+            .bind(destination_id.get())
+            .bind(group_id.map(GroupId::get))
+            .bind(project_id.map(ProjectId::get))
             .bind(i64::from(legacy))
             .fetch_one(self.conn())
             .await?;
@@ -378,7 +381,7 @@ impl Store {
 async fn insert_header(
     conn: &mut sqlx::AnyConnection,
     sealer: &Sealer,
-    destination_id: i64,
+    destination_id: DestinationId,
     key: &str,
     value: &str,
     active: bool,
@@ -388,7 +391,7 @@ async fn insert_header(
          RETURNING {HEADER_COLUMNS}"
     );
     let row = sqlx::query(&sql)
-        .bind(destination_id)
+        .bind(destination_id.get())
         .bind(key)
         .bind(sealer.seal(value))
         .bind(i64::from(active))

@@ -5,12 +5,15 @@ use auditrelay_core::time::{Micros, now_micros};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use auditrelay_core::{GroupId, TokenId, UserId};
+
+use crate::id_columns::id;
 use crate::error::conflict_as;
 use crate::{Result, Store, Tx};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub name: String,
     pub email: String,
@@ -30,8 +33,8 @@ pub struct NewUser<'a> {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Token {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: TokenId,
+    pub user_id: UserId,
     pub name: String,
     pub scopes: Vec<String>,
     pub expires_at: Option<Micros>,
@@ -41,7 +44,7 @@ pub struct Token {
 }
 
 pub struct NewToken<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: &'a str,
     pub digest: &'a str,
     pub scopes: &'a [String],
@@ -50,7 +53,7 @@ pub struct NewToken<'a> {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
-    pub group_id: i64,
+    pub group_id: GroupId,
     pub user: User,
     pub access_level: i64,
     pub created_at: Micros,
@@ -61,7 +64,7 @@ const TOKEN_COLUMNS: &str = "id, user_id, name, scopes, expires_at, revoked, cre
 
 fn user(row: &AnyRow) -> Result<User> {
     Ok(User {
-        id: row.try_get("id")?,
+        id: id(row, "id")?,
         username: row.try_get("username")?,
         name: row.try_get("name")?,
         email: row.try_get("email")?,
@@ -80,8 +83,8 @@ fn user(row: &AnyRow) -> Result<User> {
 fn token(row: &AnyRow) -> Result<Token> {
     let scopes: String = row.try_get("scopes")?;
     Ok(Token {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
+        id: id(row, "id")?,
+        user_id: id(row, "user_id")?,
         name: row.try_get("name")?,
         scopes: scopes.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
         expires_at: row.try_get("expires_at")?,
@@ -101,9 +104,9 @@ impl Store {
         insert_user(&mut *self.write.acquire().await?, new).await
     }
 
-    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+    pub async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(user).transpose()
+        sqlx::query(&sql).bind(id.get()).fetch_optional(&self.read).await?.as_ref().map(user).transpose()
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
@@ -143,36 +146,36 @@ impl Store {
         Ok(Some((found, owner, stored_digest)))
     }
 
-    pub async fn token_by_id(&self, id: i64) -> Result<Option<Token>> {
+    pub async fn token_by_id(&self, id: TokenId) -> Result<Option<Token>> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM personal_access_tokens WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(token).transpose()
+        sqlx::query(&sql).bind(id.get()).fetch_optional(&self.read).await?.as_ref().map(token).transpose()
     }
 
-    pub async fn tokens_of_user(&self, user_id: i64) -> Result<Vec<Token>> {
+    pub async fn tokens_of_user(&self, user_id: UserId) -> Result<Vec<Token>> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM personal_access_tokens WHERE user_id = $1 ORDER BY id");
-        sqlx::query(&sql).bind(user_id).fetch_all(&self.read).await?.iter().map(token).collect()
+        sqlx::query(&sql).bind(user_id.get()).fetch_all(&self.read).await?.iter().map(token).collect()
     }
 
-    pub async fn touch_token(&self, id: i64, at: Micros) -> Result<()> {
+    pub async fn touch_token(&self, id: TokenId, at: Micros) -> Result<()> {
         sqlx::query("UPDATE personal_access_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(at)
-            .bind(id)
+            .bind(id.get())
             .execute(&self.write)
             .await?;
         Ok(())
     }
 
-    pub async fn members_of_group(&self, group_id: i64) -> Result<Vec<Member>> {
+    pub async fn members_of_group(&self, group_id: GroupId) -> Result<Vec<Member>> {
         let sql = format!(
             "SELECT m.group_id, m.access_level, m.created_at AS member_since, u.{} FROM members m JOIN users u ON u.id = m.user_id \
              WHERE m.group_id = $1 ORDER BY u.id",
             USER_COLUMNS.replace(", ", ", u.")
         );
-        let rows = sqlx::query(&sql).bind(group_id).fetch_all(&self.read).await?;
+        let rows = sqlx::query(&sql).bind(group_id.get()).fetch_all(&self.read).await?;
         rows.iter()
             .map(|row| {
                 Ok(Member {
-                    group_id: row.try_get("group_id")?,
+                    group_id: id(row, "group_id")?,
                     access_level: row.try_get("access_level")?,
                     created_at: row.try_get("member_since")?,
                     user: user(row)?,
@@ -182,12 +185,12 @@ impl Store {
     }
 
     /// The user's access level in each of `group_ids` where they are a direct member.
-    pub async fn memberships_of_user(&self, user_id: i64) -> Result<Vec<(i64, i64)>> {
+    pub async fn memberships_of_user(&self, user_id: UserId) -> Result<Vec<(GroupId, i64)>> {
         let rows = sqlx::query("SELECT group_id, access_level FROM members WHERE user_id = $1")
-            .bind(user_id)
+            .bind(user_id.get())
             .fetch_all(&self.read)
             .await?;
-        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+        rows.iter().map(|r| Ok((GroupId(r.try_get(0)?), r.try_get(1)?))).collect()
     }
 }
 
@@ -201,18 +204,18 @@ impl Tx {
         insert_token(self.conn(), new).await
     }
 
-    pub async fn revoke_token(&mut self, id: i64) -> Result<bool> {
+    pub async fn revoke_token(&mut self, id: TokenId) -> Result<bool> {
         let done = sqlx::query("UPDATE personal_access_tokens SET revoked = 1 WHERE id = $1 AND revoked = 0")
-            .bind(id)
+            .bind(id.get())
             .execute(self.conn())
             .await?;
         Ok(done.rows_affected() > 0)
     }
 
-    pub async fn add_member(&mut self, group_id: i64, user_id: i64, access_level: i64) -> Result<()> {
+    pub async fn add_member(&mut self, group_id: GroupId, user_id: UserId, access_level: i64) -> Result<()> {
         sqlx::query("INSERT INTO members (group_id, user_id, access_level, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(group_id)
-            .bind(user_id)
+            .bind(group_id.get())
+            .bind(user_id.get())
             .bind(access_level)
             .bind(now_micros())
             .execute(self.conn())
@@ -247,7 +250,7 @@ async fn insert_token(conn: &mut sqlx::AnyConnection, new: &NewToken<'_>) -> Res
          VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING {TOKEN_COLUMNS}"
     );
     let row = sqlx::query(&sql)
-        .bind(new.user_id)
+        .bind(new.user_id.get())
         .bind(new.name)
         .bind(new.digest)
         .bind(new.scopes.join(","))

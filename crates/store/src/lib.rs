@@ -7,6 +7,7 @@ pub mod destinations;
 mod dialect;
 mod error;
 mod fault;
+mod id_columns;
 pub mod identity;
 pub mod log;
 pub mod log_writer;

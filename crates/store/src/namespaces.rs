@@ -5,28 +5,31 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
+use auditrelay_core::{GroupId, ProjectId};
+
+use crate::id_columns::{id, opt_id};
 use crate::connect::Dialect;
 use crate::error::conflict_as;
 use crate::{Result, Store, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
-    pub id: i64,
+    pub id: GroupId,
     pub name: String,
     pub path: String,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<GroupId>,
     /// The top-level ancestor; the group's own id for a top-level group.
-    pub root_id: i64,
+    pub root_id: GroupId,
     pub full_path: String,
     pub created_at: Micros,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Project {
-    pub id: i64,
+    pub id: ProjectId,
     pub name: String,
     pub path: String,
-    pub namespace_id: i64,
+    pub namespace_id: GroupId,
     pub full_path: String,
     pub created_at: Micros,
 }
@@ -35,13 +38,13 @@ const GROUP_COLUMNS: &str = "id, name, path, parent_id, root_id, full_path, crea
 const PROJECT_COLUMNS: &str = "id, name, path, namespace_id, full_path, created_at";
 
 fn group(row: &AnyRow) -> Result<Group> {
-    let id: i64 = row.try_get("id")?;
-    let root: Option<i64> = row.try_get("root_id")?;
+    let id: GroupId = id(row, "id")?;
+    let root: Option<GroupId> = opt_id(row, "root_id")?;
     Ok(Group {
         id,
         name: row.try_get("name")?,
         path: row.try_get("path")?,
-        parent_id: row.try_get("parent_id")?,
+        parent_id: opt_id(row, "parent_id")?,
         root_id: root.unwrap_or(id),
         full_path: row.try_get("full_path")?,
         created_at: row.try_get("created_at")?,
@@ -50,10 +53,10 @@ fn group(row: &AnyRow) -> Result<Group> {
 
 fn project(row: &AnyRow) -> Result<Project> {
     Ok(Project {
-        id: row.try_get("id")?,
+        id: id(row, "id")?,
         name: row.try_get("name")?,
         path: row.try_get("path")?,
-        namespace_id: row.try_get("namespace_id")?,
+        namespace_id: id(row, "namespace_id")?,
         full_path: row.try_get("full_path")?,
         created_at: row.try_get("created_at")?,
     })
@@ -86,8 +89,8 @@ impl Store {
         let row = sqlx::query(&sql)
             .bind(name)
             .bind(path)
-            .bind(parent.map(|p| p.id))
-            .bind(parent.map(|p| p.root_id))
+            .bind(parent.map(|p| p.id.get()))
+            .bind(parent.map(|p| p.root_id.get()))
             .bind(&full_path)
             .bind(now_micros())
             .fetch_one(&mut *conn)
@@ -119,9 +122,9 @@ impl Store {
         Ok(parent.expect("a path has at least one segment"))
     }
 
-    pub async fn group_by_id(&self, id: i64) -> Result<Option<Group>> {
+    pub async fn group_by_id(&self, id: GroupId) -> Result<Option<Group>> {
         let sql = format!("SELECT {GROUP_COLUMNS} FROM namespaces WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(group).transpose()
+        sqlx::query(&sql).bind(id.get()).fetch_optional(&self.read).await?.as_ref().map(group).transpose()
     }
 
     pub async fn group_by_path(&self, full_path: &str) -> Result<Option<Group>> {
@@ -169,7 +172,7 @@ impl Store {
         let row = sqlx::query(&sql)
             .bind(name)
             .bind(path)
-            .bind(namespace.id)
+            .bind(namespace.id.get())
             .bind(&full_path)
             .bind(now_micros())
             .fetch_one(&mut *conn)
@@ -197,9 +200,9 @@ impl Store {
         }
     }
 
-    pub async fn project_by_id(&self, id: i64) -> Result<Option<Project>> {
+    pub async fn project_by_id(&self, id: ProjectId) -> Result<Option<Project>> {
         let sql = format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(project).transpose()
+        sqlx::query(&sql).bind(id.get()).fetch_optional(&self.read).await?.as_ref().map(project).transpose()
     }
 
     pub async fn project_by_path(&self, full_path: &str) -> Result<Option<Project>> {
@@ -314,8 +317,8 @@ async fn insert_groups(
         query = query
             .bind(name)
             .bind(name)
-            .bind(parent.map(|p| p.id))
-            .bind(parent.map(|p| p.root_id))
+            .bind(parent.map(|p| p.id.get()))
+            .bind(parent.map(|p| p.root_id.get()))
             .bind(*path)
             .bind(now);
     }

@@ -5,6 +5,9 @@ use auditrelay_core::time::{Micros, now_micros};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use auditrelay_core::DestinationId;
+
+use crate::id_columns::id;
 use crate::{Result, Store, StoreError};
 
 /// The last position handed out on a destination's stream.
@@ -33,7 +36,7 @@ pub struct StreamEntry {
 /// A stored checkpoint: the SignedCheckpoint JSON and whether it reached the destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCheckpoint {
-    pub destination_id: i64,
+    pub destination_id: DestinationId,
     pub sequence: i64,
     pub signed: String,
     pub created_at: Micros,
@@ -67,7 +70,7 @@ fn entry(row: &AnyRow) -> Result<StreamEntry> {
 
 fn checkpoint(row: &AnyRow) -> Result<StoredCheckpoint> {
     Ok(StoredCheckpoint {
-        destination_id: row.try_get("destination_id")?,
+        destination_id: id(row, "destination_id")?,
         sequence: row.try_get("sequence")?,
         signed: row.try_get("signed")?,
         created_at: row.try_get("created_at")?,
@@ -86,10 +89,10 @@ fn key(row: &AnyRow) -> Result<SigningKeyRow> {
 }
 
 impl Store {
-    pub async fn stream_head(&self, destination_id: i64) -> Result<Option<StreamHead>> {
+    pub async fn stream_head(&self, destination_id: DestinationId) -> Result<Option<StreamHead>> {
         let row =
             sqlx::query("SELECT position, chain, last_seq, started_seq FROM stream_heads WHERE destination_id = $1")
-                .bind(destination_id)
+                .bind(destination_id.get())
                 .fetch_optional(&self.read)
                 .await?;
         row.map(|row| {
@@ -106,7 +109,7 @@ impl Store {
     /// The head, created at position 0 with `genesis` the first time (`started_seq`: the cursor).
     pub async fn stream_head_or_init(
         &self,
-        destination_id: i64,
+        destination_id: DestinationId,
         started_seq: i64,
         genesis: &str,
     ) -> Result<StreamHead> {
@@ -117,7 +120,7 @@ impl Store {
             "INSERT INTO stream_heads (destination_id, position, chain, last_seq, started_seq) \
              VALUES ($1, 0, $2, $3, $3) ON CONFLICT (destination_id) DO NOTHING",
         )
-        .bind(destination_id)
+        .bind(destination_id.get())
         .bind(genesis)
         .bind(started_seq)
         .execute(&self.write)
@@ -128,7 +131,7 @@ impl Store {
     /// Records newly routed positions and moves the head, in one transaction. The head moves
     /// only from `from` (what this worker last read): if another node moved it meanwhile, the
     /// write is refused with `Conflict` and nothing is recorded.
-    pub async fn append_stream(&self, destination_id: i64, from: &StreamHead, entries: &[StreamEntry]) -> Result<()> {
+    pub async fn append_stream(&self, destination_id: DestinationId, from: &StreamHead, entries: &[StreamEntry]) -> Result<()> {
         let Some(last) = entries.last() else { return Ok(()) };
         let mut tx = self.write.begin().await?;
         let moved = sqlx::query(
@@ -138,7 +141,7 @@ impl Store {
         .bind(last.position)
         .bind(&last.chain)
         .bind(last.seq)
-        .bind(destination_id)
+        .bind(destination_id.get())
         .bind(from.position)
         .execute(&mut *tx)
         .await?;
@@ -153,7 +156,7 @@ impl Store {
             let mut query = sqlx::query(&sql);
             for e in chunk {
                 query = query
-                    .bind(destination_id)
+                    .bind(destination_id.get())
                     .bind(e.position)
                     .bind(e.seq)
                     .bind(&e.body_sha256)
@@ -167,20 +170,20 @@ impl Store {
     }
 
     /// Positions whose events have `after < seq <= upto`, in order.
-    pub async fn stream_entries_between(&self, destination_id: i64, after: i64, upto: i64) -> Result<Vec<StreamEntry>> {
+    pub async fn stream_entries_between(&self, destination_id: DestinationId, after: i64, upto: i64) -> Result<Vec<StreamEntry>> {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM stream_positions WHERE destination_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq"
         );
-        let rows = sqlx::query(&sql).bind(destination_id).bind(after).bind(upto).fetch_all(&self.read).await?;
+        let rows = sqlx::query(&sql).bind(destination_id.get()).bind(after).bind(upto).fetch_all(&self.read).await?;
         rows.iter().map(entry).collect()
     }
 
     /// The positions of the given events, those that have one.
-    pub async fn stream_entries_for(&self, destination_id: i64, seqs: &[i64]) -> Result<Vec<StreamEntry>> {
+    pub async fn stream_entries_for(&self, destination_id: DestinationId, seqs: &[i64]) -> Result<Vec<StreamEntry>> {
         let mut out = Vec::with_capacity(seqs.len());
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM stream_positions WHERE destination_id = $1 AND seq = $2");
         for &seq in seqs {
-            if let Some(row) = sqlx::query(&sql).bind(destination_id).bind(seq).fetch_optional(&self.read).await? {
+            if let Some(row) = sqlx::query(&sql).bind(destination_id.get()).bind(seq).fetch_optional(&self.read).await? {
                 out.push(entry(&row)?);
             }
         }
@@ -188,34 +191,34 @@ impl Store {
     }
 
     /// The last position whose event is at or before `seq` (what the cursor has passed).
-    pub async fn stream_entry_at_or_before(&self, destination_id: i64, seq: i64) -> Result<Option<StreamEntry>> {
+    pub async fn stream_entry_at_or_before(&self, destination_id: DestinationId, seq: i64) -> Result<Option<StreamEntry>> {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM stream_positions WHERE destination_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1"
         );
-        let row = sqlx::query(&sql).bind(destination_id).bind(seq).fetch_optional(&self.read).await?;
+        let row = sqlx::query(&sql).bind(destination_id.get()).bind(seq).fetch_optional(&self.read).await?;
         row.as_ref().map(entry).transpose()
     }
 
     /// Parked positions up to `position`: (position, body digest), ascending.
-    pub async fn parked_positions(&self, destination_id: i64, position: i64) -> Result<Vec<(i64, String)>> {
+    pub async fn parked_positions(&self, destination_id: DestinationId, position: i64) -> Result<Vec<(i64, String)>> {
         let rows = sqlx::query(
             "SELECT p.position, p.body_sha256 FROM stream_positions p JOIN delivery_parked d \
              ON d.destination_id = p.destination_id AND d.seq = p.seq \
              WHERE p.destination_id = $1 AND p.position <= $2 ORDER BY p.position",
         )
-        .bind(destination_id)
+        .bind(destination_id.get())
         .bind(position)
         .fetch_all(&self.read)
         .await?;
         rows.iter().map(|r| Ok((r.try_get("position")?, r.try_get("body_sha256")?))).collect()
     }
 
-    pub async fn insert_checkpoint(&self, destination_id: i64, sequence: i64, signed: &str) -> Result<()> {
+    pub async fn insert_checkpoint(&self, destination_id: DestinationId, sequence: i64, signed: &str) -> Result<()> {
         sqlx::query(
             "INSERT INTO stream_checkpoints (destination_id, sequence, signed, created_at, delivered) \
              VALUES ($1, $2, $3, $4, 0) ON CONFLICT (destination_id, sequence) DO NOTHING",
         )
-        .bind(destination_id)
+        .bind(destination_id.get())
         .bind(sequence)
         .bind(signed)
         .bind(now_micros())
@@ -224,9 +227,9 @@ impl Store {
         Ok(())
     }
 
-    pub async fn mark_checkpoint_delivered(&self, destination_id: i64, sequence: i64) -> Result<()> {
+    pub async fn mark_checkpoint_delivered(&self, destination_id: DestinationId, sequence: i64) -> Result<()> {
         sqlx::query("UPDATE stream_checkpoints SET delivered = 1 WHERE destination_id = $1 AND sequence = $2")
-            .bind(destination_id)
+            .bind(destination_id.get())
             .bind(sequence)
             .execute(&self.write)
             .await?;
@@ -236,7 +239,7 @@ impl Store {
     /// Checkpoints with `sequence > after`, ascending, at most `limit`.
     pub async fn checkpoints_after(
         &self,
-        destination_id: i64,
+        destination_id: DestinationId,
         after: i64,
         limit: i64,
     ) -> Result<Vec<StoredCheckpoint>> {
@@ -245,16 +248,16 @@ impl Store {
              WHERE destination_id = $1 AND sequence > $2 ORDER BY sequence LIMIT {}",
             limit.max(0)
         );
-        let rows = sqlx::query(&sql).bind(destination_id).bind(after).fetch_all(&self.read).await?;
+        let rows = sqlx::query(&sql).bind(destination_id.get()).bind(after).fetch_all(&self.read).await?;
         rows.iter().map(checkpoint).collect()
     }
 
-    pub async fn last_checkpoint(&self, destination_id: i64) -> Result<Option<StoredCheckpoint>> {
+    pub async fn last_checkpoint(&self, destination_id: DestinationId) -> Result<Option<StoredCheckpoint>> {
         let row = sqlx::query(
             "SELECT destination_id, sequence, signed, created_at, delivered FROM stream_checkpoints \
              WHERE destination_id = $1 ORDER BY sequence DESC LIMIT 1",
         )
-        .bind(destination_id)
+        .bind(destination_id.get())
         .fetch_optional(&self.read)
         .await?;
         row.as_ref().map(checkpoint).transpose()
@@ -291,21 +294,21 @@ impl Store {
         Ok(())
     }
 
-    pub async fn in_band_checkpoints(&self, destination_id: i64) -> Result<bool> {
+    pub async fn in_band_checkpoints(&self, destination_id: DestinationId) -> Result<bool> {
         let value: Option<i64> =
             sqlx::query_scalar("SELECT in_band_checkpoints FROM stream_options WHERE destination_id = $1")
-                .bind(destination_id)
+                .bind(destination_id.get())
                 .fetch_optional(&self.read)
                 .await?;
         Ok(value.unwrap_or(0) != 0)
     }
 
-    pub async fn set_in_band_checkpoints(&self, destination_id: i64, on: bool) -> Result<()> {
+    pub async fn set_in_band_checkpoints(&self, destination_id: DestinationId, on: bool) -> Result<()> {
         sqlx::query(
             "INSERT INTO stream_options (destination_id, in_band_checkpoints) VALUES ($1, $2) \
              ON CONFLICT (destination_id) DO UPDATE SET in_band_checkpoints = excluded.in_band_checkpoints",
         )
-        .bind(destination_id)
+        .bind(destination_id.get())
         .bind(i64::from(on))
         .execute(&self.write)
         .await?;

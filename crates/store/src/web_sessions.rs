@@ -3,12 +3,15 @@
 use auditrelay_core::time::{Micros, now_micros};
 use sqlx::Row;
 
+use auditrelay_core::UserId;
+
+use crate::id_columns::id;
 use crate::{Result, Store};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebSession {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub csrf_token: String,
     pub expires_at: Micros,
 }
@@ -17,7 +20,7 @@ impl Store {
     pub async fn create_web_session(
         &self,
         token_digest: &str,
-        user_id: i64,
+        user_id: UserId,
         csrf_token: &str,
         expires_at: Micros,
     ) -> Result<()> {
@@ -29,7 +32,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(token_digest)
-        .bind(user_id)
+        .bind(user_id.get())
         .bind(csrf_token)
         .bind(now)
         .bind(expires_at)
@@ -50,7 +53,7 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         Ok(Some(WebSession {
             id: row.try_get("id")?,
-            user_id: row.try_get("user_id")?,
+            user_id: id(&row, "user_id")?,
             csrf_token: row.try_get("csrf_token")?,
             expires_at: row.try_get("expires_at")?,
         }))

@@ -4,15 +4,18 @@ use auditrelay_core::time::{Micros, now_micros};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use auditrelay_core::{ProjectId, UserId, WorkflowId};
+
+use crate::id_columns::{id, opt_id};
 use crate::log::{EVENT_COLUMNS, Where, stored_event};
 use crate::{EventFilter, Result, Store, StoredEvent};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workflow {
-    pub id: i64,
-    pub project_id: i64,
+    pub id: WorkflowId,
+    pub project_id: ProjectId,
     /// The user the agent acts for (the workflow's creator).
-    pub user_id: i64,
+    pub user_id: UserId,
     pub goal: String,
     pub workflow_definition: String,
     pub environment: String,
@@ -21,8 +24,8 @@ pub struct Workflow {
 
 /// What a new workflow is.
 pub struct NewWorkflow<'a> {
-    pub project_id: i64,
-    pub user_id: i64,
+    pub project_id: ProjectId,
+    pub user_id: UserId,
     pub goal: &'a str,
     pub workflow_definition: &'a str,
     pub environment: &'a str,
@@ -32,9 +35,9 @@ const COLUMNS: &str = "id, project_id, user_id, goal, workflow_definition, envir
 
 fn workflow(row: &AnyRow) -> Result<Workflow> {
     Ok(Workflow {
-        id: row.try_get("id")?,
-        project_id: row.try_get("project_id")?,
-        user_id: row.try_get("user_id")?,
+        id: id(row, "id")?,
+        project_id: id(row, "project_id")?,
+        user_id: id(row, "user_id")?,
         goal: row.try_get("goal")?,
         workflow_definition: row.try_get("workflow_definition")?,
         environment: row.try_get("environment")?,
@@ -49,8 +52,8 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
         );
         let row = sqlx::query(&sql)
-            .bind(new.project_id)
-            .bind(new.user_id)
+            .bind(new.project_id.get())
+            .bind(new.user_id.get())
             .bind(new.goal)
             .bind(new.workflow_definition)
             .bind(new.environment)
@@ -60,9 +63,9 @@ impl Store {
         workflow(&row)
     }
 
-    pub async fn workflow_by_id(&self, id: i64) -> Result<Option<Workflow>> {
+    pub async fn workflow_by_id(&self, id: WorkflowId) -> Result<Option<Workflow>> {
         let sql = format!("SELECT {COLUMNS} FROM ai_workflows WHERE id = $1");
-        sqlx::query(&sql).bind(id).fetch_optional(&self.read).await?.as_ref().map(workflow).transpose()
+        sqlx::query(&sql).bind(id.get()).fetch_optional(&self.read).await?.as_ref().map(workflow).transpose()
     }
 }
 
@@ -76,8 +79,8 @@ pub struct SequencedRow {
 /// One AI session (a workflow) in a listing: its project and the span of its events.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionRow {
-    pub workflow_id: i64,
-    pub project_id: Option<i64>,
+    pub workflow_id: WorkflowId,
+    pub project_id: Option<ProjectId>,
     pub events: i64,
     pub first_at: Micros,
     pub last_at: Micros,
@@ -85,19 +88,19 @@ pub struct SessionRow {
 
 impl Store {
     /// Every AI event of a workflow, in log order.
-    pub async fn workflow_events(&self, workflow_id: i64) -> Result<Vec<SequencedRow>> {
+    pub async fn workflow_events(&self, workflow_id: WorkflowId) -> Result<Vec<SequencedRow>> {
         let sql = format!("SELECT {EVENT_COLUMNS}, ai_sequence FROM events WHERE workflow_id = $1 ORDER BY seq");
-        let rows = sqlx::query(&sql).bind(workflow_id).fetch_all(&self.read).await?;
+        let rows = sqlx::query(&sql).bind(workflow_id.get()).fetch_all(&self.read).await?;
         rows.iter()
             .map(|row| Ok(SequencedRow { event: stored_event(row)?, ai_sequence: row.try_get("ai_sequence")? }))
             .collect()
     }
 
     /// Whether a workflow's session has an event of `event_type`.
-    pub async fn workflow_has_event(&self, workflow_id: i64, event_type: &str) -> Result<bool> {
+    pub async fn workflow_has_event(&self, workflow_id: WorkflowId, event_type: &str) -> Result<bool> {
         let found: Option<i64> =
             sqlx::query_scalar("SELECT seq FROM events WHERE workflow_id = $1 AND event_type = $2 LIMIT 1")
-                .bind(workflow_id)
+                .bind(workflow_id.get())
                 .bind(event_type)
                 .fetch_optional(&self.read)
                 .await?;
@@ -117,8 +120,8 @@ impl Store {
         rows.iter()
             .map(|row| {
                 Ok(SessionRow {
-                    workflow_id: row.try_get("workflow_id")?,
-                    project_id: row.try_get("project_id")?,
+                    workflow_id: id(row, "workflow_id")?,
+                    project_id: opt_id(row, "project_id")?,
                     events: row.try_get("events")?,
                     first_at: row.try_get("first_at")?,
                     last_at: row.try_get("last_at")?,
