@@ -25,8 +25,9 @@ use crate::{ArchiveError, Result, query, table};
 
 /// The archiver's name in `log_followers`.
 pub const FOLLOWER_NAME: &str = "clickhouse_archive";
-/// Its row in `delivery_leases` (destination ids are positive, so this one is free).
-const LEASE_ID: i64 = -1;
+/// Its row in `delivery_leases`, keyed by destination id (destination ids are positive, so this
+/// one is free).
+const LEASE_ID: auditrelay_core::DestinationId = auditrelay_core::DestinationId(-1);
 /// How often an idle archiver looks for events written by other nodes, and observers poll.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// A read waits for this process's archiver only when it is at most this many events behind.

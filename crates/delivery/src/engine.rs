@@ -3,6 +3,7 @@
 //! starts new workers, restarts changed ones and stops removed ones. A stopped worker has
 //! advanced its cursor only past what was acknowledged, so nothing is lost by a restart.
 
+use auditrelay_core::DestinationId;
 use auditrelay_store::Store;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,7 +29,7 @@ pub struct Engine {
     config: Arc<EngineConfig>,
     /// Recent log blocks, read once for all workers.
     log: Arc<LogCache>,
-    running: Arc<Mutex<HashMap<i64, Running>>>,
+    running: Arc<Mutex<HashMap<DestinationId, Running>>>,
 }
 
 impl Engine {
@@ -44,8 +45,8 @@ impl Engine {
     /// Brings the workers in line with `active` destinations and `settings`.
     pub async fn apply(&self, active: Vec<DestinationSpec>, settings: DeliverySettings) {
         let mut running = self.running.lock().await;
-        let wanted: HashMap<i64, DestinationSpec> = active.into_iter().map(|s| (s.id, s)).collect();
-        let stale: Vec<i64> = running
+        let wanted: HashMap<DestinationId, DestinationSpec> = active.into_iter().map(|s| (s.id, s)).collect();
+        let stale: Vec<DestinationId> = running
             .iter()
             .filter(|(id, r)| wanted.get(id).is_none_or(|s| s.fingerprint != r.fingerprint || r.settings != settings))
             .map(|(id, _)| *id)
@@ -75,7 +76,7 @@ impl Engine {
     }
 
     /// Wakes a destination's worker (parked events to re-send, a replay to run).
-    pub async fn wake(&self, destination_id: i64) {
+    pub async fn wake(&self, destination_id: DestinationId) {
         if let Some(worker) = self.running.lock().await.get(&destination_id) {
             worker.control.wake.notify_one();
         }

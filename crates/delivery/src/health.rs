@@ -1,6 +1,7 @@
 //! What a worker knows about its destination's health, kept in memory and written to the store
 //! (throttled) so the API and UI of any node can show it.
 
+use auditrelay_core::DestinationId;
 use auditrelay_core::time::now_micros;
 use auditrelay_store::Store;
 use auditrelay_store::delivery::Health;
@@ -15,13 +16,13 @@ const FLUSH_EVERY: Duration = Duration::from_millis(500);
 
 pub struct HealthBoard {
     store: Store,
-    destination_id: i64,
+    destination_id: DestinationId,
     history: Arc<DeliveryHistory>,
     inner: Mutex<(Health, Option<Instant>, bool)>,
 }
 
 impl HealthBoard {
-    pub async fn load(store: Store, destination_id: i64, history: Arc<DeliveryHistory>) -> HealthBoard {
+    pub async fn load(store: Store, destination_id: DestinationId, history: Arc<DeliveryHistory>) -> HealthBoard {
         let health = store.health(destination_id).await.ok().flatten().unwrap_or(Health {
             destination_id,
             state: "closed".into(),
@@ -80,7 +81,7 @@ impl HealthBoard {
             _ => return,
         };
         if let Err(error) = self.store.save_health(&snapshot).await {
-            tracing::warn!(%error, destination = snapshot.destination_id, "could not save delivery health");
+            tracing::warn!(%error, destination = snapshot.destination_id.get(), "could not save delivery health");
         }
     }
 }

@@ -2,6 +2,7 @@
 //! delivered and the largest lag (send time minus event time) per 10-second bucket. Bounded: a
 //! ring of 360 buckets per destination, kept across worker restarts. Pure but for the lock.
 
+use auditrelay_core::DestinationId;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
@@ -22,12 +23,12 @@ pub struct Bucket {
 /// Every destination's ring.
 #[derive(Debug, Default)]
 pub struct DeliveryHistory {
-    rings: Mutex<HashMap<i64, VecDeque<Bucket>>>,
+    rings: Mutex<HashMap<DestinationId, VecDeque<Bucket>>>,
 }
 
 impl DeliveryHistory {
     /// Records `count` events delivered at `now` (unix seconds), the oldest `max_lag_ms` behind.
-    pub fn record(&self, destination_id: i64, now: i64, count: u64, max_lag_ms: u64) {
+    pub fn record(&self, destination_id: DestinationId, now: i64, count: u64, max_lag_ms: u64) {
         let Ok(mut rings) = self.rings.lock() else { return };
         let ring = rings.entry(destination_id).or_default();
         let start = now - now.rem_euclid(BUCKET_SECONDS);
@@ -46,7 +47,7 @@ impl DeliveryHistory {
     }
 
     /// The buckets of the hour before `now`, oldest first (buckets without deliveries absent).
-    pub fn last_hour(&self, destination_id: i64, now: i64) -> Vec<Bucket> {
+    pub fn last_hour(&self, destination_id: DestinationId, now: i64) -> Vec<Bucket> {
         let Ok(rings) = self.rings.lock() else { return Vec::new() };
         let from = now - BUCKET_SECONDS * BUCKETS as i64;
         rings.get(&destination_id).map(|r| r.iter().filter(|b| b.start > from).copied().collect()).unwrap_or_default()

@@ -2,6 +2,7 @@
 //! delivery (`DeliverySettings`) and each destination as the service layer built it
 //! (`DestinationSpec`). Shared by the supervisor and its workers.
 
+use auditrelay_core::DestinationId;
 use auditrelay_core::ai_events::ContentFields;
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,7 +75,7 @@ impl DeliverySettings {
 /// Everything a worker needs about its destination, built by the service layer.
 #[derive(Clone)]
 pub struct DestinationSpec {
-    pub id: i64,
+    pub id: DestinationId,
     pub name: String,
     pub route: RouteSpec,
     pub target: Target,

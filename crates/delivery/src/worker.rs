@@ -10,6 +10,7 @@ mod stream;
 mod stream_state;
 mod versions;
 
+use auditrelay_core::DestinationId;
 use auditrelay_core::time::now_micros;
 use auditrelay_store::{Store, StoredEvent};
 use futures_util::StreamExt;
@@ -60,7 +61,7 @@ struct Sender<'a> {
     health: &'a HealthBoard,
     config: &'a EngineConfig,
     store: &'a Store,
-    destination_id: i64,
+    destination_id: DestinationId,
     wake: &'a Notify,
     metrics: &'a SendMetrics,
     /// Units between a failed attempt and their outcome.
@@ -81,7 +82,7 @@ struct SendMetrics {
 }
 
 impl SendMetrics {
-    fn new(destination_id: i64) -> SendMetrics {
+    fn new(destination_id: DestinationId) -> SendMetrics {
         let destination = destination_id.to_string();
         let failures = [FailureKind::Transient, FailureKind::Auth, FailureKind::Permanent].map(|kind| {
             metrics::counter!("auditrelay_delivery_failures_total", "destination" => destination.clone(), "kind" => kind_name(kind))
@@ -186,7 +187,7 @@ impl Worker {
                 Ok(true) => {}
                 Ok(false) => self.wait_for_work(&mut head, &mut stop).await,
                 Err(error) => {
-                    tracing::warn!(destination = id, %error, "delivery round failed; retrying");
+                    tracing::warn!(destination = id.get(), %error, "delivery round failed; retrying");
                     self.pause(Duration::from_secs(1), &mut stop).await;
                 }
             }
@@ -313,7 +314,7 @@ impl Worker {
         if let Some(path) = self.group_paths.lock().ok().and_then(|paths| paths.get(&group_id).cloned()) {
             return Ok(path);
         }
-        let path = self.store.group_by_id(group_id).await?.map(|g| g.full_path);
+        let path = self.store.group_by_id(auditrelay_core::GroupId(group_id)).await?.map(|g| g.full_path);
         if let Ok(mut paths) = self.group_paths.lock() {
             paths.insert(group_id, path.clone());
         }
@@ -338,7 +339,7 @@ impl Worker {
         // Abandoning the round (stop, or its end) ends the renewal too.
         let _abort = lease::AbortOnDrop(task.abort_handle());
         if task.await.is_ok() {
-            tracing::warn!(destination = self.spec.id, "lost the delivery lease to another process");
+            tracing::warn!(destination = self.spec.id.get(), "lost the delivery lease to another process");
         }
     }
 

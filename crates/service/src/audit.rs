@@ -37,11 +37,11 @@ impl<'a> AdminEvent<'a> {
         AdminEvent {
             event_type,
             entity_type: EntityType::Group,
-            entity_id: group.id,
+            entity_id: group.id.get(),
             entity_path: &group.full_path,
-            group_id: Some(group.id),
+            group_id: Some(group.id.get()),
             project_id: None,
-            root_group_id: Some(group.root_id),
+            root_group_id: Some(group.root_id.get()),
             target_type,
             target_id,
             target_details,
@@ -73,7 +73,7 @@ impl<'a> AdminEvent<'a> {
         AdminEvent {
             event_type,
             entity_type: EntityType::User,
-            entity_id: user.id,
+            entity_id: user.id.get(),
             entity_path: &user.username,
             group_id: None,
             project_id: None,
@@ -96,7 +96,7 @@ pub struct Author {
 
 impl Author {
     pub fn of(caller: &Caller) -> Author {
-        Author { id: caller.user.id, name: caller.user.name.clone(), ip: caller.ip.map(|ip| ip.to_string()) }
+        Author { id: caller.user.id.get(), name: caller.user.name.clone(), ip: caller.ip.map(|ip| ip.to_string()) }
     }
 
     /// The log row of an administrative event authored by this author.

@@ -1,5 +1,6 @@
 //! Who is calling: token authentication and the caller's identity for audit records.
 
+use auditrelay_core::{TokenId, UserId};
 use auditrelay_core::Scope;
 use auditrelay_core::states::UserState;
 use auditrelay_core::time::{Micros, now_micros};
@@ -19,7 +20,7 @@ const LAST_USED_RESOLUTION_MICROS: i64 = 10 * 60 * 1_000_000;
 /// every use case, kept with web sessions and may be logged; the hash stays in the store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Account {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub name: String,
     pub email: String,
@@ -42,7 +43,7 @@ pub struct Caller {
     pub scopes: Vec<Scope>,
     pub ip: Option<IpAddr>,
     /// The personal access token presented (none for a web session).
-    pub token_id: Option<i64>,
+    pub token_id: Option<TokenId>,
 }
 
 impl Caller {

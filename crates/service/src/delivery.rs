@@ -1,6 +1,8 @@
 //! The service side of delivery: turns destinations into the engine's specs (after every change,
 //! and periodically for changes made by other nodes), and answers health, replay and re-send.
 
+use auditrelay_core::{GroupId};
+use auditrelay_core::{DestinationId};
 use auditrelay_core::destination::config::DestinationConfig;
 use auditrelay_core::states::HealthState;
 use auditrelay_core::time::{Micros, now_micros};
@@ -85,7 +87,7 @@ impl Service {
         Ok((specs, settings))
     }
 
-    async fn wake_delivery(&self, destination_id: i64) {
+    async fn wake_delivery(&self, destination_id: DestinationId) {
         if let Some(engine) = &self.engine {
             engine.wake(destination_id).await;
         }
@@ -105,7 +107,7 @@ fn shown_state(active: bool, stored: &str) -> Option<HealthState> {
 /// The engine's view of a destination.
 pub(super) fn spec(d: &Destination) -> DestinationSpec {
     let route = RouteSpec {
-        group_id: d.owner.group_id(),
+        group_id: d.owner.group_id().map(GroupId::get),
         active: d.active,
         event_types: d.event_types.clone(),
         namespace_filters: d
@@ -113,7 +115,7 @@ pub(super) fn spec(d: &Destination) -> DestinationSpec {
             .iter()
             .map(|f| match &f.target {
                 FilterTarget::Group(g) => NamespaceMatch::Group { full_path: g.full_path.clone() },
-                FilterTarget::Project(p) => NamespaceMatch::Project { id: p.id },
+                FilterTarget::Project(p) => NamespaceMatch::Project { id: p.id.get() },
             })
             .collect(),
     };
@@ -168,7 +170,7 @@ pub struct HistoryBucket {
 }
 
 impl Delivery<'_> {
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn destination_health<N: Needed>(&self, grant: &DestinationGrant<'_, N>) -> ServiceResult<HealthView> {
         let destination = grant.destination();
         let stored = self.ctx.store.health(destination.id).await?.unwrap_or_default();
@@ -196,7 +198,7 @@ impl Delivery<'_> {
     }
 
     /// Re-sends a destination's events in a `seq` and/or time range (routing and filters apply).
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn replay(&self, grant: &DestinationGrant<'_, need::Write>, range: ReplayRange) -> ServiceResult<Replay> {
         let destination = grant.destination();
         let (first, last) = self.ctx.store.seq_range_for_time(range.created_after, range.created_before).await?;
@@ -216,7 +218,7 @@ impl Delivery<'_> {
         Ok(replay)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id, replay_id = replay_id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get(), replay_id = replay_id))]
     pub async fn replay_status<N: Needed>(
         &self,
         grant: &DestinationGrant<'_, N>,
@@ -231,14 +233,14 @@ impl Delivery<'_> {
             .ok_or(ServiceError::NotFound("Replay"))
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn parked_events<N: Needed>(&self, grant: &DestinationGrant<'_, N>) -> ServiceResult<Vec<Parked>> {
         let destination = grant.destination();
         Ok(self.ctx.store.parked_of(destination.id, 1000).await?)
     }
 
     /// Flags every parked event of a destination to be sent again. Returns how many.
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn resend_parked(&self, grant: &DestinationGrant<'_, need::Write>) -> ServiceResult<u64> {
         let destination = grant.destination();
         let count = self.ctx.store.request_resend(destination.id).await?;
@@ -271,7 +273,7 @@ impl Delivery<'_> {
 
     /// The last hour of deliveries as this node saw them (empty on a node that does not deliver
     /// the destination). Who may read the destination may read it.
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn delivery_history<N: Needed>(
         &self,
         grant: &DestinationGrant<'_, N>,

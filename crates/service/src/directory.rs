@@ -2,6 +2,7 @@
 //! descendants), projects, members (direct and inherited) and personal access tokens. Each
 //! answers the whole filtered list in id order; the API cuts pages out of it.
 
+use auditrelay_core::{GroupId, TokenId, UserId};
 use auditrelay_core::AccessLevel;
 use auditrelay_core::states::UserState;
 use auditrelay_store::identity::{Member, Token, User};
@@ -45,7 +46,7 @@ pub struct ProjectFilter {
 #[derive(Debug, Default, Clone)]
 pub struct MemberFilter {
     pub query: Option<String>,
-    pub user_ids: Vec<i64>,
+    pub user_ids: Vec<UserId>,
 }
 
 /// A group with GitLab's `full_name`: the names (not paths) of its ancestors and itself.
@@ -87,8 +88,8 @@ fn member_matches(member: &Member, filter: &MemberFilter) -> bool {
 }
 
 /// Every group's full name, from one listing of all groups.
-fn full_names(all: &[Group]) -> HashMap<i64, String> {
-    let by_id: HashMap<i64, &Group> = all.iter().map(|g| (g.id, g)).collect();
+fn full_names(all: &[Group]) -> HashMap<GroupId, String> {
+    let by_id: HashMap<GroupId, &Group> = all.iter().map(|g| (g.id, g)).collect();
     let mut names = HashMap::with_capacity(all.len());
     for group in all {
         let mut chain = vec![group.name.as_str()];
@@ -108,8 +109,8 @@ fn full_names(all: &[Group]) -> HashMap<i64, String> {
 
 /// The caller's access from their memberships in every group: a membership is inherited by the
 /// whole subtree, the highest level wins. (An admin sees every group whatever this says.)
-fn access_map(all: &[Group], memberships: &[(i64, i64)]) -> HashMap<i64, AccessLevel> {
-    let by_id: HashMap<i64, &Group> = all.iter().map(|g| (g.id, g)).collect();
+fn access_map(all: &[Group], memberships: &[(GroupId, i64)]) -> HashMap<GroupId, AccessLevel> {
+    let by_id: HashMap<GroupId, &Group> = all.iter().map(|g| (g.id, g)).collect();
     let mut access = HashMap::new();
     for (group_id, level) in memberships {
         let (Some(root), Some(level)) = (by_id.get(group_id), AccessLevel::from_value(*level)) else { continue };
@@ -128,7 +129,7 @@ fn in_tree(group: &Group, root: &Group) -> bool {
 
 impl Directory<'_> {
     /// Users, for any signed-in caller as in GitLab (the API shows non-admins less of each).
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get()))]
     pub async fn list_users(&self, scoped: &Scoped<'_, need::Read>, filter: &UserFilter) -> ServiceResult<Vec<User>> {
         let caller = scoped.caller();
         let all = self.ctx.store.list_users(0, i64::MAX / 2).await?;
@@ -151,7 +152,7 @@ impl Directory<'_> {
 
     /// Groups the caller can see (all for an admin, else those under their memberships), filtered,
     /// optionally only those under `under` (`Some((root, direct_children_only))`).
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get()))]
     pub async fn list_groups(
         &self,
         scoped: &Scoped<'_, need::Read>,
@@ -164,7 +165,7 @@ impl Directory<'_> {
         let access = access_map(&all, &memberships);
         let names = full_names(&all);
         let admin = caller.is_admin();
-        let owned: Vec<i64> = memberships
+        let owned: Vec<GroupId> = memberships
             .iter()
             .filter(|(_, level)| *level == AccessLevel::Owner.value())
             .map(|(group_id, _)| *group_id)
@@ -187,7 +188,7 @@ impl Directory<'_> {
 
     /// Projects the caller can see, filtered; only those of group `under` (with its subgroups'
     /// when `with_subgroups`) if given.
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get()))]
     pub async fn list_projects(
         &self,
         scoped: &Scoped<'_, need::Read>,
@@ -199,7 +200,7 @@ impl Directory<'_> {
         let memberships = self.ctx.store.memberships_of_user(caller.user.id).await?;
         let access = access_map(&groups, &memberships);
         let names = full_names(&groups);
-        let by_id: HashMap<i64, &Group> = groups.iter().map(|g| (g.id, g)).collect();
+        let by_id: HashMap<GroupId, &Group> = groups.iter().map(|g| (g.id, g)).collect();
         let admin = caller.is_admin();
         let mut out = Vec::new();
         for project in self.ctx.store.list_projects(0, i64::MAX / 2).await? {
@@ -230,7 +231,7 @@ impl Directory<'_> {
     }
 
     /// A group's direct members, filtered.
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), group = grant.group().id.get()))]
     pub async fn list_members(
         &self,
         grant: &GroupGrant<'_, rules::SeeGroup>,
@@ -243,7 +244,7 @@ impl Directory<'_> {
     /// `members/all`: members of the group and its ancestors, each user once with their
     /// highest access level (GitLab's rule for inherited members).
     async fn list_all_members(&self, group: &Group, filter: &MemberFilter) -> ServiceResult<Vec<Member>> {
-        let mut best: HashMap<i64, Member> = HashMap::new();
+        let mut best: HashMap<UserId, Member> = HashMap::new();
         for ancestor in self.ctx.store.group_ancestry(group).await? {
             for member in self.ctx.store.members_of_group(ancestor.id).await? {
                 match best.get(&member.user.id) {
@@ -260,7 +261,7 @@ impl Directory<'_> {
     }
 
     /// `GET /groups/:id/members/all`.
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), group = grant.group().id.get()))]
     pub async fn group_all_members(
         &self,
         grant: &GroupGrant<'_, rules::SeeGroup>,
@@ -270,7 +271,7 @@ impl Directory<'_> {
     }
 
     /// `GET /projects/:id/members/all`: the project's members are those of its groups.
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, project = grant.project().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), project = grant.project().id.get()))]
     pub async fn project_all_members(
         &self,
         grant: &ProjectGrant<'_, rules::SeeProject>,
@@ -283,8 +284,8 @@ impl Directory<'_> {
     }
 
     /// A personal access token by id: the caller's own, or any for an admin.
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id, id = id))]
-    pub async fn token(&self, scoped: &Scoped<'_, need::Read>, id: i64) -> ServiceResult<Token> {
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get(), id = id.get()))]
+    pub async fn token(&self, scoped: &Scoped<'_, need::Read>, id: TokenId) -> ServiceResult<Token> {
         let caller = scoped.caller();
         let token = self.ctx.store.token_by_id(id).await?.ok_or(ServiceError::NotFound("Token"))?;
         if token.user_id != caller.user.id && !caller.is_admin() {
@@ -294,7 +295,7 @@ impl Directory<'_> {
     }
 
     /// The token the caller authenticated with (`GET /personal_access_tokens/self`).
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get()))]
     pub async fn own_token(&self, scoped: &Scoped<'_, need::Read>) -> ServiceResult<Token> {
         let id = scoped.caller().token_id.ok_or_else(|| {
             ServiceError::BadParam("this request is not authenticated with a personal access token".into())

@@ -9,6 +9,7 @@
 //! ClickHouse error during the read falls back to the store for that read. Single events by id
 //! are always read from the store (one indexed lookup).
 
+use auditrelay_core::{GroupId, UserId};
 use auditrelay_core::ai_events::{SESSION_SUMMARY_TYPE, is_ai_agent_event};
 use auditrelay_core::event_catalogue::AI_EVENT_TYPES;
 use auditrelay_core::{AccessLevel, EntityType};
@@ -121,7 +122,7 @@ impl Service {
 }
 
 impl Events<'_> {
-    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id.get()))]
     pub async fn instance_events(
         &self,
         admin: &Admin<'_, need::Read>,
@@ -134,7 +135,7 @@ impl Events<'_> {
     /// The AI-events query: AI agent events of the whole instance (admins), by workflow,
     /// session, type and time range. Group and project AI queries use the ordinary listings
     /// with the same filters.
-    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id.get()))]
     pub async fn ai_events(
         &self,
         admin: &Admin<'_, need::Read>,
@@ -157,26 +158,26 @@ impl Events<'_> {
         self.read_events_of(Scoped::All, None, &query, types, page).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), group = grant.group().id.get()))]
     pub async fn group_events(
         &self,
         grant: &GroupGrant<'_, rules::ReadGroupEvents>,
         query: &EventQuery,
         page: Page,
     ) -> ServiceResult<EventPage> {
-        let author = author_limit(grant.caller().user.id, grant.access(), AccessLevel::Owner);
+        let author = author_limit(grant.caller().user.id.get(), grant.access(), AccessLevel::Owner);
         self.read_events(Scoped::Group(grant.group().clone()), author, query, page).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, project = grant.project().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), project = grant.project().id.get()))]
     pub async fn project_events(
         &self,
         grant: &ProjectGrant<'_, rules::ReadProjectEvents>,
         query: &EventQuery,
         page: Page,
     ) -> ServiceResult<EventPage> {
-        let author = author_limit(grant.caller().user.id, grant.access(), AccessLevel::Maintainer);
-        self.read_events(Scoped::Project(grant.project().id), author, query, page).await
+        let author = author_limit(grant.caller().user.id.get(), grant.access(), AccessLevel::Maintainer);
+        self.read_events(Scoped::Project(grant.project().id.get()), author, query, page).await
     }
 
     /// One event by either of its ids. A producer's id names an event only within its scope
@@ -210,7 +211,7 @@ impl Events<'_> {
         let mut emails = HashMap::new();
         for author in events.iter().filter_map(|e| e.author_id).filter(|a| *a > 0) {
             if let std::collections::hash_map::Entry::Vacant(slot) = emails.entry(author)
-                && let Some(user) = self.ctx.store.user_by_id(author).await?
+                && let Some(user) = self.ctx.store.user_by_id(UserId(author)).await?
             {
                 slot.insert(user.email);
             }
@@ -218,27 +219,27 @@ impl Events<'_> {
         Ok(emails)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id.get()))]
     pub async fn instance_event(&self, admin: &Admin<'_, need::Read>, id: EventKey<'_>) -> ServiceResult<StoredEvent> {
         self.event_by_key(IdScope::Instance, id).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), group = grant.group().id.get()))]
     pub async fn group_event(
         &self,
         grant: &GroupGrant<'_, rules::ReadGroupEvents>,
         id: EventKey<'_>,
     ) -> ServiceResult<StoredEvent> {
         let group = grant.group();
-        let author = author_limit(grant.caller().user.id, grant.access(), AccessLevel::Owner);
-        let event = self.event_by_key(IdScope::TopLevelGroup(group.root_id), id).await?;
+        let author = author_limit(grant.caller().user.id.get(), grant.access(), AccessLevel::Owner);
+        let event = self.event_by_key(IdScope::TopLevelGroup(group.root_id.get()), id).await?;
         let in_tree = match event.group_id {
-            Some(gid) if event.root_group_id == Some(group.root_id) => {
-                gid == group.id
+            Some(gid) if event.root_group_id == Some(group.root_id.get()) => {
+                gid == group.id.get()
                     || self
                         .ctx
                         .store
-                        .group_by_id(gid)
+                        .group_by_id(GroupId(gid))
                         .await?
                         .is_some_and(|g| g.full_path.starts_with(&format!("{}/", group.full_path)))
             }
@@ -247,18 +248,18 @@ impl Events<'_> {
         visible(event, in_tree, author)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, project = grant.project().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), project = grant.project().id.get()))]
     pub async fn project_event(
         &self,
         grant: &ProjectGrant<'_, rules::ReadProjectEvents>,
         id: EventKey<'_>,
     ) -> ServiceResult<StoredEvent> {
         let project = grant.project();
-        let author = author_limit(grant.caller().user.id, grant.access(), AccessLevel::Maintainer);
+        let author = author_limit(grant.caller().user.id.get(), grant.access(), AccessLevel::Maintainer);
         let root =
             self.ctx.store.group_by_id(project.namespace_id).await?.ok_or(ServiceError::NotFound("Project"))?.root_id;
-        let event = self.event_by_key(IdScope::TopLevelGroup(root), id).await?;
-        let in_project = event.project_id == Some(project.id);
+        let event = self.event_by_key(IdScope::TopLevelGroup(root.get()), id).await?;
+        let in_project = event.project_id == Some(project.id.get());
         visible(event, in_project, author)
     }
 
@@ -294,7 +295,7 @@ impl Events<'_> {
                 Scoped::All => EventScope::All,
                 Scoped::Project(id) => EventScope::Project(id),
                 Scoped::Group(g) => {
-                    EventScope::GroupTree { group_id: g.id, is_root: g.parent_id.is_none(), full_path: g.full_path }
+                    EventScope::GroupTree { group_id: g.id.get(), is_root: g.parent_id.is_none(), full_path: g.full_path }
                 }
             },
             created_after: query.created_after,

@@ -1,5 +1,6 @@
 //! Users, personal access tokens, groups, projects and memberships, each change audited.
 
+use auditrelay_core::{GroupId, TokenId, UserId};
 use auditrelay_core::event_types as types;
 use auditrelay_core::names::{validate_email, validate_name, validate_password, validate_path_segment};
 use auditrelay_core::time::now_micros;
@@ -36,7 +37,7 @@ impl CreateUser {
 
 impl CreateToken {
     /// The row to store for `user_id`, with the token already digested.
-    fn row<'a>(&'a self, user_id: i64, digest: &'a str) -> NewToken<'a> {
+    fn row<'a>(&'a self, user_id: UserId, digest: &'a str) -> NewToken<'a> {
         NewToken { user_id, name: &self.name, digest, scopes: &self.scopes, expires_at: self.expires_at }
     }
 }
@@ -44,13 +45,13 @@ impl CreateToken {
 pub struct CreateGroup {
     pub name: String,
     pub path: String,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<GroupId>,
 }
 
 pub struct CreateProject {
     pub name: String,
     pub path: String,
-    pub namespace_id: i64,
+    pub namespace_id: GroupId,
 }
 
 /// Users, tokens, groups, projects and memberships: `service.identity()`.
@@ -70,7 +71,7 @@ fn check(attribute: &str, result: Result<(), String>) -> ServiceResult<()> {
 }
 
 impl Identity<'_> {
-    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id.get()))]
     pub async fn create_user(&self, admin: &Admin<'_, need::Write>, input: CreateUser) -> ServiceResult<User> {
         let caller = admin.caller();
         check("username", validate_path_segment(&input.username))?;
@@ -125,26 +126,26 @@ impl Identity<'_> {
 
     /// The caller's own account, as stored now (the caller carries no password hash, the row
     /// does; views choose what to show of it).
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get()))]
     pub async fn current_user(&self, scoped: &Scoped<'_, need::Read>) -> ServiceResult<User> {
         let caller = scoped.caller();
         self.ctx.store.user_by_id(caller.user.id).await?.ok_or(ServiceError::Unauthorized)
     }
 
     /// A user: oneself, or anyone for an admin (to others, not found).
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id, id = id))]
-    pub async fn user(&self, scoped: &Scoped<'_, need::Read>, id: i64) -> ServiceResult<User> {
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get(), id = id.get()))]
+    pub async fn user(&self, scoped: &Scoped<'_, need::Read>, id: UserId) -> ServiceResult<User> {
         let caller = scoped.caller();
         let user = self.ctx.store.user_by_id(id).await?.ok_or(ServiceError::NotFound("User"))?;
         if caller.is_admin() || caller.user.id == id { Ok(user) } else { Err(ServiceError::NotFound("User")) }
     }
 
     /// Creates a token for a user (admin only). Returns the token and its plain text, shown once.
-    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id, user_id = user_id))]
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id.get(), user_id = user_id.get()))]
     pub async fn create_token(
         &self,
         admin: &Admin<'_, need::Write>,
-        user_id: i64,
+        user_id: UserId,
         input: CreateToken,
     ) -> ServiceResult<(Token, String)> {
         let caller = admin.caller();
@@ -173,7 +174,7 @@ impl Identity<'_> {
                         format!("Created personal access token {} with scopes {}", token.name, token.scopes.join(", "));
                     let mut event = user_event(types::PERSONAL_ACCESS_TOKEN_CREATED, &user, message);
                     event.target_type = "PersonalAccessToken";
-                    event.target_id = token.id;
+                    event.target_id = token.id.get();
                     event.target_details = &token.name;
                     let event = author.event(event);
                     Ok((token, vec![event]))
@@ -184,14 +185,14 @@ impl Identity<'_> {
     }
 
     /// Tokens of a user: their own, or any user's for an admin.
-    #[tracing::instrument(skip_all, fields(caller = whose.caller().user.id, user_id = whose.user_id()))]
+    #[tracing::instrument(skip_all, fields(caller = whose.caller().user.id.get(), user_id = whose.user_id().get()))]
     pub async fn tokens(&self, whose: &SelfOrAdmin<'_, need::Read>) -> ServiceResult<Vec<Token>> {
         Ok(self.ctx.store.tokens_of_user(whose.user_id()).await?)
     }
 
     /// Revokes a token: one's own, or any for an admin (to others, not found).
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id, token_id = token_id))]
-    pub async fn revoke_token(&self, scoped: &Scoped<'_, need::Write>, token_id: i64) -> ServiceResult<()> {
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get(), token_id = token_id.get()))]
+    pub async fn revoke_token(&self, scoped: &Scoped<'_, need::Write>, token_id: TokenId) -> ServiceResult<()> {
         let caller = scoped.caller();
         let token = self.ctx.store.token_by_id(token_id).await?.ok_or(ServiceError::NotFound("Token"))?;
         if token.user_id != caller.user.id && !caller.is_admin() {
@@ -212,7 +213,7 @@ impl Identity<'_> {
                         format!("Revoked personal access token {}", token.name),
                     );
                     event.target_type = "PersonalAccessToken";
-                    event.target_id = token.id;
+                    event.target_id = token.id.get();
                     event.target_details = &token.name;
                     Ok((true, vec![author.event(event)]))
                 })
@@ -229,7 +230,7 @@ impl Identity<'_> {
     }
 
     /// Creates a group; the creator becomes its Owner. Subgroups need Maintainer on the parent.
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get()))]
     pub async fn create_group(&self, scoped: &Scoped<'_, need::Write>, input: CreateGroup) -> ServiceResult<Group> {
         let caller = scoped.caller();
         check("name", validate_name(&input.name))?;
@@ -250,12 +251,12 @@ impl Identity<'_> {
             .change(move |tx| {
                 Box::pin(async move {
                     let group = tx.create_group(&input.name, &input.path, parent.as_ref()).await?;
-                    tx.add_member(group.id, author.id, AccessLevel::Owner.value()).await?;
+                    tx.add_member(group.id, UserId(author.id), AccessLevel::Owner.value()).await?;
                     let event = author.event(group_event(
                         types::GROUP_CREATED,
                         &group,
                         "Group",
-                        group.id,
+                        group.id.get(),
                         &group.full_path,
                         format!("Created group {}", group.full_path),
                     ));
@@ -266,19 +267,19 @@ impl Identity<'_> {
             .map_err(path_taken)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, target = grant.group().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), target = grant.group().id.get()))]
     pub async fn group(&self, grant: &GroupGrant<'_, rules::SeeGroup>) -> ServiceResult<Group> {
         Ok(grant.group().clone())
     }
 
     /// Groups the caller can see: all for an admin, else those under their memberships.
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get()))]
     pub async fn groups(&self, scoped: &Scoped<'_, need::Read>, offset: i64, limit: i64) -> ServiceResult<Vec<Group>> {
         let all = self.ctx.directory().list_groups(scoped, &super::directory::GroupFilter::default(), None).await?;
         Ok(all.into_iter().skip(offset as usize).take(limit as usize).map(|g| g.group).collect())
     }
 
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get()))]
     pub async fn create_project(
         &self,
         scoped: &Scoped<'_, need::Write>,
@@ -298,14 +299,14 @@ impl Identity<'_> {
                         types::PROJECT_CREATED,
                         &namespace,
                         "Project",
-                        project.id,
+                        project.id.get(),
                         &project.full_path,
                         format!("Created project {}", project.full_path),
                     );
                     event.entity_type = EntityType::Project;
-                    event.entity_id = project.id;
+                    event.entity_id = project.id.get();
                     event.entity_path = &project.full_path;
-                    event.project_id = Some(project.id);
+                    event.project_id = Some(project.id.get());
                     let event = author.event(event);
                     Ok(((project, namespace), vec![event]))
                 })
@@ -314,7 +315,7 @@ impl Identity<'_> {
             .map_err(path_taken)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, target = grant.project().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), target = grant.project().id.get()))]
     pub async fn project(&self, grant: &ProjectGrant<'_, rules::SeeProject>) -> ServiceResult<(Project, Group)> {
         let project = grant.project();
         let namespace =
@@ -323,11 +324,11 @@ impl Identity<'_> {
     }
 
     /// Adds a member to a group. Needs Owner on the group (or admin).
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id, user_id = user_id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), group = grant.group().id.get(), user_id = user_id.get()))]
     pub async fn add_member(
         &self,
         grant: &GroupGrant<'_, rules::AddMembers>,
-        user_id: i64,
+        user_id: UserId,
         access_level: i64,
     ) -> ServiceResult<Member> {
         let (caller, group) = (grant.caller(), grant.group());
@@ -342,7 +343,7 @@ impl Identity<'_> {
                     tx.add_member(event_group.id, user.id, level.value()).await?;
                     let message = format!("Added {} as {:?}", user.username, level);
                     let event =
-                        group_event(types::MEMBER_CREATED, &event_group, "User", user.id, &user.username, message);
+                        group_event(types::MEMBER_CREATED, &event_group, "User", user.id.get(), &user.username, message);
                     Ok(((), vec![author.event(event)]))
                 })
             })
@@ -355,19 +356,19 @@ impl Identity<'_> {
         self.member(&seen, user.id).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), group = grant.group().id.get()))]
     pub async fn members(&self, grant: &GroupGrant<'_, rules::SeeGroup>) -> ServiceResult<Vec<Member>> {
         Ok(self.ctx.store.members_of_group(grant.group().id).await?)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id, user_id = user_id))]
-    pub async fn member(&self, grant: &GroupGrant<'_, rules::SeeGroup>, user_id: i64) -> ServiceResult<Member> {
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), group = grant.group().id.get(), user_id = user_id.get()))]
+    pub async fn member(&self, grant: &GroupGrant<'_, rules::SeeGroup>, user_id: UserId) -> ServiceResult<Member> {
         self.members(grant).await?.into_iter().find(|m| m.user.id == user_id).ok_or(ServiceError::NotFound("Member"))
     }
 }
 
 fn user_event<'a>(event_type: &'a str, user: &'a User, message: String) -> AdminEvent<'a> {
-    AdminEvent::for_user(event_type, user, ("User", user.id, &user.username), message)
+    AdminEvent::for_user(event_type, user, ("User", user.id.get(), &user.username), message)
 }
 
 fn group_event<'a>(

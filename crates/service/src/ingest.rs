@@ -1,6 +1,7 @@
 //! Ingest: validate a producer's batch, place each event in the namespace tree, authorize it,
 //! and append the whole batch to the log. Nothing of a rejected batch is stored.
 
+use auditrelay_core::{GroupId, ProjectId, UserId, WorkflowId};
 use auditrelay_core::ai_events::{SESSION_SUMMARY_TYPE, ai_keys, is_ai_agent_event, redact_content};
 use auditrelay_core::event::render_payload;
 use auditrelay_core::time::{Micros, now_micros};
@@ -26,7 +27,7 @@ impl Service {
 
 impl Ingest<'_> {
     /// Ingests a request body. Answers the public ids, in order, once they are committed.
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get()))]
     pub async fn ingest(
         &self,
         scoped: &Scoped<'_, need::Ingest>,
@@ -47,7 +48,7 @@ impl Ingest<'_> {
         let ids = self.ctx.log.append(prepared).await?;
         metrics::counter!("auditrelay_ingested_events_total").increment(ids.len() as u64);
         for workflow_id in ai_workflows {
-            self.ctx.issue_session_summary(workflow_id).await?;
+            self.ctx.issue_session_summary(WorkflowId(workflow_id)).await?;
         }
         if !new_types.is_empty() {
             self.ctx.store.note_event_types(&new_types).await?;
@@ -139,7 +140,7 @@ impl Ingest<'_> {
         let entity_path = match (entity_path.is_empty(), event.entity_type(), event.entity_id) {
             // GitLab streams a user event with the user's path (their username).
             (true, EntityType::User, Some(id)) => {
-                self.ctx.store.user_by_id(id).await?.map(|u| u.username).unwrap_or_default()
+                self.ctx.store.user_by_id(UserId(id)).await?.map(|u| u.username).unwrap_or_default()
             }
             _ => entity_path,
         };
@@ -159,7 +160,7 @@ impl Ingest<'_> {
     async fn place(&self, caller: &Caller, index: usize, event: &NewEvent) -> ServiceResult<Option<Placement>> {
         let entity_type = event.entity_type();
         if !entity_type.is_namespace() {
-            let about_self = entity_type == EntityType::User && event.entity_id == Some(caller.user.id);
+            let about_self = entity_type == EntityType::User && event.entity_id == Some(caller.user.id.get());
             if !(caller.is_admin() || about_self) {
                 return Err(refused(index, "only an administrator may send events for this entity"));
             }
@@ -198,7 +199,7 @@ impl Ingest<'_> {
             }
         };
         if !caller.is_admin() {
-            let group = self.ctx.store.group_by_id(placement.group_id).await?.ok_or(ServiceError::NotFound("Group"))?;
+            let group = self.ctx.store.group_by_id(GroupId(placement.group_id)).await?.ok_or(ServiceError::NotFound("Group"))?;
             if !self.ctx.group_access(caller, &group).await?.at_least(AccessLevel::Owner) {
                 return Err(refused(index, "you must be an Owner of the event's group to send its events"));
             }
@@ -222,15 +223,15 @@ impl Ingest<'_> {
         if caller.is_admin() {
             return Ok(event);
         }
-        if !event.claims_author_other_than(me.id, &me.name, &me.email) {
-            event.author_id.get_or_insert(me.id);
+        if !event.claims_author_other_than(me.id.get(), &me.name, &me.email) {
+            event.author_id.get_or_insert(me.id.get());
             event.author_name.get_or_insert_with(|| me.name.clone());
             return Ok(event);
         }
         let Some(placement) = placement else {
             return Err(refused(index, "only an administrator may send these events as another author"));
         };
-        let root = self.ctx.store.group_by_id(placement.root_group_id).await?.ok_or(ServiceError::NotFound("Group"))?;
+        let root = self.ctx.store.group_by_id(GroupId(placement.root_group_id)).await?.ok_or(ServiceError::NotFound("Group"))?;
         if self.ctx.group_access(caller, &root).await?.at_least(AccessLevel::Owner) {
             return Ok(event);
         }
@@ -249,7 +250,7 @@ impl Ingest<'_> {
         Ok(match key {
             Key::GroupPath(path) if learn => Some(group_placement(store.ensure_group_path(path).await?)),
             Key::GroupPath(path) => store.group_by_path(path).await?.map(group_placement),
-            Key::GroupId(id) => store.group_by_id(id).await?.map(group_placement),
+            Key::GroupId(id) => store.group_by_id(GroupId(id)).await?.map(group_placement),
             Key::ProjectPath(path) if learn => {
                 let (project, group) = store.ensure_project_path(path).await?;
                 Some(project_placement(project, &group))
@@ -258,7 +259,7 @@ impl Ingest<'_> {
                 Some(project) => self.with_namespace(project).await?,
                 None => None,
             },
-            Key::ProjectId(id) => match store.project_by_id(id).await? {
+            Key::ProjectId(id) => match store.project_by_id(ProjectId(id)).await? {
                 Some(project) => self.with_namespace(project).await?,
                 None => None,
             },
@@ -273,11 +274,11 @@ impl Ingest<'_> {
 
 fn group_placement(g: auditrelay_store::namespaces::Group) -> Placement {
     Placement {
-        entity_id: g.id,
+        entity_id: g.id.get(),
         full_path: g.full_path.into(),
-        group_id: g.id,
+        group_id: g.id.get(),
         project_id: None,
-        root_group_id: g.root_id,
+        root_group_id: g.root_id.get(),
     }
 }
 
@@ -286,11 +287,11 @@ fn project_placement(
     group: &auditrelay_store::namespaces::Group,
 ) -> Placement {
     Placement {
-        entity_id: project.id,
+        entity_id: project.id.get(),
         full_path: project.full_path.into(),
-        group_id: group.id,
-        project_id: Some(project.id),
-        root_group_id: group.root_id,
+        group_id: group.id.get(),
+        project_id: Some(project.id.get()),
+        root_group_id: group.root_id.get(),
     }
 }
 

@@ -49,13 +49,13 @@ impl AppSettings<'_> {
     }
 
     /// All settings with their current values (defaults filled in), as the APIs show them.
-    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id.get()))]
     pub async fn show(&self, admin: &Admin<'_, need::Read>) -> ServiceResult<Map<String, Value>> {
         Ok(self.ctx.application_settings().await?.view())
     }
 
     /// Applies changes (name → value) after checking every one; nothing changes if one is bad.
-    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id.get()))]
     pub async fn update(
         &self,
         admin: &Admin<'_, need::Write>,

@@ -68,7 +68,7 @@ impl Streams<'_> {
     /// signs with the new key at once; other nodes sharing the store from their next start
     /// (their checkpoints still verify: the old key stays listed).
     /// (An administrator with any token: rotation has never asked for a scope.)
-    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id.get()))]
     pub async fn rotate_stream_key(&self, admin: &Admin<'_, need::Any>) -> ServiceResult<PublicKeyView> {
         let (key, row) = new_key_row(&self.ctx.secrets);
         self.ctx.store.install_signing_key(&row).await?;
@@ -84,7 +84,7 @@ impl Streams<'_> {
     }
 
     /// A destination's stream (whoever manages the destination may read it).
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn destination_stream<N: Needed>(&self, grant: &DestinationGrant<'_, N>) -> ServiceResult<StreamView> {
         let destination = grant.destination();
         let head = self.ctx.store.stream_head(destination.id).await?;
@@ -101,7 +101,7 @@ impl Streams<'_> {
     }
 
     /// Checkpoints after a position, ascending, at most `limit` (1–100).
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn destination_checkpoints<N: Needed>(
         &self,
         grant: &DestinationGrant<'_, N>,
@@ -113,7 +113,7 @@ impl Streams<'_> {
     }
 
     /// Turns in-band checkpoints on or off (HTTP destinations only).
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn set_in_band_checkpoints(
         &self,
         grant: &DestinationGrant<'_, need::Write>,

@@ -36,7 +36,7 @@ impl Service {
 }
 
 impl TestEvents<'_> {
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn send_test_event(&self, grant: &DestinationGrant<'_, need::Write>) -> ServiceResult<TestEventOutcome> {
         let destination = grant.destination();
         let allow_local = self.ctx.application_settings().await?.allow_local_requests_from_web_hooks_and_services;
@@ -60,7 +60,7 @@ fn sample_event(destination: &Destination, now: i64) -> Outgoing {
     let id = format!("test-{}", random_string(16));
     let (entity_type, entity_id, entity_path) = match &destination.owner {
         Owner::Instance => ("Gitlab::Audit::InstanceScope", 1, "gitlab_instance".to_owned()),
-        Owner::Group(group) => ("Group", group.id, group.full_path.clone()),
+        Owner::Group(group) => ("Group", group.id.get(), group.full_path.clone()),
     };
     let body = json!({
         "id": id,

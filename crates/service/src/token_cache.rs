@@ -9,6 +9,7 @@
 //! - a token's own expiry is checked on every use, and an entry never outlives it.
 //!   Only successful authentications are remembered: unknown tokens always go to the store.
 
+use auditrelay_core::{TokenId};
 use auditrelay_core::Scope;
 use auditrelay_core::time::Micros;
 use auditrelay_store::identity::User;
@@ -24,7 +25,7 @@ const MAX_ENTRIES: usize = 10_000;
 /// What a remembered authentication holds.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    pub token_id: i64,
+    pub token_id: TokenId,
     pub expires_at: Option<Micros>,
     pub scopes: Vec<Scope>,
     pub user: User,

@@ -5,6 +5,7 @@ pub mod http;
 pub mod s3;
 pub mod webhook_headers;
 
+use auditrelay_core::DestinationId;
 use tracing::Instrument;
 
 use crate::failure::DeliveryError;
@@ -68,7 +69,7 @@ impl Sink {
     /// request: one span per attempt, integer fields only, entered only while it is polled.
     pub async fn send_attempt(
         &self,
-        destination_id: i64,
+        destination_id: DestinationId,
         attempt: u32,
         unit: &[Outgoing],
     ) -> Result<(), DeliveryError> {
@@ -76,7 +77,7 @@ impl Sink {
             (Some(first), Some(last)) => (first.seq, last.seq),
             _ => (0, 0),
         };
-        let span = tracing::info_span!("delivery_attempt", destination = destination_id, attempt, first_seq, last_seq);
+        let span = tracing::info_span!("delivery_attempt", destination = destination_id.get(), attempt, first_seq, last_seq);
         self.send(unit).instrument(span).await
     }
 

@@ -4,6 +4,7 @@
 //! retried at once until the lease would run out, so a live node keeps its leases under load.
 //! A dead node's leases run out after their life, and a standby node takes them over then.
 
+use auditrelay_core::DestinationId;
 use auditrelay_core::time::now_micros;
 use auditrelay_store::Store;
 use std::time::{Duration, Instant};
@@ -13,7 +14,7 @@ const RETRY_AFTER: Duration = Duration::from_millis(250);
 
 pub(super) struct Renewal {
     pub store: Store,
-    pub destination_id: i64,
+    pub destination_id: DestinationId,
     pub holder: String,
     pub ttl: Duration,
 }
@@ -39,7 +40,7 @@ impl Renewal {
                 }
                 Ok(Ok(false)) => return,
                 Ok(Err(error)) => {
-                    tracing::warn!(destination = self.destination_id, %error, "could not renew the delivery lease; retrying");
+                    tracing::warn!(destination = self.destination_id.get(), %error, "could not renew the delivery lease; retrying");
                     wait = RETRY_AFTER;
                 }
                 Err(_) => wait = Duration::ZERO,

@@ -141,7 +141,7 @@ impl Worker {
     fn stamp(&self, entry: &StreamEntry) -> Stamp {
         let chain = ChainDigest::from_hex(&entry.chain).unwrap_or_else(|| {
             // Written by this code only; a bad value would show as a chain mismatch downstream.
-            tracing::error!(destination = self.spec.id, position = entry.position, "stored chain value is not hex");
+            tracing::error!(destination = self.spec.id.get(), position = entry.position, "stored chain value is not hex");
             ChainDigest([0; 32])
         });
         Stamp { stream: self.spec.stream_id.clone(), position: entry.position.max(0) as u64, chain }
@@ -151,7 +151,7 @@ impl Worker {
     /// when one is due. A checkpoint that fails is logged; the next one covers the same ground.
     pub(super) async fn stream_passed(&self, sender: &Sender<'_>, seq: i64) {
         if let Err(error) = self.checkpoint_if_due(sender, seq).await {
-            tracing::warn!(destination = self.spec.id, %error, "could not make a stream checkpoint");
+            tracing::warn!(destination = self.spec.id.get(), %error, "could not make a stream checkpoint");
         }
     }
 
@@ -264,7 +264,7 @@ impl Worker {
         match sent {
             Some(Ok(())) => self.store.mark_checkpoint_delivered(self.spec.id, through as i64).await?,
             Some(Err(error)) => {
-                tracing::warn!(destination = self.spec.id, %error, retry_in = ?wait, "checkpoint not delivered");
+                tracing::warn!(destination = self.spec.id.get(), %error, retry_in = ?wait, "checkpoint not delivered");
                 let mut state = self.state();
                 // A newer checkpoint made meanwhile covers this one's ground.
                 if state.undelivered.as_ref().is_none_or(|u| u.through < through) {

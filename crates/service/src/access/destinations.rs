@@ -2,6 +2,7 @@
 //! instance), and of one destination with its headers and filters. A child of the access
 //! module, so it alone (with its parent) makes them.
 
+use auditrelay_core::{DestinationId};
 use auditrelay_store::destinations::HeaderRow;
 use std::marker::PhantomData;
 
@@ -94,7 +95,7 @@ impl<'s> Authorizer<'s> {
     pub async fn destination<'c, N: Needed>(
         &self,
         caller: &'c Caller,
-        id: i64,
+        id: DestinationId,
         instance: bool,
     ) -> ServiceResult<DestinationGrant<'c, N>> {
         let row = self.ctx.store.destination(id).await?.ok_or(ServiceError::NotFound("Destination"))?;
@@ -125,7 +126,7 @@ impl<'s> Authorizer<'s> {
     pub async fn any_destination<'c, N: Needed>(
         &self,
         caller: &'c Caller,
-        id: i64,
+        id: DestinationId,
     ) -> ServiceResult<DestinationGrant<'c, N>> {
         let row = self.ctx.store.destination(id).await?.ok_or(ServiceError::NotFound("Destination"))?;
         self.destination(caller, id, row.group_id.is_none()).await

@@ -5,6 +5,7 @@
 //! the caller cannot see, then the role's refusal. A proof names what it allows in its type (the
 //! scope `N`, the rule `R`), so a use case cannot be handed a weaker one.
 
+use auditrelay_core::{GroupId, ProjectId, UserId};
 use auditrelay_core::AccessLevel;
 use auditrelay_core::access::{scope_needed, scopes_allow};
 use auditrelay_store::namespaces::{Group, Project};
@@ -107,7 +108,7 @@ pub struct Admin<'c, N: Needed> {
 /// The token's scopes allow `N`, and the caller is `user_id` or an administrator.
 pub struct SelfOrAdmin<'c, N: Needed> {
     caller: &'c Caller,
-    user_id: i64,
+    user_id: UserId,
     need: PhantomData<N>,
 }
 
@@ -211,7 +212,7 @@ caller_of!(
 );
 
 impl<N: Needed> SelfOrAdmin<'_, N> {
-    pub fn user_id(&self) -> i64 {
+    pub fn user_id(&self) -> UserId {
         self.user_id
     }
 }
@@ -253,7 +254,7 @@ impl Service {
         if caller.is_admin() {
             return Ok(Access::Admin);
         }
-        let ancestry: Vec<i64> = self.store.group_ancestry(group).await?.iter().map(|g| g.id).collect();
+        let ancestry: Vec<GroupId> = self.store.group_ancestry(group).await?.iter().map(|g| g.id).collect();
         let best = self
             .store
             .memberships_of_user(caller.user.id)
@@ -292,7 +293,7 @@ impl<'s> Authorizer<'s> {
     pub fn self_or_admin<'c, N: Needed>(
         &self,
         caller: &'c Caller,
-        user_id: Option<i64>,
+        user_id: Option<UserId>,
     ) -> ServiceResult<SelfOrAdmin<'c, N>> {
         check_scope::<N>(caller)?;
         let user_id = user_id.unwrap_or(caller.user.id);
@@ -307,7 +308,7 @@ impl<'s> Authorizer<'s> {
     pub async fn group<'c, R: Rule>(&self, caller: &'c Caller, id_or_path: &str) -> ServiceResult<GroupGrant<'c, R>> {
         check_scope::<R::Need>(caller)?;
         let store = &self.ctx.store;
-        let group = match id_or_path.parse::<i64>() {
+        let group = match id_or_path.parse::<GroupId>() {
             Ok(id) => store.group_by_id(id).await?,
             Err(_) => store.group_by_path(id_or_path).await?,
         }
@@ -330,7 +331,7 @@ impl<'s> Authorizer<'s> {
     ) -> ServiceResult<ProjectGrant<'c, R>> {
         check_scope::<R::Need>(caller)?;
         let store = &self.ctx.store;
-        let project = match id_or_path.parse::<i64>() {
+        let project = match id_or_path.parse::<ProjectId>() {
             Ok(id) => store.project_by_id(id).await?,
             Err(_) => store.project_by_path(id_or_path).await?,
         }

@@ -4,6 +4,7 @@
 //! unchanged). `data` is the producer's and becomes `details` as sent; the service only adds the
 //! envelope's keys (`cloudevent_*`) and, when `data` has none, `workflow_id`.
 
+use auditrelay_core::{WorkflowId};
 use auditrelay_core::ai_events::{AiBatchError, CloudEvent, ContentFields, parse_workflow_batch, redact_content};
 use auditrelay_core::{EntityType, EventId, NewEvent};
 use auditrelay_store::PreparedEvent;
@@ -37,11 +38,11 @@ impl Ai<'_> {
     /// Ingests a workflow's CloudEvents batch. Answers the public ids, in order, once committed;
     /// a re-sent event answers its first id and is not stored again. When the session has ended,
     /// its summary is appended after the batch.
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id, workflow_id = workflow_id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get(), workflow_id = workflow_id.get()))]
     pub async fn ingest_ai_events(
         &self,
         scoped: &Scoped<'_, need::Ingest>,
-        workflow_id: i64,
+        workflow_id: WorkflowId,
         body: &[u8],
     ) -> ServiceResult<Vec<EventId>> {
         let caller = scoped.caller();
@@ -50,7 +51,7 @@ impl Ai<'_> {
             return Err(ServiceError::NotFound("Workflow"));
         }
         may_post_for(caller, &workflow, access.at_least(WORKFLOW_ACCESS))?;
-        let events = parse_workflow_batch(body, workflow.id).map_err(|e| match e {
+        let events = parse_workflow_batch(body, workflow.id.get()).map_err(|e| match e {
             AiBatchError::Invalid(message) => ServiceError::BadInput(message),
             AiBatchError::TooLarge(message) => ServiceError::TooLarge(message),
         })?;
@@ -95,7 +96,7 @@ fn may_post_for(caller: &Caller, workflow: &Workflow, developer: bool) -> Servic
 
 /// The public id of a workflow's CloudEvent: stable for the same workflow, `source` and `id`, so
 /// a re-sent event is recognised by the log's producer-id dedupe.
-pub fn public_id(workflow_id: i64, event: &CloudEvent) -> EventId {
+pub fn public_id(workflow_id: WorkflowId, event: &CloudEvent) -> EventId {
     let digest = Sha256::digest(format!("{}\n{}", event.source, event.id).as_bytes());
     EventId::Str(format!("ai-{workflow_id}-{}", &hex::encode(digest)[..32]))
 }
@@ -105,7 +106,7 @@ fn prepare(context: &Context<'_>, event: CloudEvent) -> PreparedEvent {
     let producer_id = public_id(workflow.id, &event);
     let mut details: Map<String, Value> = event.data;
     if details.get("workflow_id").is_none_or(Value::is_null) {
-        details.insert("workflow_id".into(), Value::from(workflow.id));
+        details.insert("workflow_id".into(), Value::from(workflow.id.get()));
     }
     details.insert("cloudevent_id".into(), Value::from(event.id));
     details.insert("cloudevent_source".into(), Value::from(event.source));
@@ -118,23 +119,23 @@ fn prepare(context: &Context<'_>, event: CloudEvent) -> PreparedEvent {
         producer_id: Some(producer_id),
         event_type: event.event_type,
         entity_type: Some(EntityType::Project),
-        entity_id: Some(project.id),
+        entity_id: Some(project.id.get()),
         entity_path: Some(project.full_path.clone()),
-        author_id: Some(workflow.user_id),
+        author_id: Some(workflow.user_id.get()),
         author_name: Some(context.author_name.clone()),
         ip_address: context.ip.clone(),
-        target_id: Some(workflow.id),
+        target_id: Some(workflow.id.get()),
         target_type: Some(WORKFLOW_CLASS.to_owned()),
         target_details: Some(format!("Workflow {}", workflow.id)),
         details,
         created_at: Some(event.time),
     };
     let location = EventLocation {
-        entity_id: project.id,
+        entity_id: project.id.get(),
         entity_path: &project.full_path,
-        group_id: Some(group.id),
-        project_id: Some(project.id),
-        root_group_id: Some(group.root_id),
+        group_id: Some(group.id.get()),
+        project_id: Some(project.id.get()),
+        root_group_id: Some(group.root_id.get()),
     };
     prepared_event(new, location, event.time)
 }

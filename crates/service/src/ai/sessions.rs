@@ -70,7 +70,7 @@ pub struct SessionListing {
 
 impl Ai<'_> {
     /// The sessions of the instance (admins).
-    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = admin.caller().user.id.get()))]
     pub async fn instance_ai_sessions(
         &self,
         admin: &Admin<'_, need::Read>,
@@ -80,7 +80,7 @@ impl Ai<'_> {
     }
 
     /// The sessions of a group and its subgroups (its Owners and admins).
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = grant.group().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), group = grant.group().id.get()))]
     pub async fn group_ai_sessions(
         &self,
         grant: &GroupGrant<'_, rules::ReadGroupAiSessions>,
@@ -88,7 +88,7 @@ impl Ai<'_> {
     ) -> ServiceResult<Vec<SessionListing>> {
         let group = grant.group();
         let scope = EventScope::GroupTree {
-            group_id: group.id,
+            group_id: group.id.get(),
             is_root: group.parent_id.is_none(),
             full_path: group.full_path.clone(),
         };
@@ -109,7 +109,7 @@ impl Ai<'_> {
             {
                 return Err(ServiceError::BadParam(format!("project {} is not in the group", project.full_path)));
             }
-            scope = EventScope::Project(project.id);
+            scope = EventScope::Project(project.id.get());
         }
         let mut events = EventFilter::all();
         events.scope = scope;

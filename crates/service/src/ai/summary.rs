@@ -2,6 +2,7 @@
 //! summary API, the web UI, and the `ai_agent_session_summary` event the service appends when a
 //! session ends, and again whenever later events change the summary (missing ones arriving).
 
+use auditrelay_core::{ProjectId, WorkflowId};
 use auditrelay_core::ai_events::{SESSION_SUMMARY_TYPE, SequencedEvent, SessionSummary};
 use auditrelay_core::time::now_micros;
 use auditrelay_core::{EntityType, EventId, NewEvent};
@@ -21,9 +22,9 @@ use auditrelay_core::AccessLevel;
 /// A session with its summary and its events in sequence order.
 #[derive(Debug, Clone)]
 pub struct SessionReport {
-    pub workflow_id: i64,
+    pub workflow_id: WorkflowId,
     pub session_id: Option<String>,
-    pub project_id: Option<i64>,
+    pub project_id: Option<ProjectId>,
     pub summary: SessionSummary,
     /// The producer's events in sequence order (those without one last, in arrival order),
     /// each with its sequence.
@@ -36,9 +37,9 @@ impl SessionReport {
     /// The summary as the API shows it.
     pub fn summary_json(&self) -> Map<String, Value> {
         let mut out = Map::new();
-        out.insert("workflow_id".into(), Value::from(self.workflow_id));
+        out.insert("workflow_id".into(), Value::from(self.workflow_id.get()));
         out.insert("session_id".into(), self.session_id.clone().map_or(Value::Null, Value::from));
-        out.insert("project_id".into(), self.project_id.map_or(Value::Null, Value::from));
+        out.insert("project_id".into(), self.project_id.map_or(Value::Null, |p| Value::from(p.get())));
         out.extend(self.summary.to_map());
         out
     }
@@ -63,7 +64,7 @@ fn details_of(event: &StoredEvent) -> Option<Map<String, Value>> {
 }
 
 /// The report of a workflow's stored events.
-pub fn report_of(workflow_id: i64, rows: Vec<SequencedRow>) -> SessionReport {
+pub fn report_of(workflow_id: WorkflowId, rows: Vec<SequencedRow>) -> SessionReport {
     let mut sequenced = Vec::with_capacity(rows.len());
     let mut events = Vec::with_capacity(rows.len());
     let mut summaries = Vec::new();
@@ -78,7 +79,7 @@ pub fn report_of(workflow_id: i64, rows: Vec<SequencedRow>) -> SessionReport {
         if session_id.is_none() {
             session_id = ai_event_keys(&row.event.event_type, &row.event.payload).1;
         }
-        project_id = project_id.or(row.event.project_id);
+        project_id = project_id.or(row.event.project_id.map(ProjectId));
         sequenced.push(SequencedEvent {
             event_id: producer_event_id(&row.event, details.as_ref()),
             event_type: row.event.event_type.clone(),
@@ -94,11 +95,11 @@ impl Ai<'_> {
     /// A workflow's session report, for whoever may read its events: the project's Maintainers
     /// and Owners, the workflow's own user, admins. A workflow known only from general ingest
     /// (no workflow created here) is for those who read all of its project's events.
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id, workflow_id = workflow_id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get(), workflow_id = workflow_id.get()))]
     pub async fn session_report(
         &self,
         scoped: &Scoped<'_, need::Read>,
-        workflow_id: i64,
+        workflow_id: WorkflowId,
     ) -> ServiceResult<SessionReport> {
         let caller = scoped.caller();
         let report = report_of(workflow_id, self.ctx.store.workflow_events(workflow_id).await?);
@@ -112,7 +113,7 @@ impl Ai<'_> {
         match self.ctx.store.workflow_by_id(workflow_id).await? {
             Some(workflow) => {
                 let author = self.project_reader(caller, workflow.project_id).await?;
-                if author.is_some_and(|a| a != workflow.user_id) {
+                if author.is_some_and(|a| a != workflow.user_id.get()) {
                     return Err(ServiceError::Forbidden);
                 }
             }
@@ -129,16 +130,16 @@ impl Ai<'_> {
     }
 
     /// Whose events of a project the caller reads (`None`: all), as its event listing says.
-    async fn project_reader(&self, caller: &crate::Caller, project_id: i64) -> ServiceResult<Option<i64>> {
+    async fn project_reader(&self, caller: &crate::Caller, project_id: ProjectId) -> ServiceResult<Option<i64>> {
         let grant = self.ctx.access().project::<rules::ReadProjectEvents>(caller, &project_id.to_string()).await?;
-        Ok(author_limit(caller.user.id, grant.access(), AccessLevel::Maintainer))
+        Ok(author_limit(caller.user.id.get(), grant.access(), AccessLevel::Maintainer))
     }
 }
 
 impl Service {
     /// Appends the session's summary event if the session has ended. Its public id is a digest of
     /// the summary, so an unchanged summary (a re-sent batch, a second node) is not stored again.
-    pub(crate) async fn issue_session_summary(&self, workflow_id: i64) -> ServiceResult<()> {
+    pub(crate) async fn issue_session_summary(&self, workflow_id: WorkflowId) -> ServiceResult<()> {
         if !self.store.workflow_has_event(workflow_id, "ai_agent_session_ended").await? {
             return Ok(());
         }

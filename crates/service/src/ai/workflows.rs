@@ -1,6 +1,7 @@
 //! AI agent workflows (GitLab's Duo Workflows): created in a project by a Developer, for whom the
 //! agent then acts. A workflow id names the project and author of its audit events.
 
+use auditrelay_core::{WorkflowId};
 use auditrelay_core::AccessLevel;
 use auditrelay_store::namespaces::Project;
 use auditrelay_store::workflows::{NewWorkflow, Workflow};
@@ -33,7 +34,7 @@ pub struct WorkflowView {
 
 impl Ai<'_> {
     /// A workflow in a project where the caller is at least a Developer, acting for them.
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id))]
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get()))]
     pub async fn create_workflow(
         &self,
         scoped: &Scoped<'_, need::Write>,
@@ -65,8 +66,8 @@ impl Ai<'_> {
     }
 
     /// A workflow whose project the caller can see; others are "not found".
-    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id, id = id))]
-    pub async fn workflow(&self, scoped: &Scoped<'_, need::Read>, id: i64) -> ServiceResult<WorkflowView> {
+    #[tracing::instrument(skip_all, fields(caller = scoped.caller().user.id.get(), id = id.get()))]
+    pub async fn workflow(&self, scoped: &Scoped<'_, need::Read>, id: WorkflowId) -> ServiceResult<WorkflowView> {
         let (workflow, project, access) = self.workflow_with_access(scoped.caller(), id).await?;
         if !access.can_see() {
             return Err(ServiceError::NotFound("Workflow"));
@@ -77,7 +78,7 @@ impl Ai<'_> {
     pub(super) async fn workflow_with_access(
         &self,
         caller: &Caller,
-        id: i64,
+        id: WorkflowId,
     ) -> ServiceResult<(Workflow, Project, crate::access::Access)> {
         let workflow = self.ctx.store.workflow_by_id(id).await?.ok_or(ServiceError::NotFound("Workflow"))?;
         let project =

@@ -1,5 +1,6 @@
 //! Event-type filters (allow-lists) and namespace filters of a destination.
 
+use auditrelay_core::{GroupId, ProjectId};
 use auditrelay_core::destination::{MAX_NAMESPACE_FILTERS, rules};
 use auditrelay_core::event_catalogue;
 
@@ -20,7 +21,7 @@ impl Destinations<'_> {
     }
 
     /// Adds types to the allow-list, all or nothing. Returns the whole list after the add.
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn add_event_type_filters(
         &self,
         grant: &DestinationGrant<'_, need::Write>,
@@ -57,7 +58,7 @@ impl Destinations<'_> {
         Ok(self.ctx.store.event_types_of(destination.id).await?)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn remove_event_type_filters(
         &self,
         grant: &DestinationGrant<'_, need::Write>,
@@ -93,7 +94,7 @@ impl Destinations<'_> {
 
     /// The legacy HTTP filter: exactly one of a group or a project, one per destination, and a
     /// namespace in at most one legacy filter.
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id, group = ?group_path))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get(), group = ?group_path))]
     pub async fn add_legacy_namespace_filter(
         &self,
         grant: &DestinationGrant<'_, need::Write>,
@@ -138,7 +139,7 @@ impl Destinations<'_> {
     }
 
     /// The consolidated filter: a group or project path, at most five per destination.
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id, namespace = %namespace_path))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get(), namespace = %namespace_path))]
     pub async fn add_namespace_filter(
         &self,
         grant: &DestinationGrant<'_, need::Write>,
@@ -168,7 +169,7 @@ impl Destinations<'_> {
         self.insert_namespace_filter(caller, destination, target, Api::Consolidated).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn delete_namespace_filter(
         &self,
         grant: &DestinationGrant<'_, need::Write>,
@@ -240,11 +241,11 @@ fn filter_audit(
     event_type: &str,
     message: String,
 ) -> auditrelay_store::PreparedEvent {
-    let target = ("AuditEvents::ExternalAuditEventDestination", destination.id, destination.name.as_str());
+    let target = ("AuditEvents::ExternalAuditEventDestination", destination.id.get(), destination.name.as_str());
     destination_audit(&Author::of(caller), &destination.owner, event_type, target, message)
 }
 
-fn ids(target: &FilterTarget) -> (Option<i64>, Option<i64>) {
+fn ids(target: &FilterTarget) -> (Option<GroupId>, Option<ProjectId>) {
     match target {
         FilterTarget::Group(g) => (Some(g.id), None),
         FilterTarget::Project(p) => (None, Some(p.id)),

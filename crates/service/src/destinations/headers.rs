@@ -10,7 +10,7 @@ use crate::audit::Author;
 use crate::error::{ServiceError, ServiceResult};
 
 impl Destinations<'_> {
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn create_header(
         &self,
         grant: &DestinationGrant<'_, need::Write>,
@@ -43,7 +43,7 @@ impl Destinations<'_> {
             .map_err(taken)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn update_header(
         &self,
         grant: &DestinationGrant<'_, need::Write>,
@@ -77,7 +77,7 @@ impl Destinations<'_> {
         Ok(updated)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn delete_header(
         &self,
         grant: &DestinationGrant<'_, need::Write>,

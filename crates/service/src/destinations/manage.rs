@@ -1,5 +1,6 @@
 //! Creating, updating and deleting destinations, with GitLab's rules and messages.
 
+use auditrelay_core::{DestinationId};
 use auditrelay_core::destination::config::DestinationConfig;
 use auditrelay_core::destination::url_guard::check_destination_url;
 use auditrelay_core::destination::{self as rules_root, Category, MAX_ACTIVE_DESTINATIONS, rules};
@@ -48,7 +49,7 @@ fn default_name() -> String {
 
 impl Destinations<'_> {
     /// Every destination of an owner the caller manages.
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = ?grant.owner().group_id()))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), group = ?grant.owner().group_id().map(|g| g.get())))]
     pub async fn destinations_of(&self, grant: &OwnerGrant<'_, need::Read>) -> ServiceResult<Vec<Destination>> {
         let owner = grant.owner();
         let mut out = Vec::new();
@@ -58,7 +59,7 @@ impl Destinations<'_> {
         Ok(out)
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, group = ?grant.owner().group_id()))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), group = ?grant.owner().group_id().map(|g| g.get())))]
     pub async fn create_destination(
         &self,
         grant: &OwnerGrant<'_, need::Write>,
@@ -122,7 +123,7 @@ impl Destinations<'_> {
                     tx.init_cursor(row.id).await?;
                     tx.record_route_version(row.id).await?;
                     let event = destination_event(api, owner, category, Change::Created);
-                    let target = (target_type(api, owner, category), row.id, row.name.as_str());
+                    let target = (target_type(api, owner, category), row.id.get(), row.name.as_str());
                     let message = format!("Create audit event streaming destination {}", row.name);
                     let audit = destination_audit(&author, owner, event, target, message);
                     Ok((row, vec![audit]))
@@ -133,7 +134,7 @@ impl Destinations<'_> {
         self.ctx.load_destination(row, owner.clone()).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn update_destination(
         &self,
         grant: &DestinationGrant<'_, need::Write>,
@@ -221,7 +222,7 @@ impl Destinations<'_> {
                     let audits = changed
                         .into_iter()
                         .map(|column| {
-                            let target = (target_type(api, owner, category), id, name);
+                            let target = (target_type(api, owner, category), id.get(), name);
                             let message = format!("Changed {column} of audit event streaming destination {name}");
                             destination_audit(&author, owner, event, target, message)
                         })
@@ -235,7 +236,7 @@ impl Destinations<'_> {
         self.ctx.load_destination(row, owner.clone()).await
     }
 
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn delete_destination(&self, grant: &DestinationGrant<'_, need::Write>, api: Api) -> ServiceResult<()> {
         let (caller, destination) = (grant.caller(), grant.destination());
         let author = Author::of(caller);
@@ -246,7 +247,7 @@ impl Destinations<'_> {
                 Box::pin(async move {
                     tx.delete_destination(id).await?;
                     let event = destination_event(api, &owner, category, Change::Deleted);
-                    let target = (target_type(api, &owner, category), id, name.as_str());
+                    let target = (target_type(api, &owner, category), id.get(), name.as_str());
                     let message = format!("Destroy audit event streaming destination {name}");
                     Ok(((), vec![destination_audit(&author, &owner, event, target, message)]))
                 })
@@ -298,7 +299,7 @@ impl Destinations<'_> {
         &self,
         api: Api,
         config: &DestinationConfig,
-        except: Option<i64>,
+        except: Option<DestinationId>,
         siblings: &[auditrelay_store::destinations::DestinationRow],
     ) -> ServiceResult<()> {
         let (key, consolidated_message) = config.uniqueness();
@@ -328,7 +329,7 @@ fn active_count(
     api: Api,
     category: Category,
     all: &[auditrelay_store::destinations::DestinationRow],
-    except: Option<i64>,
+    except: Option<DestinationId>,
 ) -> usize {
     all.iter()
         .filter(|d| d.active && Some(d.id) != except)

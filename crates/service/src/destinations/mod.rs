@@ -13,6 +13,7 @@ pub use filters::target_path as filter_path;
 pub use manage::{CreateDestination, DestinationUpdate};
 pub use signing::{NewSigningSecret, SigningSecret, WebhookSigning};
 
+use auditrelay_core::{DestinationId, GroupId};
 use auditrelay_core::destination::Category;
 use auditrelay_core::destination::config::{DestinationConfig, HeaderSpec, parse_config};
 use auditrelay_store::destinations::{DestinationRow, HeaderRow, NamespaceFilterRow};
@@ -38,7 +39,7 @@ pub enum Owner {
 }
 
 impl Owner {
-    pub fn group_id(&self) -> Option<i64> {
+    pub fn group_id(&self) -> Option<GroupId> {
         match self {
             Owner::Group(g) => Some(g.id),
             Owner::Instance => None,
@@ -65,7 +66,7 @@ pub struct NamespaceFilter {
 /// A destination with everything hanging off it, secret decrypted.
 #[derive(Debug, Clone)]
 pub struct Destination {
-    pub id: i64,
+    pub id: DestinationId,
     pub owner: Owner,
     pub category: Category,
     pub name: String,

@@ -3,6 +3,7 @@
 //! are sealed at rest by the secret box; every change is one unit of work with its audit event,
 //! under the same authorization as updating the destination.
 
+use auditrelay_core::{DestinationId};
 use auditrelay_core::destination::Category;
 use auditrelay_core::stream_proof::WebhookSecret;
 use auditrelay_core::time::Micros;
@@ -95,7 +96,7 @@ fn secret_from(given: Option<&str>) -> ServiceResult<WebhookSecret> {
 
 impl Destinations<'_> {
     /// Turns signing on with a new secret (generated unless `given`).
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn enable_webhook_signing(
         &self,
         grant: &DestinationGrant<'_, need::Write>,
@@ -111,7 +112,7 @@ impl Destinations<'_> {
     }
 
     /// Adds a new secret beside the current one; both sign until the old one is removed.
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn rotate_webhook_secret(
         &self,
         grant: &DestinationGrant<'_, need::Write>,
@@ -131,7 +132,7 @@ impl Destinations<'_> {
     }
 
     /// Ends a rotation: the older secret stops signing.
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn remove_old_webhook_secret(
         &self,
         grant: &DestinationGrant<'_, need::Write>,
@@ -151,7 +152,7 @@ impl Destinations<'_> {
     }
 
     /// Turns signing off: every secret is deleted.
-    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id, destination = grant.destination().id))]
+    #[tracing::instrument(skip_all, fields(caller = grant.caller().user.id.get(), destination = grant.destination().id.get()))]
     pub async fn disable_webhook_signing(
         &self,
         grant: &DestinationGrant<'_, need::Write>,
@@ -199,7 +200,7 @@ impl Destinations<'_> {
         statement: F,
     ) -> ServiceResult<()>
     where
-        F: for<'c> FnOnce(&'c mut auditrelay_store::Tx, i64) -> Statement<'c> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut auditrelay_store::Tx, DestinationId) -> Statement<'c> + Send + 'static,
     {
         let author = Author::of(caller);
         let (owner, id, category, name) =
@@ -209,7 +210,7 @@ impl Destinations<'_> {
                 Box::pin(async move {
                     statement(tx, id).await?;
                     let event = destination_event(api, &owner, category, Change::Updated);
-                    let target = (target_type(api, &owner, category), id, name.as_str());
+                    let target = (target_type(api, &owner, category), id.get(), name.as_str());
                     Ok(((), vec![destination_audit(&author, &owner, event, target, change.message(&name))]))
                 })
             })
@@ -230,7 +231,7 @@ impl Destinations<'_> {
 
 impl Service {
     /// The destination's secrets, opened.
-    pub(crate) async fn signing_secrets_of(&self, destination_id: i64) -> ServiceResult<Vec<SigningSecret>> {
+    pub(crate) async fn signing_secrets_of(&self, destination_id: DestinationId) -> ServiceResult<Vec<SigningSecret>> {
         let mut out = Vec::new();
         for row in self.store.webhook_secrets_of(destination_id).await? {
             let text = self.secrets.open(&row.sealed)?;
