@@ -1,6 +1,7 @@
 //! GitLab's listing filters read from request parameters, each bad value a 400 naming it.
 
 use auditrelay_core::AccessLevel;
+use auditrelay_core::UserId;
 
 use super::params::Params;
 use crate::error::{ServiceError, ServiceResult};
@@ -56,7 +57,7 @@ pub fn members(params: &Params) -> ServiceResult<MemberFilter> {
         .list("user_ids")
         .or_else(|_| params.int("user_ids").map(|id| id.map(|i| i.to_string()).into_iter().collect()))?
         .iter()
-        .map(|id| id.parse::<i64>().map_err(|_| ServiceError::BadParam("user_ids is invalid".into())))
-        .collect::<ServiceResult<Vec<i64>>>()?;
+        .map(|id| id.parse::<UserId>().map_err(|_| ServiceError::BadParam("user_ids is invalid".into())))
+        .collect::<ServiceResult<Vec<UserId>>>()?;
     Ok(MemberFilter { query: params.string("query")?.filter(|s| !s.is_empty()), user_ids })
 }

@@ -61,30 +61,34 @@ mod tests {
     #[test]
     fn buckets_add_up_and_keep_the_largest_lag() {
         let history = DeliveryHistory::default();
-        history.record(1, 1000, 3, 40);
-        history.record(1, 1009, 2, 10);
-        history.record(1, 1010, 1, 5);
-        history.record(2, 1000, 7, 0);
+        history.record(DestinationId(1), 1000, 3, 40);
+        history.record(DestinationId(1), 1009, 2, 10);
+        history.record(DestinationId(1), 1010, 1, 5);
+        history.record(DestinationId(2), 1000, 7, 0);
         assert_eq!(
-            history.last_hour(1, 1010),
+            history.last_hour(DestinationId(1), 1010),
             [Bucket { start: 1000, delivered: 5, max_lag_ms: 40 }, Bucket { start: 1010, delivered: 1, max_lag_ms: 5 }]
         );
-        assert_eq!(history.last_hour(2, 1010).len(), 1);
-        assert!(history.last_hour(3, 1010).is_empty());
+        assert_eq!(history.last_hour(DestinationId(2), 1010).len(), 1);
+        assert!(history.last_hour(DestinationId(3), 1010).is_empty());
     }
 
     #[test]
     fn memory_is_bounded_and_old_buckets_age_out() {
         let history = DeliveryHistory::default();
         for i in 0..1000 {
-            history.record(1, i * BUCKET_SECONDS, 1, 0);
+            history.record(DestinationId(1), i * BUCKET_SECONDS, 1, 0);
         }
         let now = 999 * BUCKET_SECONDS;
-        let kept = history.last_hour(1, now);
+        let kept = history.last_hour(DestinationId(1), now);
         assert_eq!(kept.len(), BUCKETS, "the hour up to now, the current bucket included");
         assert_eq!(kept[0].start, now - 3600 + BUCKET_SECONDS);
-        assert_eq!(history.last_hour(1, now + BUCKET_SECONDS).len(), BUCKETS - 1, "a bucket an hour old is out");
-        assert_eq!(history.rings.lock().unwrap()[&1].len(), BUCKETS);
-        assert!(history.last_hour(1, now + 3600 + BUCKET_SECONDS).is_empty());
+        assert_eq!(
+            history.last_hour(DestinationId(1), now + BUCKET_SECONDS).len(),
+            BUCKETS - 1,
+            "a bucket an hour old is out"
+        );
+        assert_eq!(history.rings.lock().unwrap()[&DestinationId(1)].len(), BUCKETS);
+        assert!(history.last_hour(DestinationId(1), now + 3600 + BUCKET_SECONDS).is_empty());
     }
 }

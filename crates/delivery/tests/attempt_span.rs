@@ -39,7 +39,7 @@ async fn a_warning_inside_an_attempt_names_the_destination_attempt_and_seq_range
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this binary");
-    sink.send_attempt(7, 3, &unit).await.expect("delivered");
+    sink.send_attempt(auditrelay_core::DestinationId(7), 3, &unit).await.expect("delivered");
     tracing::warn!("after the attempt");
 
     let text = captured.text();

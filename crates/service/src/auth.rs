@@ -1,9 +1,9 @@
 //! Who is calling: token authentication and the caller's identity for audit records.
 
-use auditrelay_core::{TokenId, UserId};
 use auditrelay_core::Scope;
 use auditrelay_core::states::UserState;
 use auditrelay_core::time::{Micros, now_micros};
+use auditrelay_core::{TokenId, UserId};
 use auditrelay_store::identity::User;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};

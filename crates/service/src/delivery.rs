@@ -1,8 +1,8 @@
 //! The service side of delivery: turns destinations into the engine's specs (after every change,
 //! and periodically for changes made by other nodes), and answers health, replay and re-send.
 
-use auditrelay_core::{GroupId};
-use auditrelay_core::{DestinationId};
+use auditrelay_core::DestinationId;
+use auditrelay_core::GroupId;
 use auditrelay_core::destination::config::DestinationConfig;
 use auditrelay_core::states::HealthState;
 use auditrelay_core::time::{Micros, now_micros};

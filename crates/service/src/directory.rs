@@ -2,9 +2,9 @@
 //! descendants), projects, members (direct and inherited) and personal access tokens. Each
 //! answers the whole filtered list in id order; the API cuts pages out of it.
 
-use auditrelay_core::{GroupId, TokenId, UserId};
 use auditrelay_core::AccessLevel;
 use auditrelay_core::states::UserState;
+use auditrelay_core::{GroupId, TokenId, UserId};
 use auditrelay_store::identity::{Member, Token, User};
 use auditrelay_store::namespaces::{Group, Project};
 use std::collections::HashMap;
@@ -310,11 +310,11 @@ mod tests {
 
     fn group(id: i64, name: &str, path: &str, parent: Option<i64>, full_path: &str) -> Group {
         Group {
-            id,
+            id: GroupId(id),
             name: name.into(),
             path: path.into(),
-            parent_id: parent,
-            root_id: 1,
+            parent_id: parent.map(GroupId),
+            root_id: GroupId(1),
             full_path: full_path.into(),
             created_at: 0,
         }
@@ -324,8 +324,8 @@ mod tests {
     fn full_names_are_built_from_names() {
         let all = [group(1, "Acme Corp", "acme", None, "acme"), group(2, "Web Team", "web", Some(1), "acme/web")];
         let names = full_names(&all);
-        assert_eq!(names[&1], "Acme Corp");
-        assert_eq!(names[&2], "Acme Corp / Web Team");
+        assert_eq!(names[&GroupId(1)], "Acme Corp");
+        assert_eq!(names[&GroupId(2)], "Acme Corp / Web Team");
         assert!(in_tree(&all[1], &all[0]));
         assert!(!in_tree(&group(3, "x", "acmex", None, "acmex"), &all[0]));
     }
@@ -333,7 +333,7 @@ mod tests {
     #[test]
     fn user_filters_follow_gitlab() {
         let user = User {
-            id: 2,
+            id: UserId(2),
             username: "Alice".into(),
             name: "Alice Liddell".into(),
             email: "alice@wonder.land".into(),

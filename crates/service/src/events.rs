@@ -9,10 +9,10 @@
 //! ClickHouse error during the read falls back to the store for that read. Single events by id
 //! are always read from the store (one indexed lookup).
 
-use auditrelay_core::{GroupId, UserId};
 use auditrelay_core::ai_events::{SESSION_SUMMARY_TYPE, is_ai_agent_event};
 use auditrelay_core::event_catalogue::AI_EVENT_TYPES;
 use auditrelay_core::{AccessLevel, EntityType};
+use auditrelay_core::{GroupId, UserId};
 use auditrelay_store::{EventFilter, EventScope, IdScope, SeqOrder, StoredEvent};
 
 use std::collections::HashMap;
@@ -294,9 +294,11 @@ impl Events<'_> {
             scope: match scope {
                 Scoped::All => EventScope::All,
                 Scoped::Project(id) => EventScope::Project(id),
-                Scoped::Group(g) => {
-                    EventScope::GroupTree { group_id: g.id.get(), is_root: g.parent_id.is_none(), full_path: g.full_path }
-                }
+                Scoped::Group(g) => EventScope::GroupTree {
+                    group_id: g.id.get(),
+                    is_root: g.parent_id.is_none(),
+                    full_path: g.full_path,
+                },
             },
             created_after: query.created_after,
             created_before: query.created_before,

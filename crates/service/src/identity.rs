@@ -1,10 +1,10 @@
 //! Users, personal access tokens, groups, projects and memberships, each change audited.
 
-use auditrelay_core::{GroupId, TokenId, UserId};
 use auditrelay_core::event_types as types;
 use auditrelay_core::names::{validate_email, validate_name, validate_password, validate_path_segment};
 use auditrelay_core::time::now_micros;
 use auditrelay_core::{AccessLevel, EntityType, Scope};
+use auditrelay_core::{GroupId, TokenId, UserId};
 use auditrelay_store::identity::{Member, NewToken, NewUser, Token, User};
 use auditrelay_store::namespaces::{Group, Project};
 
@@ -342,8 +342,14 @@ impl Identity<'_> {
                 Box::pin(async move {
                     tx.add_member(event_group.id, user.id, level.value()).await?;
                     let message = format!("Added {} as {:?}", user.username, level);
-                    let event =
-                        group_event(types::MEMBER_CREATED, &event_group, "User", user.id.get(), &user.username, message);
+                    let event = group_event(
+                        types::MEMBER_CREATED,
+                        &event_group,
+                        "User",
+                        user.id.get(),
+                        &user.username,
+                        message,
+                    );
                     Ok(((), vec![author.event(event)]))
                 })
             })

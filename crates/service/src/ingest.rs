@@ -1,11 +1,11 @@
 //! Ingest: validate a producer's batch, place each event in the namespace tree, authorize it,
 //! and append the whole batch to the log. Nothing of a rejected batch is stored.
 
-use auditrelay_core::{GroupId, ProjectId, UserId, WorkflowId};
 use auditrelay_core::ai_events::{SESSION_SUMMARY_TYPE, ai_keys, is_ai_agent_event, redact_content};
 use auditrelay_core::event::render_payload;
 use auditrelay_core::time::{Micros, now_micros};
 use auditrelay_core::{AccessLevel, EntityType, EventId, NewEvent, parse_ingest_body};
+use auditrelay_core::{GroupId, ProjectId, UserId, WorkflowId};
 use auditrelay_store::PreparedEvent;
 
 use super::access::{Scoped, need};
@@ -199,7 +199,12 @@ impl Ingest<'_> {
             }
         };
         if !caller.is_admin() {
-            let group = self.ctx.store.group_by_id(GroupId(placement.group_id)).await?.ok_or(ServiceError::NotFound("Group"))?;
+            let group = self
+                .ctx
+                .store
+                .group_by_id(GroupId(placement.group_id))
+                .await?
+                .ok_or(ServiceError::NotFound("Group"))?;
             if !self.ctx.group_access(caller, &group).await?.at_least(AccessLevel::Owner) {
                 return Err(refused(index, "you must be an Owner of the event's group to send its events"));
             }
@@ -231,7 +236,12 @@ impl Ingest<'_> {
         let Some(placement) = placement else {
             return Err(refused(index, "only an administrator may send these events as another author"));
         };
-        let root = self.ctx.store.group_by_id(GroupId(placement.root_group_id)).await?.ok_or(ServiceError::NotFound("Group"))?;
+        let root = self
+            .ctx
+            .store
+            .group_by_id(GroupId(placement.root_group_id))
+            .await?
+            .ok_or(ServiceError::NotFound("Group"))?;
         if self.ctx.group_access(caller, &root).await?.at_least(AccessLevel::Owner) {
             return Ok(event);
         }

@@ -9,8 +9,8 @@
 //! - a token's own expiry is checked on every use, and an entry never outlives it.
 //!   Only successful authentications are remembered: unknown tokens always go to the store.
 
-use auditrelay_core::{TokenId};
 use auditrelay_core::Scope;
+use auditrelay_core::TokenId;
 use auditrelay_core::time::Micros;
 use auditrelay_store::identity::User;
 use std::collections::HashMap;
@@ -90,10 +90,11 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use auditrelay_core::UserId;
 
     fn found() -> Authenticated {
         let user = User {
-            id: 1,
+            id: UserId(1),
             username: "root".into(),
             name: "Root".into(),
             email: "root@example.com".into(),
@@ -102,7 +103,7 @@ mod tests {
             state: auditrelay_core::states::UserState::Active,
             created_at: 0,
         };
-        Authenticated { token_id: 7, expires_at: None, scopes: vec![Scope::Api], user }
+        Authenticated { token_id: TokenId(7), expires_at: None, scopes: vec![Scope::Api], user }
     }
 
     #[test]
@@ -110,7 +111,7 @@ mod tests {
         let cache = TokenCache::default();
         let now = Instant::now();
         cache.put(cache.generation(), "d".into(), found(), now, Duration::from_secs(3600));
-        assert_eq!(cache.get("d", now).map(|f| f.token_id), Some(7));
+        assert_eq!(cache.get("d", now).map(|f| f.token_id), Some(TokenId(7)));
         assert!(cache.get("d", now + TTL).is_none(), "no entry outlives the TTL");
         cache.put(cache.generation(), "e".into(), found(), now, Duration::from_millis(10));
         assert!(cache.get("e", now + Duration::from_millis(10)).is_none(), "nor the token's validity");

@@ -6,8 +6,8 @@ use sqlx::any::AnyRow;
 
 use auditrelay_core::{DestinationId, GroupId, ProjectId};
 
-use crate::id_columns::{id, opt_id};
 use crate::error::conflict_as;
+use crate::id_columns::{id, opt_id};
 use crate::value_cipher::Sealer;
 use crate::{Result, Store, Tx};
 
@@ -238,7 +238,11 @@ impl Tx {
     }
 
     /// Replaces a destination's headers with `headers`, keeping the ids of keys that stay.
-    pub async fn replace_headers(&mut self, destination_id: DestinationId, headers: &[(String, String, bool)]) -> Result<()> {
+    pub async fn replace_headers(
+        &mut self,
+        destination_id: DestinationId,
+        headers: &[(String, String, bool)],
+    ) -> Result<()> {
         let sql = format!("SELECT {HEADER_COLUMNS} FROM destination_headers WHERE destination_id = $1 ORDER BY id");
         let rows = sqlx::query(&sql).bind(destination_id.get()).fetch_all(self.conn()).await?;
         let sealer = self.sealer();

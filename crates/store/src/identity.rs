@@ -7,8 +7,8 @@ use sqlx::any::AnyRow;
 
 use auditrelay_core::{GroupId, TokenId, UserId};
 
-use crate::id_columns::id;
 use crate::error::conflict_as;
+use crate::id_columns::id;
 use crate::{Result, Store, Tx};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 
 use auditrelay_core::{GroupId, ProjectId};
 
-use crate::id_columns::{id, opt_id};
 use crate::connect::Dialect;
 use crate::error::conflict_as;
+use crate::id_columns::{id, opt_id};
 use crate::{Result, Store, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq)]

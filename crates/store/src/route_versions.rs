@@ -36,7 +36,12 @@ fn version(row: &AnyRow) -> Result<RouteVersion> {
 
 impl Store {
     /// A destination's versions with `after < from_seq <= upto`, oldest first.
-    pub async fn route_versions(&self, destination_id: DestinationId, after: i64, upto: i64) -> Result<Vec<RouteVersion>> {
+    pub async fn route_versions(
+        &self,
+        destination_id: DestinationId,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<RouteVersion>> {
         let rows = sqlx::query(
             "SELECT destination_id, from_seq, event_types, namespace_filters FROM destination_route_versions \
              WHERE destination_id = $1 AND from_seq > $2 AND from_seq <= $3 ORDER BY from_seq",

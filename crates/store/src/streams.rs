@@ -131,7 +131,12 @@ impl Store {
     /// Records newly routed positions and moves the head, in one transaction. The head moves
     /// only from `from` (what this worker last read): if another node moved it meanwhile, the
     /// write is refused with `Conflict` and nothing is recorded.
-    pub async fn append_stream(&self, destination_id: DestinationId, from: &StreamHead, entries: &[StreamEntry]) -> Result<()> {
+    pub async fn append_stream(
+        &self,
+        destination_id: DestinationId,
+        from: &StreamHead,
+        entries: &[StreamEntry],
+    ) -> Result<()> {
         let Some(last) = entries.last() else { return Ok(()) };
         let mut tx = self.write.begin().await?;
         let moved = sqlx::query(
@@ -170,7 +175,12 @@ impl Store {
     }
 
     /// Positions whose events have `after < seq <= upto`, in order.
-    pub async fn stream_entries_between(&self, destination_id: DestinationId, after: i64, upto: i64) -> Result<Vec<StreamEntry>> {
+    pub async fn stream_entries_between(
+        &self,
+        destination_id: DestinationId,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<StreamEntry>> {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM stream_positions WHERE destination_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq"
         );
@@ -183,7 +193,8 @@ impl Store {
         let mut out = Vec::with_capacity(seqs.len());
         let sql = format!("SELECT {ENTRY_COLUMNS} FROM stream_positions WHERE destination_id = $1 AND seq = $2");
         for &seq in seqs {
-            if let Some(row) = sqlx::query(&sql).bind(destination_id.get()).bind(seq).fetch_optional(&self.read).await? {
+            if let Some(row) = sqlx::query(&sql).bind(destination_id.get()).bind(seq).fetch_optional(&self.read).await?
+            {
                 out.push(entry(&row)?);
             }
         }
@@ -191,7 +202,11 @@ impl Store {
     }
 
     /// The last position whose event is at or before `seq` (what the cursor has passed).
-    pub async fn stream_entry_at_or_before(&self, destination_id: DestinationId, seq: i64) -> Result<Option<StreamEntry>> {
+    pub async fn stream_entry_at_or_before(
+        &self,
+        destination_id: DestinationId,
+        seq: i64,
+    ) -> Result<Option<StreamEntry>> {
         let sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM stream_positions WHERE destination_id = $1 AND seq <= $2 ORDER BY seq DESC LIMIT 1"
         );

@@ -44,7 +44,12 @@ impl Store {
 
 /// Signing secret changes inside a unit of work.
 impl Tx {
-    pub async fn add_webhook_secret(&mut self, destination_id: DestinationId, sealed: &str, last_four: &str) -> Result<()> {
+    pub async fn add_webhook_secret(
+        &mut self,
+        destination_id: DestinationId,
+        sealed: &str,
+        last_four: &str,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO destination_webhook_secrets (destination_id, secret, last_four, created_at) \
              VALUES ($1, $2, $3, $4)",

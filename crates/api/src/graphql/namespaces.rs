@@ -16,7 +16,7 @@ pub struct GroupRef(pub Group);
 #[Object(name = "Group")]
 impl GroupRef {
     async fn id(&self) -> ID {
-        gid("Group", self.0.id)
+        gid("Group", self.0.id.get())
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -82,8 +82,8 @@ pub struct NamespaceRef(pub FilterTarget);
 impl NamespaceRef {
     async fn id(&self) -> ID {
         match &self.0 {
-            FilterTarget::Group(g) => gid("Group", g.id),
-            FilterTarget::Project(p) => gid("Namespaces::ProjectNamespace", p.id),
+            FilterTarget::Group(g) => gid("Group", g.id.get()),
+            FilterTarget::Project(p) => gid("Namespaces::ProjectNamespace", p.id.get()),
         }
     }
     async fn full_path(&self) -> &str {

@@ -87,7 +87,7 @@ impl Query {
         let user =
             s.identity().current_user(&s.access().scoped(caller).map_err(top_level)?).await.map_err(top_level)?;
         Ok(Some(CurrentUser {
-            id: super::gid::gid("User", user.id),
+            id: super::gid::gid("User", user.id.get()),
             web_url: format!("{}/{}", super::context::web_base(ctx), user.username),
             username: user.username,
             name: user.name,

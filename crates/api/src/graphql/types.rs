@@ -140,7 +140,7 @@ pub struct LegacyHttp(pub Arc<Destination>);
 #[Object(name = "ExternalAuditEventDestination")]
 impl LegacyHttp {
     async fn id(&self) -> ID {
-        ExternalDestinationId::id(self.0.id)
+        ExternalDestinationId::id(self.0.id.get())
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -185,7 +185,7 @@ pub struct InstanceLegacyHttp(pub Arc<Destination>);
 #[Object(name = "InstanceExternalAuditEventDestination")]
 impl InstanceLegacyHttp {
     async fn id(&self) -> ID {
-        InstanceExternalDestinationId::id(self.0.id)
+        InstanceExternalDestinationId::id(self.0.id.get())
     }
     async fn name(&self) -> &str {
         &self.0.name
@@ -263,7 +263,7 @@ macro_rules! gcp_type {
         #[Object(name = $name)]
         impl $ty {
             async fn id(&self) -> ID {
-                $id::id(self.0.id)
+                $id::id(self.0.id.get())
             }
             async fn name(&self) -> &str {
                 &self.0.name
@@ -304,7 +304,7 @@ macro_rules! s3_type {
         #[Object(name = $name)]
         impl $ty {
             async fn id(&self) -> ID {
-                $id::id(self.0.id)
+                $id::id(self.0.id.get())
             }
             async fn name(&self) -> &str {
                 &self.0.name
@@ -345,7 +345,7 @@ macro_rules! streaming_type {
         #[Object(name = $name)]
         impl $ty {
             async fn id(&self) -> ID {
-                $id::id(self.0.id)
+                $id::id(self.0.id.get())
             }
             async fn name(&self) -> &str {
                 &self.0.name

@@ -2,6 +2,7 @@
 //! (a CloudEvents batch, `application/json` or `application/cloudevents-batch+json`) and the
 //! summary of its session.
 
+use auditrelay_core::WorkflowId;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -39,7 +40,7 @@ pub async fn show_workflow(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let id = id.parse::<i64>().map_err(|_| ServiceError::NotFound("Workflow"))?;
+    let id = id.parse::<WorkflowId>().map_err(|_| ServiceError::NotFound("Workflow"))?;
     Ok(Json(workflow(&s.service.ai().workflow(&s.service.access().scoped(&caller)?, id).await?)))
 }
 
@@ -49,7 +50,7 @@ pub async fn ingest(
     Path(id): Path<String>,
     body: Body,
 ) -> ApiResult<impl IntoResponse> {
-    let id = id.parse::<i64>().map_err(|_| ServiceError::NotFound("Workflow"))?;
+    let id = id.parse::<WorkflowId>().map_err(|_| ServiceError::NotFound("Workflow"))?;
     let bytes = read_limited(body, MAX_BATCH_BYTES).await?;
     let ids = s.service.ai().ingest_ai_events(&s.service.access().scoped(&caller)?, id, &bytes).await?;
     let ids: Vec<Value> = ids.iter().map(|id| id.to_value()).collect();
@@ -59,7 +60,7 @@ pub async fn ingest(
 /// A workflow's session: events, first and last sequence, missing and repeated numbers,
 /// started/ended, and the digest of its event ids in sequence order.
 pub async fn summary(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let id = id.parse::<i64>().map_err(|_| ServiceError::NotFound("Workflow"))?;
+    let id = id.parse::<WorkflowId>().map_err(|_| ServiceError::NotFound("Workflow"))?;
     let report = s.service.ai().session_report(&s.service.access().scoped(&caller)?, id).await?;
     Ok(Json(Value::Object(report.summary_json())))
 }

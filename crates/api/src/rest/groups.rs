@@ -1,5 +1,6 @@
 //! `/groups` (with subgroups, descendant groups and a group's projects) and `/projects`.
 
+use auditrelay_core::GroupId;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -26,7 +27,7 @@ pub async fn create(
     let input = CreateGroup {
         name: params.required_string("name")?,
         path: params.required_string("path")?,
-        parent_id: params.int("parent_id")?,
+        parent_id: params.int("parent_id")?.map(GroupId),
     };
     let group = s.service.identity().create_group(&s.service.access().scoped(&caller)?, input).await?;
     Ok((StatusCode::CREATED, Json(views::group(&s.service.directory().named_group(group).await?, &base))))
@@ -38,7 +39,7 @@ fn group_page(
     url: &PageUrl,
     base: &str,
 ) -> ApiResult<impl IntoResponse + use<>> {
-    let (headers, groups) = paginate(groups, |g| g.group.id, list_page_from(params)?, url);
+    let (headers, groups) = paginate(groups, |g| g.group.id.get(), list_page_from(params)?, url);
     Ok((headers, Json(groups.iter().map(|g| views::group(g, base)).collect::<Value>())))
 }
 
@@ -121,7 +122,7 @@ pub async fn create_project(
             .into());
         }
     };
-    let input = CreateProject { name, path, namespace_id: params.required_int("namespace_id")? };
+    let input = CreateProject { name, path, namespace_id: GroupId(params.required_int("namespace_id")?) };
     let (project, namespace) = s.service.identity().create_project(&s.service.access().scoped(&caller)?, input).await?;
     let namespace = s.service.directory().named_group(namespace).await?;
     Ok((StatusCode::CREATED, Json(views::project(&project, &namespace, &base))))
@@ -135,7 +136,7 @@ fn project_page(
     base: &str,
 ) -> ApiResult<impl IntoResponse + use<>> {
     let simple = params.bool("simple")?.unwrap_or(false);
-    let (headers, projects) = paginate(projects, |(p, _)| p.id, list_page_from(params)?, url);
+    let (headers, projects) = paginate(projects, |(p, _)| p.id.get(), list_page_from(params)?, url);
     let body = projects
         .iter()
         .map(|(p, g)| if simple { views::project_simple(p, g, base) } else { views::project(p, g, base) })

@@ -1,5 +1,6 @@
 //! Group and project members: direct (`/members`) and with inherited ones (`/members/all`).
 
+use auditrelay_core::UserId;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -21,7 +22,7 @@ fn member_page(
     url: &PageUrl,
     base: &str,
 ) -> ApiResult<impl IntoResponse + use<>> {
-    let (headers, members) = paginate(members, |m| m.user.id, list_page_from(params)?, url);
+    let (headers, members) = paginate(members, |m| m.user.id.get(), list_page_from(params)?, url);
     Ok((headers, Json(members.iter().map(|m| views::member(m, base)).collect::<Value>())))
 }
 
@@ -35,7 +36,7 @@ pub async fn add(
     let user_id = params.required_int("user_id")?;
     let access_level = params.required_int("access_level")?;
     let grant = s.service.access().group(&caller, &id).await?;
-    let member = s.service.identity().add_member(&grant, user_id, access_level).await?;
+    let member = s.service.identity().add_member(&grant, UserId(user_id), access_level).await?;
     Ok((StatusCode::CREATED, Json(views::member(&member, &base))))
 }
 

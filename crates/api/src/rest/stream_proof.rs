@@ -2,6 +2,7 @@
 //! instance's public keys, key rotation and the in-band checkpoint option. The destination's
 //! `stream` object is part of `GET /streaming_destinations/:id` (`streaming.rs`).
 
+use auditrelay_core::DestinationId;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,7 +19,7 @@ use auditrelay_service::access::need;
 use auditrelay_service::streams::{PublicKeyView, StreamView};
 use auditrelay_store::streams::StoredCheckpoint;
 
-fn id(text: &str) -> ServiceResult<i64> {
+fn id(text: &str) -> ServiceResult<DestinationId> {
     text.parse().map_err(|_| ServiceError::NotFound("Destination"))
 }
 

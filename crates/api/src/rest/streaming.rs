@@ -1,6 +1,7 @@
 //! Delivery of a streaming destination: health, parked events, replays and re-sends. An
 //! extension of GitLab's API (GitLab has none of these); any generation's destination id works.
 
+use auditrelay_core::DestinationId;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -16,7 +17,7 @@ use auditrelay_service::access::need;
 use auditrelay_service::delivery::{HealthView, ReplayRange};
 use auditrelay_store::delivery::{Parked, Replay};
 
-fn id(text: &str) -> ServiceResult<i64> {
+fn id(text: &str) -> ServiceResult<DestinationId> {
     text.parse().map_err(|_| ServiceError::NotFound("Destination"))
 }
 

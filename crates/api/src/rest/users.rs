@@ -1,5 +1,6 @@
 //! `/users`, `/user` and personal access tokens.
 
+use auditrelay_core::UserId;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -48,7 +49,7 @@ pub async fn list(
     let page = list_page_from(&params)?;
     let filter = filters::users(&params)?;
     let users = s.service.directory().list_users(&s.service.access().scoped(&caller)?, &filter).await?;
-    let (headers, users) = paginate(users, |u| u.id, page, &url);
+    let (headers, users) = paginate(users, |u| u.id.get(), page, &url);
     let full = caller.is_admin();
     let body: Vec<Value> =
         users.iter().map(|u| if full { views::user(u, &base) } else { views::user_basic(u, &base) }).collect();
@@ -92,7 +93,7 @@ fn token_page(
     params: &Params,
     url: &PageUrl,
 ) -> ApiResult<impl IntoResponse + use<>> {
-    let (headers, tokens) = paginate(tokens, |t| t.id, list_page_from(params)?, url);
+    let (headers, tokens) = paginate(tokens, |t| t.id.get(), list_page_from(params)?, url);
     Ok((headers, Json(tokens.iter().map(|t| views::token(t, None)).collect::<Value>())))
 }
 
@@ -102,7 +103,7 @@ pub async fn list_tokens(
     url: PageUrl,
     params: Params,
 ) -> ApiResult<impl IntoResponse> {
-    let user_id = params.int("user_id")?;
+    let user_id = params.int("user_id")?.map(UserId);
     let tokens = s.service.identity().tokens(&s.service.access().self_or_admin(&caller, user_id)?).await?;
     token_page(tokens, &params, &url)
 }

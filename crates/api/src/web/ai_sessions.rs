@@ -3,6 +3,7 @@
 //! and status; one session's events in sequence order with its completeness, and the session
 //! as a JSON download.
 
+use auditrelay_core::WorkflowId;
 use auditrelay_core::event::payload_with_id;
 use auditrelay_core::time::{format_micros, parse_timestamp};
 use auditrelay_service::ServiceError;
@@ -107,7 +108,7 @@ async fn render(state: &AppState, session: &SignedIn, group: Option<&str>, param
         },
     }
     if let Some(id) = given(&params.session) {
-        let report = match id.parse::<i64>() {
+        let report = match id.parse::<WorkflowId>() {
             Ok(id) => match state.service.access().scoped(&session.caller) {
                 Ok(scoped) => state.service.ai().session_report(&scoped, id).await,
                 Err(error) => Err(error),

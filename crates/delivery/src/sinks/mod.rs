@@ -77,7 +77,8 @@ impl Sink {
             (Some(first), Some(last)) => (first.seq, last.seq),
             _ => (0, 0),
         };
-        let span = tracing::info_span!("delivery_attempt", destination = destination_id.get(), attempt, first_seq, last_seq);
+        let span =
+            tracing::info_span!("delivery_attempt", destination = destination_id.get(), attempt, first_seq, last_seq);
         self.send(unit).instrument(span).await
     }
 

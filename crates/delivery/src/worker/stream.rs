@@ -141,7 +141,11 @@ impl Worker {
     fn stamp(&self, entry: &StreamEntry) -> Stamp {
         let chain = ChainDigest::from_hex(&entry.chain).unwrap_or_else(|| {
             // Written by this code only; a bad value would show as a chain mismatch downstream.
-            tracing::error!(destination = self.spec.id.get(), position = entry.position, "stored chain value is not hex");
+            tracing::error!(
+                destination = self.spec.id.get(),
+                position = entry.position,
+                "stored chain value is not hex"
+            );
             ChainDigest([0; 32])
         });
         Stamp { stream: self.spec.stream_id.clone(), position: entry.position.max(0) as u64, chain }

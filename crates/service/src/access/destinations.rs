@@ -2,7 +2,7 @@
 //! instance), and of one destination with its headers and filters. A child of the access
 //! module, so it alone (with its parent) makes them.
 
-use auditrelay_core::{DestinationId};
+use auditrelay_core::DestinationId;
 use auditrelay_store::destinations::HeaderRow;
 use std::marker::PhantomData;
 

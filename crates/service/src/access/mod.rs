@@ -5,9 +5,9 @@
 //! the caller cannot see, then the role's refusal. A proof names what it allows in its type (the
 //! scope `N`, the rule `R`), so a use case cannot be handed a weaker one.
 
-use auditrelay_core::{GroupId, ProjectId, UserId};
 use auditrelay_core::AccessLevel;
 use auditrelay_core::access::{scope_needed, scopes_allow};
+use auditrelay_core::{GroupId, ProjectId, UserId};
 use auditrelay_store::namespaces::{Group, Project};
 use std::marker::PhantomData;
 

@@ -4,7 +4,7 @@
 //! unchanged). `data` is the producer's and becomes `details` as sent; the service only adds the
 //! envelope's keys (`cloudevent_*`) and, when `data` has none, `workflow_id`.
 
-use auditrelay_core::{WorkflowId};
+use auditrelay_core::WorkflowId;
 use auditrelay_core::ai_events::{AiBatchError, CloudEvent, ContentFields, parse_workflow_batch, redact_content};
 use auditrelay_core::{EntityType, EventId, NewEvent};
 use auditrelay_store::PreparedEvent;

@@ -2,10 +2,10 @@
 //! summary API, the web UI, and the `ai_agent_session_summary` event the service appends when a
 //! session ends, and again whenever later events change the summary (missing ones arriving).
 
-use auditrelay_core::{ProjectId, WorkflowId};
 use auditrelay_core::ai_events::{SESSION_SUMMARY_TYPE, SequencedEvent, SessionSummary};
 use auditrelay_core::time::now_micros;
 use auditrelay_core::{EntityType, EventId, NewEvent};
+use auditrelay_core::{ProjectId, WorkflowId};
 use auditrelay_store::workflows::SequencedRow;
 use auditrelay_store::{StoredEvent, ai_event_keys};
 use serde_json::{Map, Value};

@@ -1,8 +1,8 @@
 //! AI agent workflows (GitLab's Duo Workflows): created in a project by a Developer, for whom the
 //! agent then acts. A workflow id names the project and author of its audit events.
 
-use auditrelay_core::{WorkflowId};
 use auditrelay_core::AccessLevel;
+use auditrelay_core::WorkflowId;
 use auditrelay_store::namespaces::Project;
 use auditrelay_store::workflows::{NewWorkflow, Workflow};
 

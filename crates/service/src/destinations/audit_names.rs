@@ -83,17 +83,18 @@ pub fn target_type(api: Api, owner: &Owner, category: Category) -> &'static str 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use auditrelay_core::GroupId;
 
     #[test]
     fn every_name_is_in_the_catalogue() {
         let owners = [
             Owner::Instance,
             Owner::Group(auditrelay_store::namespaces::Group {
-                id: 1,
+                id: GroupId(1),
                 name: "g".into(),
                 path: "g".into(),
                 parent_id: None,
-                root_id: 1,
+                root_id: GroupId(1),
                 full_path: "g".into(),
                 created_at: 0,
             }),

@@ -1,8 +1,8 @@
 //! Event-type filters (allow-lists) and namespace filters of a destination.
 
-use auditrelay_core::{GroupId, ProjectId};
 use auditrelay_core::destination::{MAX_NAMESPACE_FILTERS, rules};
 use auditrelay_core::event_catalogue;
+use auditrelay_core::{GroupId, ProjectId};
 
 use super::audit_names::namespace_filter_event;
 use super::{Api, Destination, Destinations, FilterTarget, NamespaceFilter, Owner, destination_audit, invalid};

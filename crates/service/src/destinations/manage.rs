@@ -1,6 +1,6 @@
 //! Creating, updating and deleting destinations, with GitLab's rules and messages.
 
-use auditrelay_core::{DestinationId};
+use auditrelay_core::DestinationId;
 use auditrelay_core::destination::config::DestinationConfig;
 use auditrelay_core::destination::url_guard::check_destination_url;
 use auditrelay_core::destination::{self as rules_root, Category, MAX_ACTIVE_DESTINATIONS, rules};

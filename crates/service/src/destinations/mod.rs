@@ -13,9 +13,9 @@ pub use filters::target_path as filter_path;
 pub use manage::{CreateDestination, DestinationUpdate};
 pub use signing::{NewSigningSecret, SigningSecret, WebhookSigning};
 
-use auditrelay_core::{DestinationId, GroupId};
 use auditrelay_core::destination::Category;
 use auditrelay_core::destination::config::{DestinationConfig, HeaderSpec, parse_config};
+use auditrelay_core::{DestinationId, GroupId};
 use auditrelay_store::destinations::{DestinationRow, HeaderRow, NamespaceFilterRow};
 use auditrelay_store::namespaces::{Group, Project};
 use auditrelay_store::{PreparedEvent, StoreError, Tx, UnitFuture};

@@ -3,7 +3,7 @@
 //! are sealed at rest by the secret box; every change is one unit of work with its audit event,
 //! under the same authorization as updating the destination.
 
-use auditrelay_core::{DestinationId};
+use auditrelay_core::DestinationId;
 use auditrelay_core::destination::Category;
 use auditrelay_core::stream_proof::WebhookSecret;
 use auditrelay_core::time::Micros;

@@ -2,6 +2,7 @@
 //! refuses and with which error (the token's scope first, then "not found" for what the caller
 //! cannot see, then the rule's own refusal), and whom it lets through.
 
+use auditrelay_core::DestinationId;
 use auditrelay_core::{AccessLevel, Scope};
 use auditrelay_service::access::{Access, Rule, need, rules};
 use auditrelay_service::destinations::{Api, Owner};
@@ -230,7 +231,7 @@ async fn destination_grants_reach_only_the_callers_own_destinations(backend: Bac
         ServiceError::NotFound("Destination")
     );
     assert_refused!(
-        access.destination::<need::Read>(&cast.owner, 9999, false).await,
+        access.destination::<need::Read>(&cast.owner, DestinationId(9999), false).await,
         ServiceError::NotFound("Destination")
     );
     assert_refused!(
@@ -247,7 +248,7 @@ async fn destination_grants_reach_only_the_callers_own_destinations(backend: Bac
     assert!(access.any_destination::<need::Read>(cast.root(), instance.id).await.is_ok());
     assert!(access.any_destination::<need::Read>(cast.root(), theirs.id).await.is_ok());
     assert_refused!(
-        access.any_destination::<need::Read>(cast.root(), 9999).await,
+        access.any_destination::<need::Read>(cast.root(), DestinationId(9999)).await,
         ServiceError::NotFound("Destination")
     );
     // A destination in hand is checked again for whoever holds it.

@@ -2,6 +2,7 @@
 //! own user (or an admin), session reports and the sessions listing for those who read them.
 
 use auditrelay_core::Scope;
+use auditrelay_core::WorkflowId;
 use auditrelay_service::access::{need, rules};
 use auditrelay_service::ai::sessions::SessionFilter;
 use auditrelay_service::ai::workflows::{CreateWorkflow, WorkflowView};
@@ -39,8 +40,8 @@ async fn developer_session(cast: &Cast) -> WorkflowView {
     let view = ai.create_workflow(&access.scoped(&cast.developer).unwrap(), workflow_in("alpha/app")).await.unwrap();
     let id = view.workflow.id;
     let batch = json!([
-        cloud_event(id, "e1", "ai_agent_session_started", 1),
-        cloud_event(id, "e2", "ai_agent_session_ended", 2),
+        cloud_event(id.get(), "e1", "ai_agent_session_started", 1),
+        cloud_event(id.get(), "e2", "ai_agent_session_ended", 2),
     ]);
     let producer = cast.world.caller_of(cast.developer.user.id, &["ingest_audit_events"]).await;
     let producer = access.scoped(&producer).unwrap();
@@ -70,7 +71,7 @@ async fn workflows_are_created_by_developers_with_a_goal() {
     assert_eq!(view.workflow.workflow_definition, "software_development");
     assert_eq!(workflow(&cast.reporter, view.workflow.id).await.unwrap().workflow.id, view.workflow.id);
     assert_refused!(workflow(&cast.other_owner, view.workflow.id).await, ServiceError::NotFound("Workflow"));
-    assert_refused!(workflow(&cast.developer, 9999).await, ServiceError::NotFound("Workflow"));
+    assert_refused!(workflow(&cast.developer, WorkflowId(9999)).await, ServiceError::NotFound("Workflow"));
 }
 
 async fn only_the_workflows_user_or_an_admin_posts_its_events(backend: Backend) {
@@ -79,7 +80,7 @@ async fn only_the_workflows_user_or_an_admin_posts_its_events(backend: Backend) 
     let view = ai.create_workflow(&access.scoped(&cast.developer).unwrap(), workflow_in("alpha/app")).await.unwrap();
     let id = view.workflow.id;
     let post = async |caller: &Caller, body: &[u8]| ai.ingest_ai_events(&access.scoped(caller)?, id, body).await;
-    let batch = json!([cloud_event(id, "e1", "ai_agent_session_started", 1)]).to_string();
+    let batch = json!([cloud_event(id.get(), "e1", "ai_agent_session_started", 1)]).to_string();
     let maintainer = cast.world.caller_of(cast.maintainer.user.id, &["ingest_audit_events"]).await;
     assert_refused!(
         post(&maintainer, batch.as_bytes()).await,
@@ -93,7 +94,7 @@ async fn only_the_workflows_user_or_an_admin_posts_its_events(backend: Backend) 
     );
     let producer = cast.world.caller_of(cast.developer.user.id, &["ingest_audit_events"]).await;
     assert_refused!(post(&producer, b"{}").await, ServiceError::BadInput(_));
-    let wrong = json!([cloud_event(id + 1, "e1", "ai_agent_session_started", 1)]).to_string();
+    let wrong = json!([cloud_event(id.get() + 1, "e1", "ai_agent_session_started", 1)]).to_string();
     assert_refused!(post(&producer, wrong.as_bytes()).await, ServiceError::BadInput(m) if m.contains("not the workflow of the URL"));
     let first = post(&producer, batch.as_bytes()).await.unwrap();
     assert_eq!(post(&producer, batch.as_bytes()).await.unwrap(), first, "a re-sent event keeps its id");
@@ -112,7 +113,7 @@ async fn session_reports_are_for_readers_of_the_projects_events() {
     assert!(report(cast.root(), id).await.is_ok());
     assert_refused!(report(&cast.reporter, id).await, ServiceError::Forbidden);
     assert_refused!(report(&cast.other_owner, id).await, ServiceError::NotFound("Project"));
-    assert_refused!(report(cast.root(), 9999).await, ServiceError::NotFound("Workflow"));
+    assert_refused!(report(cast.root(), WorkflowId(9999)).await, ServiceError::NotFound("Workflow"));
     // Another developer of the project may not read this developer's session.
     let colleague = cast.world.user("colleague", &["api"]).await;
     cast.world.member(&cast.owner, &cast.alpha, &colleague, auditrelay_core::AccessLevel::Developer).await;

@@ -2,6 +2,7 @@
 //! a user's state is the store's, so these tests block one there. A blocked user's tokens and
 //! sessions no longer authenticate; admins still see and filter them and revoke their tokens.
 
+use auditrelay_core::UserId;
 use auditrelay_core::states::UserState;
 use auditrelay_service::directory::UserFilter;
 use auditrelay_service::identity::CreateToken;
@@ -31,7 +32,7 @@ async fn a_blocked_users_token_no_longer_authenticates() {
     let world = World::new(Backend::Sqlite).await;
     let alice = world.user("alice", &["api"]).await;
     let token = new_token(&world, &alice).await;
-    block(&world, alice.user.id).await;
+    block(&world, alice.user.id.get()).await;
     assert_refused!(world.service.auth().authenticate(&token, None).await, ServiceError::Unauthorized);
 }
 
@@ -41,7 +42,7 @@ async fn a_token_that_authenticated_before_the_block_is_refused_once_its_cache_e
     let alice = world.user("alice", &["api"]).await;
     let token = new_token(&world, &alice).await;
     world.service.auth().authenticate(&token, None).await.unwrap();
-    block(&world, alice.user.id).await;
+    block(&world, alice.user.id.get()).await;
     // The block was made outside this process: like another node's change, it is seen when
     // the cached answer (2 s) lapses.
     tokio::time::sleep(Duration::from_millis(2_100)).await;
@@ -53,7 +54,7 @@ async fn a_blocked_user_cannot_sign_in_and_loses_an_open_session() {
     let world = World::new(Backend::Sqlite).await;
     let alice = world.user("alice", &["api"]).await;
     let (cookie, _) = world.service.sessions().sign_in("alice", PASSWORD, None).await.unwrap();
-    block(&world, alice.user.id).await;
+    block(&world, alice.user.id.get()).await;
     assert_refused!(world.service.sessions().sign_in("alice", PASSWORD, None).await, ServiceError::Unauthorized);
     assert_refused!(world.service.sessions().web_session(&cookie, None).await, ServiceError::Unauthorized);
 }
@@ -63,15 +64,15 @@ async fn admins_see_blocked_users_and_filter_by_state() {
     let world = World::new(Backend::Sqlite).await;
     let alice = world.user("alice", &["api"]).await;
     let bob = world.user("bob", &["api"]).await;
-    block(&world, alice.user.id).await;
+    block(&world, alice.user.id.get()).await;
     let (identity, directory) = (world.service.identity(), world.service.directory());
     let root = world.service.access().scoped(&world.root).unwrap();
     assert_eq!(identity.user(&root, alice.user.id).await.unwrap().state, UserState::Blocked);
     let blocked = directory.list_users(&root, &UserFilter { blocked: true, ..UserFilter::default() }).await;
-    let blocked: Vec<i64> = blocked.unwrap().iter().map(|u| u.id).collect();
+    let blocked: Vec<UserId> = blocked.unwrap().iter().map(|u| u.id).collect();
     assert_eq!(blocked, [alice.user.id]);
     let active = directory.list_users(&root, &UserFilter { active: true, ..UserFilter::default() }).await;
-    let active: Vec<i64> = active.unwrap().iter().map(|u| u.id).collect();
+    let active: Vec<UserId> = active.unwrap().iter().map(|u| u.id).collect();
     assert!(active.contains(&bob.user.id) && !active.contains(&alice.user.id), "{active:?}");
 }
 
@@ -79,7 +80,7 @@ async fn admins_see_blocked_users_and_filter_by_state() {
 async fn admins_revoke_a_blocked_users_tokens() {
     let world = World::new(Backend::Sqlite).await;
     let alice = world.user("alice", &["api"]).await;
-    block(&world, alice.user.id).await;
+    block(&world, alice.user.id.get()).await;
     let (access, identity) = (world.service.access(), world.service.identity());
     let alices = access.self_or_admin(&world.root, Some(alice.user.id)).unwrap();
     let tokens = identity.tokens(&alices).await.unwrap();

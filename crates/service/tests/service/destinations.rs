@@ -2,6 +2,7 @@
 //! instance), GitLab's rules on create and update, headers and filters, and that one tenant
 //! never reaches another's destinations.
 
+use auditrelay_core::DestinationId;
 use auditrelay_core::Scope;
 use auditrelay_core::destination::config::{DestinationConfig, HeaderSpec};
 use auditrelay_service::access::need;
@@ -100,14 +101,14 @@ async fn one_tenant_never_reaches_anothers_destinations(backend: Backend) {
     let header = destinations.create_header(&managed, "X-Team", "alpha", true).await.unwrap();
     let other = &cast.other_owner;
     let destination = async |caller: &Caller, id: i64, instance: bool| {
-        access.destination::<need::Read>(caller, id, instance).await.map(|_| ())
+        access.destination::<need::Read>(caller, DestinationId(id), instance).await.map(|_| ())
     };
-    assert_refused!(destination(other, theirs.id, false).await, ServiceError::NotFound("Group"));
+    assert_refused!(destination(other, theirs.id.get(), false).await, ServiceError::NotFound("Group"));
     assert_refused!(access.any_destination::<need::Read>(other, theirs.id).await, ServiceError::NotFound("Group"));
-    assert_refused!(destination(&cast.owner, theirs.id, true).await, ServiceError::NotFound("Destination"));
+    assert_refused!(destination(&cast.owner, theirs.id.get(), true).await, ServiceError::NotFound("Destination"));
     assert_refused!(destination(&cast.owner, 9999, false).await, ServiceError::NotFound("Destination"));
     assert_refused!(access.header::<need::Read>(other, header.id, false).await, ServiceError::NotFound("Group"));
-    assert_refused!(destination(&cast.maintainer, theirs.id, false).await, ServiceError::NotFound("Group"));
+    assert_refused!(destination(&cast.maintainer, theirs.id.get(), false).await, ServiceError::NotFound("Group"));
     let beta = access.owner(other, Some("beta")).await.unwrap();
     assert!(destinations.destinations_of(&beta).await.unwrap().is_empty());
     let alpha = Owner::Group(cast.alpha.clone());

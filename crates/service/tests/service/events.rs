@@ -18,12 +18,12 @@ async fn seeded(backend: Backend) -> Cast {
     let cast = Cast::new(backend).await;
     let event = |id: &str, kind: &str, path: &str, author: i64| json!({"id": id, "event_type": "read_test", "entity_type": kind, "entity_path": path, "author_id": author});
     let batch = json!([
-        event("a-dev", "Group", "alpha", cast.developer.user.id),
-        event("a-own", "Group", "alpha", cast.owner.user.id),
-        event("p-dev", "Project", "alpha/app", cast.developer.user.id),
-        event("p-mnt", "Project", "alpha/app", cast.maintainer.user.id),
-        event("shared", "Group", "alpha", cast.owner.user.id),
-        event("shared", "Group", "beta", cast.other_owner.user.id),
+        event("a-dev", "Group", "alpha", cast.developer.user.id.get()),
+        event("a-own", "Group", "alpha", cast.owner.user.id.get()),
+        event("p-dev", "Project", "alpha/app", cast.developer.user.id.get()),
+        event("p-mnt", "Project", "alpha/app", cast.maintainer.user.id.get()),
+        event("shared", "Group", "alpha", cast.owner.user.id.get()),
+        event("shared", "Group", "beta", cast.other_owner.user.id.get()),
     ]);
     let root = cast.service().access().scoped(cast.root()).unwrap();
     cast.service().ingest().ingest(&root, batch.to_string().as_bytes(), false).await.unwrap();
@@ -140,7 +140,7 @@ async fn filters_are_checked_and_pages_continue() {
     );
     let projects = EventQuery { entity_type: Some("Project".into()), ..read_test() };
     assert_eq!(ids(&events.instance_events(&root, &projects, PAGE).await.unwrap().events), ["p-dev", "p-mnt"]);
-    let by_author = EventQuery { author_id: Some(cast.developer.user.id), ..read_test() };
+    let by_author = EventQuery { author_id: Some(cast.developer.user.id.get()), ..read_test() };
     let owner = access.group(&cast.owner, "alpha").await.unwrap();
     assert_eq!(events.group_events(&owner, &by_author, PAGE).await.unwrap().events.len(), 2);
 

@@ -4,6 +4,7 @@ use auditrelay_core::event_types as types;
 use auditrelay_core::states::UserState;
 use auditrelay_core::time::now_micros;
 use auditrelay_core::{AccessLevel, Scope};
+use auditrelay_core::{GroupId, UserId};
 use auditrelay_service::access::{need, rules};
 use auditrelay_service::identity::{CreateGroup, CreateProject, CreateToken, CreateUser};
 use auditrelay_service::{Caller, ServiceError};
@@ -108,7 +109,7 @@ async fn a_user_is_visible_to_themselves_and_admins_only() {
     let as_alice = access.scoped(&alice).unwrap();
     assert_eq!(identity.user(&as_alice, alice.user.id).await.unwrap().username, "alice");
     assert_refused!(identity.user(&as_alice, bob.user.id).await, ServiceError::NotFound("User"));
-    assert_refused!(identity.user(&as_alice, 9999).await, ServiceError::NotFound("User"));
+    assert_refused!(identity.user(&as_alice, UserId(9999)).await, ServiceError::NotFound("User"));
     let as_root = access.scoped(&world.root).unwrap();
     assert_eq!(identity.user(&as_root, bob.user.id).await.unwrap().username, "bob");
     assert_eq!(identity.current_user(&as_alice).await.unwrap().id, alice.user.id);
@@ -125,7 +126,7 @@ async fn tokens_are_created_by_admins_with_valid_scopes_and_future_expiry() {
     let id = alice.user.id;
     assert_refused!(access.admin::<need::Write>(&alice), ServiceError::Forbidden);
     let root = access.admin(&world.root).unwrap();
-    assert_refused!(identity.create_token(&root, 9999, token(&["api"])).await, ServiceError::NotFound("User"));
+    assert_refused!(identity.create_token(&root, UserId(9999), token(&["api"])).await, ServiceError::NotFound("User"));
     assert_refused!(identity.create_token(&root, id, token(&[])).await, ServiceError::BadParam(m) if m == "scopes is missing");
     assert_refused!(identity.create_token(&root, id, token(&["sudo"])).await, ServiceError::BadParam(_));
     let past = CreateToken { expires_at: Some(now_micros() - 1_000_000), ..token(&["api"]) };
@@ -168,14 +169,14 @@ async fn groups_are_created_under_maintainers_and_paths_are_unique(backend: Back
     let cast = Cast::new(backend).await;
     let (access, identity) = (cast.service().access(), cast.service().identity());
     let create = async |caller: &Caller, input| identity.create_group(&access.scoped(caller)?, input).await;
-    let sub = |parent: i64| CreateGroup { name: "sub".into(), path: "sub".into(), parent_id: Some(parent) };
-    assert_refused!(create(&cast.developer, sub(cast.alpha.id)).await, ServiceError::Denied(_));
-    assert_refused!(create(&cast.other_owner, sub(cast.alpha.id)).await, ServiceError::NotFound("Parent Group"));
+    let sub = |parent: i64| CreateGroup { name: "sub".into(), path: "sub".into(), parent_id: Some(GroupId(parent)) };
+    assert_refused!(create(&cast.developer, sub(cast.alpha.id.get())).await, ServiceError::Denied(_));
+    assert_refused!(create(&cast.other_owner, sub(cast.alpha.id.get())).await, ServiceError::NotFound("Parent Group"));
     assert_refused!(create(&cast.owner, sub(9999)).await, ServiceError::NotFound("Parent Group"));
-    let made = create(&cast.maintainer, sub(cast.alpha.id)).await.unwrap();
+    let made = create(&cast.maintainer, sub(cast.alpha.id.get())).await.unwrap();
     assert_eq!((made.full_path.as_str(), made.root_id), ("alpha/sub", cast.alpha.id));
     assert_refused!(
-        create(&cast.owner, sub(cast.alpha.id)).await,
+        create(&cast.owner, sub(cast.alpha.id.get())).await,
         ServiceError::Invalid { attribute, .. } if attribute == "path"
     );
     let bad = CreateGroup { name: "x".into(), path: "-x-".into(), parent_id: None };
@@ -241,7 +242,7 @@ async fn members_are_added_by_owners_once(backend: Backend) {
     assert_refused!(add_members(&cast.other_owner).await, ServiceError::NotFound("Group"));
     let owner = add_members(&cast.owner).await.unwrap();
     assert_refused!(identity.add_member(&owner, id, 35).await, ServiceError::BadParam(_));
-    assert_refused!(identity.add_member(&owner, 9999, dev).await, ServiceError::NotFound("User"));
+    assert_refused!(identity.add_member(&owner, UserId(9999), dev).await, ServiceError::NotFound("User"));
     let added = identity.add_member(&owner, id, dev).await.unwrap();
     assert_eq!((added.user.id, added.access_level), (id, dev));
     assert_refused!(

@@ -92,12 +92,12 @@ async fn only_a_top_level_owner_or_admin_names_another_author() {
         body(json!({"event_type": "custom", "entity_type": "Group", "entity_path": sub.full_path, "author_id": author}))
     };
     assert_refused!(
-        ingest(&cast, &sub_owner, &claimed(cast.owner.user.id), false).await,
+        ingest(&cast, &sub_owner, &claimed(cast.owner.user.id.get()), false).await,
         ServiceError::Denied(m) if m.contains("top-level group 'alpha'")
     );
-    assert_eq!(ingest(&cast, &sub_owner, &claimed(cast.maintainer.user.id), false).await.unwrap().len(), 1);
+    assert_eq!(ingest(&cast, &sub_owner, &claimed(cast.maintainer.user.id.get()), false).await.unwrap().len(), 1);
     let top_owner = cast.world.caller_of(cast.owner.user.id, &["ingest_audit_events"]).await;
-    assert_eq!(ingest(&cast, &top_owner, &claimed(cast.developer.user.id), false).await.unwrap().len(), 1);
+    assert_eq!(ingest(&cast, &top_owner, &claimed(cast.developer.user.id.get()), false).await.unwrap().len(), 1);
     // An omitted author is the sender.
     let page = Page::Offset { page: 1, per_page: 100 };
     let query = EventQuery { event_type: Some("custom".into()), ..Default::default() };
@@ -105,7 +105,7 @@ async fn only_a_top_level_owner_or_admin_names_another_author() {
     ingest(&cast, &sub_owner, &anonymous, false).await.unwrap();
     let grant = service.access().group(cast.root(), "alpha/sub").await.unwrap();
     let events = service.events().group_events(&grant, &query, page).await.unwrap().events;
-    assert_eq!(events.iter().filter(|e| e.author_id == Some(cast.maintainer.user.id)).count(), 2);
+    assert_eq!(events.iter().filter(|e| e.author_id == Some(cast.maintainer.user.id.get())).count(), 2);
 }
 
 #[tokio::test]

@@ -113,7 +113,7 @@ impl World {
     }
 
     /// Another token for an existing user.
-    pub async fn caller_of(&self, user_id: i64, scopes: &[&str]) -> Caller {
+    pub async fn caller_of(&self, user_id: auditrelay_core::UserId, scopes: &[&str]) -> Caller {
         let input = CreateToken {
             name: format!("token {}", scopes.join(" ")),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),

@@ -2,6 +2,7 @@
 //! are checked with the legacy messages; private keys and secret keys are never returned.
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
+use auditrelay_core::DestinationId;
 use auditrelay_core::destination::config::DestinationConfig;
 use auditrelay_core::destination::{Category, LEGACY_GCP_LOG_ID, rules};
 use std::sync::Arc;
@@ -250,7 +251,7 @@ async fn update(
 }
 
 async fn delete(ctx: &Context<'_>, id: i64, instance: bool, category: Category) -> Result<Vec<String>> {
-    let d = managed(ctx, id, instance, category).await?;
+    let d = managed(ctx, DestinationId(id), instance, category).await?;
     Ok(outcome(service(ctx).destinations().delete_destination(&d, Api::Legacy).await)?.1)
 }
 
@@ -275,7 +276,7 @@ impl CloudMutation {
         ctx: &Context<'_>,
         input: GoogleCloudLoggingConfigurationUpdateInput,
     ) -> Result<GoogleCloudLoggingConfigurationUpdatePayload> {
-        let d = managed::<need::Read>(ctx, input.id.0, false, Category::Gcp).await?;
+        let d = managed::<need::Read>(ctx, DestinationId(input.id.0), false, Category::Gcp).await?;
         let config = gcp_config(
             Some(&d.destination().config),
             input.google_project_id_name,
@@ -318,7 +319,7 @@ impl CloudMutation {
         ctx: &Context<'_>,
         input: InstanceGoogleCloudLoggingConfigurationUpdateInput,
     ) -> Result<InstanceGoogleCloudLoggingConfigurationUpdatePayload> {
-        let d = managed::<need::Read>(ctx, input.id.0, true, Category::Gcp).await?;
+        let d = managed::<need::Read>(ctx, DestinationId(input.id.0), true, Category::Gcp).await?;
         let config = gcp_config(
             Some(&d.destination().config),
             input.google_project_id_name,
@@ -364,7 +365,7 @@ impl CloudMutation {
         ctx: &Context<'_>,
         input: AuditEventsAmazonS3ConfigurationUpdateInput,
     ) -> Result<AuditEventsAmazonS3ConfigurationUpdatePayload> {
-        let d = managed::<need::Read>(ctx, input.id.0, false, Category::Aws).await?;
+        let d = managed::<need::Read>(ctx, DestinationId(input.id.0), false, Category::Aws).await?;
         let config =
             aws_config(Some(&d.destination().config), input.access_key_xid, input.bucket_name, input.aws_region);
         let (d, errors) = update(ctx, &d, config, input.name, input.secret_access_key, input.active).await?;
@@ -403,7 +404,7 @@ impl CloudMutation {
         ctx: &Context<'_>,
         input: AuditEventsInstanceAmazonS3ConfigurationUpdateInput,
     ) -> Result<AuditEventsInstanceAmazonS3ConfigurationUpdatePayload> {
-        let d = managed::<need::Read>(ctx, input.id.0, true, Category::Aws).await?;
+        let d = managed::<need::Read>(ctx, DestinationId(input.id.0), true, Category::Aws).await?;
         let config =
             aws_config(Some(&d.destination().config), input.access_key_xid, input.bucket_name, input.aws_region);
         let (d, errors) = update(ctx, &d, config, input.name, input.secret_access_key, input.active).await?;

@@ -2,6 +2,7 @@
 //! and re-send its parked events. Any destination global id of either API generation works.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use auditrelay_core::DestinationId;
 
 use super::payload::payload;
 use crate::error::ServiceError;
@@ -24,7 +25,7 @@ pub(super) const DESTINATION_CLASSES: [&str; 8] = [
     "AuditEvents::Instance::ExternalStreamingDestination",
 ];
 
-fn destination_id(gid: &str) -> Result<i64, ServiceError> {
+fn destination_id(gid: &str) -> Result<DestinationId, ServiceError> {
     gid.strip_prefix("gid://gitlab/")
         .and_then(|rest| rest.rsplit_once('/'))
         .filter(|(class, _)| DESTINATION_CLASSES.contains(class))

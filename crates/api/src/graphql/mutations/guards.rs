@@ -2,6 +2,7 @@
 //! mutations kept to admins.
 
 use async_graphql::{Context, Error, Result};
+use auditrelay_core::DestinationId;
 use auditrelay_core::destination::Category;
 
 use crate::error::ServiceError;
@@ -13,7 +14,7 @@ use auditrelay_service::access::need::Needed;
 /// id (another group's, another category's) gets GitLab's resource access error.
 pub(super) async fn managed<'a, N: Needed>(
     ctx: &Context<'a>,
-    id: i64,
+    id: DestinationId,
     instance: bool,
     category: Category,
 ) -> Result<DestinationGrant<'a, N>> {

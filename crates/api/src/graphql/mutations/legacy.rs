@@ -2,6 +2,7 @@
 //! and the HTTP namespace filter.
 
 use async_graphql::{Context, Error, Object, Result};
+use auditrelay_core::DestinationId;
 use auditrelay_core::destination::Category;
 use auditrelay_core::destination::config::DestinationConfig;
 use std::sync::Arc;
@@ -93,7 +94,7 @@ impl LegacyMutation {
         ctx: &Context<'_>,
         input: ExternalAuditEventDestinationUpdateInput,
     ) -> Result<ExternalAuditEventDestinationUpdatePayload> {
-        let d = managed(ctx, input.id.0, false, Category::Http).await?;
+        let d = managed(ctx, DestinationId(input.id.0), false, Category::Http).await?;
         let update = DestinationUpdate {
             config: with_url(&d.destination().config, input.destination_url),
             name: input.name,
@@ -114,7 +115,7 @@ impl LegacyMutation {
         ctx: &Context<'_>,
         input: ExternalAuditEventDestinationDestroyInput,
     ) -> Result<ExternalAuditEventDestinationDestroyPayload> {
-        let d = managed(ctx, input.id.0, false, Category::Http).await?;
+        let d = managed(ctx, DestinationId(input.id.0), false, Category::Http).await?;
         let (_, errors) = outcome(service(ctx).destinations().delete_destination(&d, Api::Legacy).await)?;
         Ok(ExternalAuditEventDestinationDestroyPayload { client_mutation_id: input.client_mutation_id, errors })
     }
@@ -145,7 +146,7 @@ impl LegacyMutation {
         input: InstanceExternalAuditEventDestinationUpdateInput,
     ) -> Result<InstanceExternalAuditEventDestinationUpdatePayload> {
         require_admin(ctx)?;
-        let d = managed(ctx, input.id.0, true, Category::Http).await?;
+        let d = managed(ctx, DestinationId(input.id.0), true, Category::Http).await?;
         let update = DestinationUpdate {
             config: with_url(&d.destination().config, input.destination_url),
             name: input.name,
@@ -167,7 +168,7 @@ impl LegacyMutation {
         input: InstanceExternalAuditEventDestinationDestroyInput,
     ) -> Result<InstanceExternalAuditEventDestinationDestroyPayload> {
         require_admin(ctx)?;
-        let d = managed(ctx, input.id.0, true, Category::Http).await?;
+        let d = managed(ctx, DestinationId(input.id.0), true, Category::Http).await?;
         let (_, errors) = outcome(service(ctx).destinations().delete_destination(&d, Api::Legacy).await)?;
         Ok(InstanceExternalAuditEventDestinationDestroyPayload { client_mutation_id: input.client_mutation_id, errors })
     }
@@ -177,7 +178,7 @@ impl LegacyMutation {
         ctx: &Context<'_>,
         input: AuditEventsStreamingHeadersCreateInput,
     ) -> Result<AuditEventsStreamingHeadersCreatePayload> {
-        let d = managed(ctx, input.destination_id.0, false, Category::Http).await?;
+        let d = managed(ctx, DestinationId(input.destination_id.0), false, Category::Http).await?;
         let (header, errors) = outcome(
             service(ctx).destinations().create_header(&d, &input.key, &input.value, input.active.unwrap_or(true)).await,
         )?;
@@ -221,7 +222,9 @@ impl LegacyMutation {
         input: AuditEventsStreamingInstanceHeadersCreateInput,
     ) -> Result<AuditEventsStreamingInstanceHeadersCreatePayload> {
         require_admin(ctx)?;
-        let d = managed(ctx, input.destination_id.0, true, Category::Http).await.map_err(valid_destination)?;
+        let d = managed(ctx, DestinationId(input.destination_id.0), true, Category::Http)
+            .await
+            .map_err(valid_destination)?;
         let (header, errors) = outcome(
             service(ctx).destinations().create_header(&d, &input.key, &input.value, input.active.unwrap_or(true)).await,
         )?;
@@ -266,7 +269,7 @@ impl LegacyMutation {
         ctx: &Context<'_>,
         input: AuditEventsStreamingDestinationEventsAddInput,
     ) -> Result<AuditEventsStreamingDestinationEventsAddPayload> {
-        let d = managed(ctx, input.destination_id.0, false, Category::Http).await?;
+        let d = managed(ctx, DestinationId(input.destination_id.0), false, Category::Http).await?;
         let (types, errors) =
             outcome(service(ctx).destinations().add_event_type_filters(&d, &input.event_type_filters).await)?;
         Ok(AuditEventsStreamingDestinationEventsAddPayload {
@@ -281,7 +284,7 @@ impl LegacyMutation {
         ctx: &Context<'_>,
         input: AuditEventsStreamingDestinationEventsRemoveInput,
     ) -> Result<AuditEventsStreamingDestinationEventsRemovePayload> {
-        let d = managed(ctx, input.destination_id.0, false, Category::Http).await?;
+        let d = managed(ctx, DestinationId(input.destination_id.0), false, Category::Http).await?;
         let (_, errors) =
             outcome(service(ctx).destinations().remove_event_type_filters(&d, &input.event_type_filters).await)?;
         Ok(AuditEventsStreamingDestinationEventsRemovePayload { client_mutation_id: input.client_mutation_id, errors })
@@ -293,7 +296,7 @@ impl LegacyMutation {
         input: AuditEventsStreamingDestinationInstanceEventsAddInput,
     ) -> Result<AuditEventsStreamingDestinationInstanceEventsAddPayload> {
         require_admin(ctx)?;
-        let d = managed(ctx, input.destination_id.0, true, Category::Http).await?;
+        let d = managed(ctx, DestinationId(input.destination_id.0), true, Category::Http).await?;
         let (types, errors) =
             outcome(service(ctx).destinations().add_event_type_filters(&d, &input.event_type_filters).await)?;
         Ok(AuditEventsStreamingDestinationInstanceEventsAddPayload {
@@ -309,7 +312,7 @@ impl LegacyMutation {
         input: AuditEventsStreamingDestinationInstanceEventsRemoveInput,
     ) -> Result<AuditEventsStreamingDestinationInstanceEventsRemovePayload> {
         require_admin(ctx)?;
-        let d = managed(ctx, input.destination_id.0, true, Category::Http).await?;
+        let d = managed(ctx, DestinationId(input.destination_id.0), true, Category::Http).await?;
         let (_, errors) =
             outcome(service(ctx).destinations().remove_event_type_filters(&d, &input.event_type_filters).await)?;
         Ok(AuditEventsStreamingDestinationInstanceEventsRemovePayload {
@@ -323,7 +326,7 @@ impl LegacyMutation {
         ctx: &Context<'_>,
         input: AuditEventsStreamingHTTPNamespaceFiltersAddInput,
     ) -> Result<AuditEventsStreamingHTTPNamespaceFiltersAddPayload> {
-        let d = managed(ctx, input.destination_id.0, false, Category::Http).await?;
+        let d = managed(ctx, DestinationId(input.destination_id.0), false, Category::Http).await?;
         let result = service(ctx)
             .destinations()
             .add_legacy_namespace_filter(

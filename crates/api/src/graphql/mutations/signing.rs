@@ -3,6 +3,7 @@
 //! secret is in the answer of the mutation that made it, and nowhere ever after.
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
+use auditrelay_core::DestinationId;
 use auditrelay_service::access::DestinationGrant;
 use auditrelay_service::access::need::Needed;
 use auditrelay_service::destinations::Api;
@@ -52,7 +53,7 @@ payload!(AuditrelayWebhookSigningPayload, webhook_signing: Option<AuditrelayWebh
 
 pub(super) async fn destination<'a, N: Needed>(ctx: &Context<'a>, gid: &ID) -> Result<(DestinationGrant<'a, N>, Api)> {
     let (id, api) = parse_gid(gid).map_err(top_level)?;
-    let d = service(ctx).access().any_destination(caller(ctx)?, id).await.map_err(top_level)?;
+    let d = service(ctx).access().any_destination(caller(ctx)?, DestinationId(id)).await.map_err(top_level)?;
     Ok((d, api))
 }
 

@@ -2,6 +2,7 @@
 //! `category` + JSON `config` + `secretToken`, event-type and namespace filters.
 
 use async_graphql::{Context, ID, InputObject, Json, Object, Result};
+use auditrelay_core::DestinationId;
 use auditrelay_core::destination::Category;
 use auditrelay_core::destination::config::parse_config;
 use std::sync::Arc;
@@ -221,7 +222,7 @@ async fn update(
     changes: Changes,
 ) -> Result<(Option<Destination>, Vec<String>)> {
     let (s, c) = (service(ctx), caller(ctx)?);
-    let grant = s.access().destination::<need::Read>(c, id, instance).await.map_err(top_level)?;
+    let grant = s.access().destination::<need::Read>(c, DestinationId(id), instance).await.map_err(top_level)?;
     let d = grant.destination();
     let attempt = async {
         let category = match &changes.category {
@@ -247,7 +248,7 @@ async fn update(
 
 async fn delete(ctx: &Context<'_>, id: i64, instance: bool) -> Result<Vec<String>> {
     let (s, c) = (service(ctx), caller(ctx)?);
-    let d = s.access().destination(c, id, instance).await.map_err(top_level)?;
+    let d = s.access().destination(c, DestinationId(id), instance).await.map_err(top_level)?;
     Ok(outcome(s.destinations().delete_destination(&d, Api::Consolidated).await)?.1)
 }
 
@@ -258,13 +259,13 @@ async fn add_events(
     types: &[String],
 ) -> Result<(Option<Vec<String>>, Vec<String>)> {
     let (s, c) = (service(ctx), caller(ctx)?);
-    let d = s.access().destination(c, id, instance).await.map_err(top_level)?;
+    let d = s.access().destination(c, DestinationId(id), instance).await.map_err(top_level)?;
     outcome(s.destinations().add_event_type_filters(&d, types).await)
 }
 
 async fn delete_events(ctx: &Context<'_>, id: i64, instance: bool, types: &[String]) -> Result<Vec<String>> {
     let (s, c) = (service(ctx), caller(ctx)?);
-    let d = s.access().destination(c, id, instance).await.map_err(top_level)?;
+    let d = s.access().destination(c, DestinationId(id), instance).await.map_err(top_level)?;
     Ok(outcome(s.destinations().remove_event_type_filters(&d, types).await)?.1)
 }
 
@@ -275,7 +276,7 @@ async fn create_filter(
     path: Option<String>,
 ) -> Result<(Option<(NamespaceFilter, Arc<Destination>)>, Vec<String>)> {
     let (s, c) = (service(ctx), caller(ctx)?);
-    let d = s.access().destination(c, id, instance).await.map_err(top_level)?;
+    let d = s.access().destination(c, DestinationId(id), instance).await.map_err(top_level)?;
     let path = path.unwrap_or_default();
     let (filter, errors) = outcome(s.destinations().add_namespace_filter(&d, &path).await)?;
     let destination = Arc::new(d.into_destination());
