@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/0012_webhook_secrets.sql")),
     (13, include_str!("../migrations/0013_strict_order.sql")),
     (14, include_str!("../migrations/0014_seq_rowid.sql")),
+    (15, include_str!("../migrations/0015_event_indexes.sql")),
 ];
 
 /// Versions that change only SQLite's physical layout: PostgreSQL records them and runs nothing.
