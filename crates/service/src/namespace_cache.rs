@@ -28,8 +28,11 @@ pub enum Key<'a> {
     ProjectId(i64),
 }
 
-/// Entries over all four maps before the cache starts over (bounds its memory).
-const MAX_ENTRIES: usize = 100_000;
+/// Entries over all four maps (bounds its memory: about 130 bytes an entry).
+const MAX_ENTRIES: usize = 200_000;
+/// When full, one entry in this many is forgotten: an instance with more namespaces than the
+/// cache holds still finds most of them here (starting over made every lookup miss at once).
+const EVICT_ONE_IN: usize = 8;
 
 #[derive(Default)]
 struct Entries {
@@ -42,6 +45,19 @@ struct Entries {
 impl Entries {
     fn len(&self) -> usize {
         self.group_paths.len() + self.project_paths.len() + self.group_ids.len() + self.project_ids.len()
+    }
+
+    /// Forgets one entry in [`EVICT_ONE_IN`], spread over the maps (hash order, so arbitrary).
+    fn evict_some(&mut self) {
+        let mut n = 0usize;
+        let mut keep = || {
+            n += 1;
+            n % EVICT_ONE_IN != 0
+        };
+        self.group_paths.retain(|_, _| keep());
+        self.project_paths.retain(|_, _| keep());
+        self.group_ids.retain(|_, _| keep());
+        self.project_ids.retain(|_, _| keep());
     }
 
     fn get(&self, key: Key<'_>) -> Option<&Placement> {
@@ -72,7 +88,7 @@ impl NamespaceCache {
     pub fn put(&self, key: Key<'_>, placement: Placement) {
         let Ok(mut entries) = self.entries.write() else { return };
         if entries.len() >= MAX_ENTRIES {
-            *entries = Entries::default();
+            entries.evict_some();
         }
         match key {
             Key::GroupPath(path) => insert_by_path(&mut entries.group_paths, path, placement),
@@ -124,13 +140,14 @@ mod tests {
     }
 
     #[test]
-    fn a_full_cache_starts_over() {
+    fn a_full_cache_forgets_an_eighth_and_keeps_the_rest() {
         let cache = NamespaceCache::default();
         for id in 0..MAX_ENTRIES as i64 {
             cache.put(Key::GroupId(id), placement(id, "g"));
         }
         cache.put(Key::GroupId(-1), placement(-1, "g"));
-        assert_eq!(cache.get(Key::GroupId(0)), None);
-        assert!(cache.get(Key::GroupId(-1)).is_some());
+        assert!(cache.get(Key::GroupId(-1)).is_some(), "the new entry is kept");
+        let kept = (0..MAX_ENTRIES as i64).filter(|&id| cache.get(Key::GroupId(id)).is_some()).count();
+        assert_eq!(kept, MAX_ENTRIES - MAX_ENTRIES / EVICT_ONE_IN);
     }
 }

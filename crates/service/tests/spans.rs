@@ -5,7 +5,7 @@
 //! subscriber as the global default. A thread-local one (`set_default`) lost its capture now and
 //! then: another thread could compute a callsite's interest while it was not visible there and
 //! cache "never" for it. A global dispatcher is always consulted when a callsite's interest is
-//! computed, so no thread can cache "never" for it.
+//! computed, so no thread can cache "never" for it; and it is installed before the world starts.
 
 // The service tier's world; this binary uses only part of it.
 #[allow(dead_code)]
@@ -18,8 +18,6 @@ use world::{Backend, World};
 
 #[tokio::test]
 async fn a_use_case_logs_under_a_span_with_its_caller_and_target() {
-    let world = World::new(Backend::Sqlite).await;
-    let alice = world.user("alice", &["api"]).await;
     let captured = auditrelay_testkit::captured_log::CapturedLog::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -28,6 +26,10 @@ async fn a_use_case_logs_under_a_span_with_its_caller_and_target() {
         .with_span_events(FmtSpan::CLOSE)
         .finish();
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber of this binary");
+    // The subscriber is in place before the world starts its threads (the store's workers), so
+    // no callsite is first seen while there is none.
+    let world = World::new(Backend::Sqlite).await;
+    let alice = world.user("alice", &["api"]).await;
     let scoped = world.service.access().scoped(&alice).expect("a reading token");
     let _ = world.service.identity().user(&scoped, world.root.user.id).await;
     let text = captured.text();

@@ -51,8 +51,10 @@ impl Store {
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         // FULL: an acknowledged commit survives power loss, not only a crash.
-                        // The group-commit writer makes that one fsync per batch.
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;")
+                        // The group-commit writer makes that one fsync per batch. Temporary
+                        // storage in memory: the statement journals of a batch's inserts
+                        // otherwise go through a temp file (a sixth of the writer's time).
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;")
                             .await?;
                         Ok(())
                     })

@@ -23,7 +23,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/0011_streams.sql")),
     (12, include_str!("../migrations/0012_webhook_secrets.sql")),
     (13, include_str!("../migrations/0013_strict_order.sql")),
+    (14, include_str!("../migrations/0014_seq_rowid.sql")),
+    (15, include_str!("../migrations/0015_event_indexes.sql")),
 ];
+
+/// Versions that change only SQLite's physical layout: PostgreSQL records them and runs nothing.
+const SQLITE_ONLY: &[i64] = &[14];
 
 /// Serialises migrations of several processes sharing one PostgreSQL database.
 const PG_MIGRATION_LOCK: i64 = 0x6175_6469_746d_6967;
@@ -41,24 +46,27 @@ pub(crate) async fn run(write: &AnyPool, dialect: Dialect) -> Result<()> {
     if dialect == Dialect::Postgres {
         sqlx::query("SELECT pg_advisory_lock($1)").bind(PG_MIGRATION_LOCK).execute(&mut *conn).await?;
     }
-    let result = apply_pending(&mut conn, dialect).await;
+    let result = apply_pending(&mut conn, dialect, i64::MAX).await;
     if dialect == Dialect::Postgres {
         sqlx::query("SELECT pg_advisory_unlock($1)").bind(PG_MIGRATION_LOCK).execute(&mut *conn).await?;
     }
     result
 }
 
-async fn apply_pending(conn: &mut sqlx::AnyConnection, dialect: Dialect) -> Result<()> {
+/// Applies every migration not yet applied, up to version `through`.
+pub(crate) async fn apply_pending(conn: &mut sqlx::AnyConnection, dialect: Dialect, through: i64) -> Result<()> {
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )
     .execute(&mut *conn)
     .await?;
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&mut *conn).await?;
-    for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v)) {
+    for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| !applied.contains(v) && *v <= through) {
         let mut tx = conn.begin().await?;
         let failed = |source| StoreError::Migration { version, source };
-        sqlx::raw_sql(&dialect_sql(sql, dialect)).execute(&mut *tx).await.map_err(failed)?;
+        if dialect == Dialect::Sqlite || !SQLITE_ONLY.contains(&version) {
+            sqlx::raw_sql(&dialect_sql(sql, dialect)).execute(&mut *tx).await.map_err(failed)?;
+        }
         sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
             .bind(version)
             .bind(auditrelay_core::time::now_micros())
@@ -70,3 +78,7 @@ async fn apply_pending(conn: &mut sqlx::AnyConnection, dialect: Dialect) -> Resu
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "migrate_tests.rs"]
+mod tests;

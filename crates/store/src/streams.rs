@@ -215,11 +215,15 @@ impl Store {
     }
 
     /// Parked positions up to `position`: (position, body digest), ascending.
+    ///
+    /// Driven from the parked events (a handful) into the positions by seq: SQLite otherwise
+    /// walks every position of the stream up to `position` at each checkpoint. `CROSS JOIN`
+    /// is how SQLite is told the loop order; PostgreSQL plans it as any inner join.
     pub async fn parked_positions(&self, destination_id: DestinationId, position: i64) -> Result<Vec<(i64, String)>> {
         let rows = sqlx::query(
-            "SELECT p.position, p.body_sha256 FROM stream_positions p JOIN delivery_parked d \
-             ON d.destination_id = p.destination_id AND d.seq = p.seq \
-             WHERE p.destination_id = $1 AND p.position <= $2 ORDER BY p.position",
+            "SELECT p.position, p.body_sha256 FROM delivery_parked d CROSS JOIN stream_positions p \
+             WHERE d.destination_id = $1 AND p.destination_id = d.destination_id AND p.seq = d.seq \
+             AND p.position <= $2 ORDER BY p.position",
         )
         .bind(destination_id.get())
         .bind(position)
