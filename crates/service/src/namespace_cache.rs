@@ -52,7 +52,7 @@ impl Entries {
         let mut n = 0usize;
         let mut keep = || {
             n += 1;
-            n % EVICT_ONE_IN != 0
+            !n.is_multiple_of(EVICT_ONE_IN)
         };
         self.group_paths.retain(|_, _| keep());
         self.project_paths.retain(|_, _| keep());

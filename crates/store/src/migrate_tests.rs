@@ -36,16 +36,14 @@ async fn seq_becomes_the_rowid_and_every_event_is_kept() {
 
     apply_pending(&mut conn, Dialect::Sqlite, 14).await.unwrap();
     let rows = sqlx::query("SELECT rowid AS r, seq, producer_id FROM events ORDER BY seq").fetch_all(&mut conn).await;
-    let rows: Vec<(i64, i64, String)> = rows
-        .unwrap()
-        .iter()
-        .map(|r| (r.get("r"), r.get("seq"), r.get("producer_id")))
-        .collect();
+    let rows: Vec<(i64, i64, String)> =
+        rows.unwrap().iter().map(|r| (r.get("r"), r.get("seq"), r.get("producer_id"))).collect();
     assert_eq!(rows, vec![(10, 10, "a".into()), (20, 20, "b".into()), (35, 35, "c".into())]);
-    let indexes: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'")
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
+    let indexes: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
     assert!(!indexes.iter().any(|n| n.starts_with("sqlite_autoindex")), "no separate seq index: {indexes:?}");
     assert_eq!(indexes.len(), 9, "the secondary indexes are rebuilt: {indexes:?}");
 }
