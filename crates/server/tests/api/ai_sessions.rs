@@ -47,12 +47,16 @@ fn summary_path(workflow: i64) -> String {
 }
 
 /// The streamed summaries of `workflow` so far, in arrival order.
+/// The distinct summaries a receiver got (by event id: delivery is at least once, so a request
+/// retried after a slow answer arrives twice with the same id).
 fn streamed_summaries(receiver: &Receiver, workflow: i64) -> Vec<Value> {
+    let mut seen = std::collections::HashSet::new();
     receiver
         .received()
         .into_iter()
         .map(|r| r.json())
         .filter(|b| b["event_type"] == "ai_agent_session_summary" && b["details"]["workflow_id"] == workflow)
+        .filter(|b| seen.insert(b["id"].to_string()))
         .collect()
 }
 
