@@ -198,16 +198,8 @@ impl Ingest<'_> {
                 found
             }
         };
-        if !caller.is_admin() {
-            let group = self
-                .ctx
-                .store
-                .group_by_id(GroupId(placement.group_id))
-                .await?
-                .ok_or(ServiceError::NotFound("Group"))?;
-            if !self.ctx.group_access(caller, &group).await?.at_least(AccessLevel::Owner) {
-                return Err(refused(index, "you must be an Owner of the event's group to send its events"));
-            }
+        if !caller.is_admin() && !self.owner_of(caller, placement.group_id).await?.1 {
+            return Err(refused(index, "you must be an Owner of the event's group to send its events"));
         }
         Ok(Some(placement))
     }
@@ -236,13 +228,8 @@ impl Ingest<'_> {
         let Some(placement) = placement else {
             return Err(refused(index, "only an administrator may send these events as another author"));
         };
-        let root = self
-            .ctx
-            .store
-            .group_by_id(GroupId(placement.root_group_id))
-            .await?
-            .ok_or(ServiceError::NotFound("Group"))?;
-        if self.ctx.group_access(caller, &root).await?.at_least(AccessLevel::Owner) {
+        let (root, is_owner) = self.owner_of(caller, placement.root_group_id).await?;
+        if is_owner {
             return Ok(event);
         }
         Err(refused(
@@ -253,6 +240,17 @@ impl Ingest<'_> {
                 root.full_path
             ),
         ))
+    }
+
+    /// The group with this id, and whether the caller is one of its Owners.
+    async fn owner_of(
+        &self,
+        caller: &Caller,
+        group_id: i64,
+    ) -> ServiceResult<(auditrelay_store::namespaces::Group, bool)> {
+        let group = self.ctx.store.group_by_id(GroupId(group_id)).await?.ok_or(ServiceError::NotFound("Group"))?;
+        let is_owner = self.ctx.group_access(caller, &group).await?.at_least(AccessLevel::Owner);
+        Ok((group, is_owner))
     }
 
     async fn resolve(&self, key: Key<'_>, learn: bool) -> ServiceResult<Option<Placement>> {
