@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::process::{MIB, peak_rss_bytes, reset_peak_rss};
+use crate::process::{MIB, cpu_seconds, peak_rss_bytes, reset_peak_rss};
 use crate::report::{Row, round3};
-use crate::server::{Bench, Server, bench_serve_args, store_name, with_bench_server};
+use crate::server::{Bench, CommitStats, Server, bench_serve_args, store_name, with_bench_server};
 
 /// Events per request of the namespace measurements (the shape).
 const NAMESPACE_BATCH: usize = 100;
@@ -56,9 +56,12 @@ async fn measure_single(args: &Bench) -> anyhow::Result<Row> {
         // The namespace exists before the clock starts: this shape measures the request path.
         server.post_ingest(format!("[{}]", event_text(ID_BASE - 1, "bench", 0)), false).await?;
         let body = |n: usize| event_text(ID_BASE + n as i64, "bench", n);
-        drive(&server, requests, connections, body).await
+        let (before, cpu) = (server.commits().await?, cpu_seconds());
+        let (seconds, latencies) = drive(&server, requests, connections, body).await?;
+        let cores_busy = (cpu_seconds() - cpu) / seconds;
+        anyhow::Ok((seconds, latencies, before.until(server.commits().await?), cores_busy))
     };
-    let (seconds, latencies) = with_bench_server(args, bench_serve_args(), load).await?;
+    let (seconds, latencies, commits, cores_busy) = with_bench_server(args, bench_serve_args(), load).await?;
     Ok(Row {
         scenario: "ingest-1",
         store: store_name(args),
@@ -67,8 +70,18 @@ async fn measure_single(args: &Bench) -> anyhow::Result<Row> {
         rate: requests as f64 / seconds,
         latency_ms: Some(percentiles(&latencies)),
         peak_rss_mib: peak_rss_bytes().map(|b| b as f64 / MIB),
-        note: format!("{connections} connections, 1 event per request, ack latency"),
-        extra: Some(json!({"connections": connections, "batch": 1, "max_ms": latencies.last().map(|l| round3(*l))})),
+        note: format!(
+            "{connections} connections, 1 event per request, ack latency; {cores_busy:.2} cores busy{}",
+            commits_note(commits)
+        ),
+        extra: Some(json!({
+            "connections": connections,
+            "batch": 1,
+            "max_ms": latencies.last().map(|l| round3(*l)),
+            "cores_busy": round3(cores_busy),
+            "events_per_commit": commits.map(|c| round3(c.events_per_commit)),
+            "ms_per_commit": commits.map(|c| round3(c.ms_per_commit)),
+        })),
         ..Row::default()
     })
 }
@@ -118,6 +131,13 @@ async fn measure_namespaces(args: &Bench, namespaces: usize) -> anyhow::Result<V
         row("ns-new", new_events, new_seconds, &new_latencies, rss(new_rss)),
         row("ns-known", known_requests * NAMESPACE_BATCH, known_seconds, &known_latencies, rss(peak_rss_bytes())),
     ])
+}
+
+/// "; N events per commit, M ms each" for a row's note (empty when nothing was committed).
+fn commits_note(commits: Option<CommitStats>) -> String {
+    commits
+        .map(|c| format!("; {:.1} events per commit, {:.2} ms each", c.events_per_commit, c.ms_per_commit))
+        .unwrap_or_default()
 }
 
 /// A JSON array of events `(n, namespace)`.

@@ -221,6 +221,58 @@ impl Server {
     }
 }
 
+/// The log writer's commits so far, from the server's `/-/metrics`: a run's events per commit
+/// is the difference of two readings (the recorder is global, so it spans the bench's servers).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Commits {
+    count: f64,
+    events: f64,
+    seconds: f64,
+}
+
+/// What the log writer did between two readings.
+#[derive(Clone, Copy)]
+pub(crate) struct CommitStats {
+    pub events_per_commit: f64,
+    pub ms_per_commit: f64,
+}
+
+impl Commits {
+    /// The commits between `self` (the earlier reading) and `later`; `None` if there were none.
+    pub(crate) fn until(self, later: Commits) -> Option<CommitStats> {
+        let commits = later.count - self.count;
+        (commits > 0.0).then(|| CommitStats {
+            events_per_commit: (later.events - self.events) / commits,
+            ms_per_commit: (later.seconds - self.seconds) * 1000.0 / commits,
+        })
+    }
+}
+
+impl Server {
+    /// Reads the log writer's commit count and events committed.
+    pub(crate) async fn commits(&self) -> anyhow::Result<Commits> {
+        let text = self
+            .client
+            .get(format!("{}/-/metrics", self.base))
+            .header("PRIVATE-TOKEN", &self.token)
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        Ok(Commits {
+            count: value("auditrelay_log_commit_events_count"),
+            events: value("auditrelay_log_commit_events_sum"),
+            seconds: value("auditrelay_log_commit_seconds_sum"),
+        })
+    }
+}
+
 pub(crate) async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
     for _ in 0..300 {
         if client.get(format!("{base}/-/readiness")).send().await.is_ok_and(|r| r.status().is_success()) {
