@@ -48,6 +48,9 @@ impl Store {
         let options = || {
             AnyPoolOptions::new()
                 .acquire_timeout(Duration::from_secs(30))
+                // A local file does not drop connections: no ping (a round trip to SQLite's
+                // thread) before every query and transaction.
+                .test_before_acquire(false)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         // FULL: an acknowledged commit survives power loss, not only a crash.
