@@ -249,7 +249,7 @@ impl Commits {
 }
 
 impl Server {
-    /// Reads the log writer's commit count and events committed.
+    /// Reads the log writer's commits so far: how many, their events and their time.
     pub(crate) async fn commits(&self) -> anyhow::Result<Commits> {
         let text = self
             .client
@@ -281,4 +281,19 @@ pub(crate) async fn wait_ready(client: &reqwest::Client, base: &str) -> anyhow::
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     bail!("the server did not become ready")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Commits;
+
+    #[test]
+    fn commit_stats_are_the_difference_of_two_readings() {
+        let before = Commits { count: 10.0, events: 100.0, seconds: 0.5 };
+        let after = Commits { count: 30.0, events: 260.0, seconds: 0.53 };
+        let stats = before.until(after).expect("commits happened");
+        assert!((stats.events_per_commit - 8.0).abs() < 1e-9);
+        assert!((stats.ms_per_commit - 1.5).abs() < 1e-9);
+        assert!(after.until(after).is_none(), "no commits, no figures");
+    }
 }
