@@ -223,7 +223,7 @@ impl Server {
 
 /// The log writer's commits so far, from the server's `/-/metrics`: a run's events per commit
 /// is the difference of two readings (the recorder is global, so it spans the bench's servers).
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub(crate) struct Commits {
     count: f64,
     events: f64,
