@@ -14,6 +14,7 @@ use crate::connect::{Dialect, Store};
 
 mod ids;
 mod rows;
+mod sqlite_append;
 pub use ids::IdScope;
 pub(crate) use rows::{EVENT_COLUMNS, stored_event};
 pub use rows::{PreparedEvent, StoredEvent};
@@ -21,6 +22,8 @@ pub use rows::{PreparedEvent, StoredEvent};
 /// Lock key for the log's writers across processes sharing one PostgreSQL database.
 const PG_LOG_LOCK: i64 = 0x6175_6469_746c_6f67;
 const INSERT_CHUNK: usize = 100;
+/// The log's head: its highest `seq`, 0 when empty.
+const HEAD_SQL: &str = "SELECT COALESCE(MAX(seq), 0) FROM events";
 /// With the `fault-injection` feature (tests only), a batch holding an event of this type fails
 /// in the database, as a commit refused by the backend would.
 #[cfg(feature = "fault-injection")]
@@ -190,6 +193,9 @@ impl Store {
     /// original id is returned.
     /// Returns the public id of every input event, in order, and the log's new head `seq`.
     pub async fn append_events(&self, events: &[PreparedEvent]) -> Result<(Vec<EventId>, i64)> {
+        if self.dialect == Dialect::Sqlite {
+            return sqlite_append::append(self, events).await;
+        }
         let mut tx = self.begin_locked().await?;
         let appended = self.append_locked(&mut tx, events).await?;
         tx.commit().await?;
@@ -217,30 +223,12 @@ impl Store {
             // transaction, rollback) runs, on both backends.
             sqlx::query("SELECT no_such_column FROM events").execute(&mut **tx).await?;
         }
-        let head: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&mut **tx).await?;
+        let head: i64 = sqlx::query_scalar(HEAD_SQL).fetch_one(&mut **tx).await?;
         let known = ids::existing(tx, self.dialect, events).await?;
         let ids::Plan { ids, to_insert, head } = ids::plan(events, &known, head);
         for chunk in to_insert.chunks(INSERT_CHUNK) {
             let sql = insert_sql(self.dialect, chunk.len());
-            let mut query = sqlx::query(&sql);
-            for (seq, e, key) in chunk {
-                query = query
-                    .bind(*seq)
-                    .bind(key.as_deref())
-                    .bind(e.created_at)
-                    .bind(e.event_type.as_str())
-                    .bind(e.entity_type.as_str())
-                    .bind(e.entity_id)
-                    .bind(e.author_id)
-                    .bind(e.group_id)
-                    .bind(e.project_id)
-                    .bind(e.root_group_id)
-                    .bind(e.payload.as_str())
-                    .bind(e.workflow_id)
-                    .bind(e.session_id.as_deref())
-                    .bind(e.ai_sequence);
-            }
-            query.execute(&mut **tx).await?;
+            bind_rows(sqlx::query(&sql), chunk).execute(&mut **tx).await?;
         }
         Ok((ids, head))
     }
@@ -254,7 +242,7 @@ impl Store {
 
     /// The highest `seq` in the log (0 when empty).
     pub async fn head_seq(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(&self.read).await?)
+        Ok(sqlx::query_scalar(HEAD_SQL).fetch_one(&self.read).await?)
     }
 
     /// `limit` events matching `filter` in `order`, skipping `offset`.
@@ -306,6 +294,34 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// The events to insert, `(seq, event, stored producer id)`, bound in the order of
+/// [`insert_sql`]'s columns.
+type Rows<'a> = [(i64, &'a PreparedEvent, Option<String>)];
+
+fn bind_rows<'q>(
+    mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    rows: &'q Rows<'_>,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    for (seq, e, key) in rows {
+        query = query
+            .bind(*seq)
+            .bind(key.as_deref())
+            .bind(e.created_at)
+            .bind(e.event_type.as_str())
+            .bind(e.entity_type.as_str())
+            .bind(e.entity_id)
+            .bind(e.author_id)
+            .bind(e.group_id)
+            .bind(e.project_id)
+            .bind(e.root_group_id)
+            .bind(e.payload.as_str())
+            .bind(e.workflow_id)
+            .bind(e.session_id.as_deref())
+            .bind(e.ai_sequence);
+    }
+    query
 }
 
 fn insert_sql(dialect: Dialect, rows: usize) -> String {

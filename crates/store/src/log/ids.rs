@@ -92,29 +92,45 @@ pub(super) fn plan<'a>(events: &'a [PreparedEvent], known: &HashMap<(i64, String
     plan
 }
 
+/// The statements that find a batch's producer ids already in the log: one per chunk of stored
+/// forms, each with the forms it binds, in order. Each answers `(scope, stored producer id)`.
+pub(super) fn lookups(dialect: Dialect, events: &[PreparedEvent]) -> Vec<(String, Vec<String>)> {
+    let mut forms: Vec<String> = events.iter().filter_map(|e| e.producer_id.as_ref()).flat_map(stored_forms).collect();
+    forms.sort_unstable();
+    forms.dedup();
+    forms
+        .chunks(LOOKUP_CHUNK)
+        .map(|chunk| {
+            let sql = format!(
+                "SELECT {SCOPE_SQL}, producer_id FROM events WHERE producer_id IN {}",
+                dialect.in_list(chunk.len())
+            );
+            (sql, chunk.to_vec())
+        })
+        .collect()
+}
+
+/// Records one answer of a lookup: the id a stored producer id names in its scope.
+pub(super) fn remember(known: &mut HashMap<(i64, String), EventId>, scope: i64, stored: String) {
+    if let Some(id) = EventId::from_json(&stored) {
+        known.insert((scope, stored), id);
+    }
+}
+
 /// The producer ids of `events` already in the log, per scope, with the id each names.
 pub(super) async fn existing(
     tx: &mut sqlx::Transaction<'_, Any>,
     dialect: Dialect,
     events: &[PreparedEvent],
 ) -> Result<HashMap<(i64, String), EventId>> {
-    let mut forms: Vec<String> = events.iter().filter_map(|e| e.producer_id.as_ref()).flat_map(stored_forms).collect();
-    forms.sort_unstable();
-    forms.dedup();
     let mut known = HashMap::new();
-    for chunk in forms.chunks(LOOKUP_CHUNK) {
-        let sql = format!(
-            "SELECT {SCOPE_SQL}, producer_id FROM events WHERE producer_id IN {}",
-            dialect.in_list(chunk.len())
-        );
+    for (sql, forms) in lookups(dialect, events) {
         let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
-        for form in chunk {
+        for form in &forms {
             query = query.bind(form.as_str());
         }
         for (scope, stored) in query.fetch_all(&mut **tx).await? {
-            if let Some(id) = EventId::from_json(&stored) {
-                known.insert((scope, stored), id);
-            }
+            remember(&mut known, scope, stored);
         }
     }
     Ok(known)
