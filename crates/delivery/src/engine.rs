@@ -92,11 +92,17 @@ impl Engine {
     }
 }
 
-async fn stop(worker: Running) {
+/// Stops a worker and waits for it. One that does not stop within 5 s is aborted: its
+/// successor shares its node's lease, so the two must never run side by side (the late one's
+/// release of the lease would take it from its successor). Abandoned requests' events stay after
+/// the cursor and are sent again.
+async fn stop(mut worker: Running) {
     let _ = worker.control.stop.send(true);
     worker.control.wake.notify_one();
-    if tokio::time::timeout(Duration::from_secs(5), worker.task).await.is_err() {
-        tracing::warn!("a delivery worker did not stop within 5 s");
+    if tokio::time::timeout(Duration::from_secs(5), &mut worker.task).await.is_err() {
+        tracing::warn!("a delivery worker did not stop within 5 s; aborting it");
+        worker.task.abort();
+        let _ = worker.task.await;
     }
 }
 
