@@ -99,8 +99,10 @@ async fn measure_namespaces(args: &Bench, namespaces: usize) -> anyhow::Result<V
         let new_body = move |r: usize| {
             batch_text((r * NAMESPACE_BATCH..((r + 1) * NAMESPACE_BATCH).min(namespaces)).map(|k| (k, k)))
         };
+        let before = server.commits().await?;
         let (new_seconds, new_latencies) = drive(&server, new_requests, connections, new_body).await?;
-        let new_rss = peak_rss_bytes();
+        let (new_rss, between) = (peak_rss_bytes(), server.commits().await?);
+        let new_commits = before.until(between);
         let known_requests = known_events / NAMESPACE_BATCH;
         // Spread over every namespace, in an order unlike the one they were learned in.
         let known_body = move |r: usize| {
@@ -110,27 +112,58 @@ async fn measure_namespaces(args: &Bench, namespaces: usize) -> anyhow::Result<V
             }))
         };
         let (known_seconds, known_latencies) = drive(&server, known_requests, connections, known_body).await?;
-        anyhow::Ok((namespaces, new_seconds, new_latencies, new_rss, known_requests, known_seconds, known_latencies))
+        let known_commits = between.until(server.commits().await?);
+        let new = Phase { events: namespaces, seconds: new_seconds, latencies: new_latencies, commits: new_commits };
+        let known = Phase {
+            events: known_requests * NAMESPACE_BATCH,
+            seconds: known_seconds,
+            latencies: known_latencies,
+            commits: known_commits,
+        };
+        anyhow::Ok((new, new_rss, known))
     };
-    let (new_events, new_seconds, new_latencies, new_rss, known_requests, known_seconds, known_latencies) =
-        with_bench_server(args, bench_serve_args(), load).await?;
+    let (new, new_rss, known) = with_bench_server(args, bench_serve_args(), load).await?;
     let rss = |bytes: Option<u64>| bytes.map(|b| b as f64 / MIB);
-    let row = |phase: &'static str, events: usize, seconds: f64, latencies: &[f64], peak: Option<f64>| Row {
-        scenario: phase,
+    let row = |scenario: &'static str, phase: Phase, peak: Option<f64>| Row {
+        scenario,
         store: store_name(args),
-        events,
-        seconds,
-        rate: events as f64 / seconds,
-        latency_ms: Some(percentiles(latencies)),
+        events: phase.events,
+        seconds: phase.seconds,
+        rate: phase.events as f64 / phase.seconds,
+        latency_ms: Some(percentiles(&phase.latencies)),
         peak_rss_mib: peak,
-        note: format!("{namespaces} namespaces, batch {NAMESPACE_BATCH}, {connections} clients"),
-        extra: Some(json!({"namespaces": namespaces, "batch": NAMESPACE_BATCH, "clients": connections})),
+        note: format!(
+            "{namespaces} namespaces, batch {NAMESPACE_BATCH}, {connections} clients{}{}",
+            commits_note(phase.commits),
+            learn_note(phase.commits)
+        ),
+        extra: Some(json!({
+            "namespaces": namespaces,
+            "batch": NAMESPACE_BATCH,
+            "clients": connections,
+            "events_per_commit": phase.commits.map(|c| round3(c.events_per_commit)),
+            "ms_per_commit": phase.commits.map(|c| round3(c.ms_per_commit)),
+            "ms_per_learn": phase.commits.and_then(|c| c.ms_per_learn).map(round3),
+        })),
         ..Row::default()
     };
-    Ok(vec![
-        row("ns-new", new_events, new_seconds, &new_latencies, rss(new_rss)),
-        row("ns-known", known_requests * NAMESPACE_BATCH, known_seconds, &known_latencies, rss(peak_rss_bytes())),
-    ])
+    Ok(vec![row("ns-new", new, rss(new_rss)), row("ns-known", known, rss(peak_rss_bytes()))])
+}
+
+/// One phase of the namespace measurement: its events, time, latencies and commits.
+struct Phase {
+    events: usize,
+    seconds: f64,
+    latencies: Vec<f64>,
+    commits: Option<CommitStats>,
+}
+
+/// "; learning new paths M ms per batch" for a row's note (empty when nothing was learned).
+fn learn_note(commits: Option<CommitStats>) -> String {
+    commits
+        .and_then(|c| c.ms_per_learn)
+        .map(|ms| format!("; learning new paths {ms:.2} ms per batch"))
+        .unwrap_or_default()
 }
 
 /// "; N events per commit, M ms each" for a row's note (empty when nothing was committed).

@@ -228,6 +228,9 @@ pub(crate) struct Commits {
     count: f64,
     events: f64,
     seconds: f64,
+    /// Batches' new group paths learned (one transaction each) and their time.
+    learns: f64,
+    learn_seconds: f64,
 }
 
 /// What the log writer did between two readings.
@@ -235,15 +238,19 @@ pub(crate) struct Commits {
 pub(crate) struct CommitStats {
     pub events_per_commit: f64,
     pub ms_per_commit: f64,
+    /// The time of each transaction learning new group paths, when there were any.
+    pub ms_per_learn: Option<f64>,
 }
 
 impl Commits {
     /// The commits between `self` (the earlier reading) and `later`; `None` if there were none.
     pub(crate) fn until(self, later: Commits) -> Option<CommitStats> {
         let commits = later.count - self.count;
+        let learns = later.learns - self.learns;
         (commits > 0.0).then(|| CommitStats {
             events_per_commit: (later.events - self.events) / commits,
             ms_per_commit: (later.seconds - self.seconds) * 1000.0 / commits,
+            ms_per_learn: (learns > 0.0).then(|| (later.learn_seconds - self.learn_seconds) * 1000.0 / learns),
         })
     }
 }
@@ -269,6 +276,8 @@ impl Server {
             count: value("auditrelay_log_commit_events_count"),
             events: value("auditrelay_log_commit_events_sum"),
             seconds: value("auditrelay_log_commit_seconds_sum"),
+            learns: value("auditrelay_namespace_learn_seconds_count"),
+            learn_seconds: value("auditrelay_namespace_learn_seconds_sum"),
         })
     }
 }
@@ -289,11 +298,14 @@ mod tests {
 
     #[test]
     fn commit_stats_are_the_difference_of_two_readings() {
-        let before = Commits { count: 10.0, events: 100.0, seconds: 0.5 };
-        let after = Commits { count: 30.0, events: 260.0, seconds: 0.53 };
+        let before = Commits { count: 10.0, events: 100.0, seconds: 0.5, learns: 2.0, learn_seconds: 0.01 };
+        let after = Commits { count: 30.0, events: 260.0, seconds: 0.53, learns: 6.0, learn_seconds: 0.018 };
         let stats = before.until(after).expect("commits happened");
         assert!((stats.events_per_commit - 8.0).abs() < 1e-9);
         assert!((stats.ms_per_commit - 1.5).abs() < 1e-9);
+        assert!((stats.ms_per_learn.expect("paths were learned") - 2.0).abs() < 1e-9);
+        let unlearned = Commits { learns: 2.0, learn_seconds: 0.01, ..after };
+        assert!(before.until(unlearned).expect("commits happened").ms_per_learn.is_none());
         assert!(after.until(after).is_none(), "no commits, no figures");
     }
 }

@@ -99,7 +99,10 @@ impl Ingest<'_> {
         if unknown.len() < 2 {
             return Ok(());
         }
-        match self.ctx.store.ensure_group_paths(&unknown).await {
+        let started = std::time::Instant::now();
+        let learned = self.ctx.store.ensure_group_paths(&unknown).await;
+        metrics::histogram!("auditrelay_namespace_learn_seconds").record(started.elapsed().as_secs_f64());
+        match learned {
             Ok(groups) => {
                 for group in groups {
                     let placement = group_placement(group);

@@ -17,17 +17,11 @@ mod rows;
 mod sqlite_append;
 pub use ids::IdScope;
 pub(crate) use rows::{EVENT_COLUMNS, stored_event};
+use rows::{HEAD_SQL, INSERT_CHUNK, bind_rows, insert_sql};
 pub use rows::{PreparedEvent, StoredEvent};
 
 /// Lock key for the log's writers across processes sharing one PostgreSQL database.
 const PG_LOG_LOCK: i64 = 0x6175_6469_746c_6f67;
-const INSERT_CHUNK: usize = 100;
-/// The log's head: its highest `seq`, 0 when empty.
-const HEAD_SQL: &str = "SELECT COALESCE(MAX(seq), 0) FROM events";
-/// With the `fault-injection` feature (tests only), a batch holding an event of this type fails
-/// in the database, as a commit refused by the backend would.
-#[cfg(feature = "fault-injection")]
-pub const FAULT_EVENT_TYPE: &str = "auditrelay_test_commit_fault";
 
 /// Which part of the log a read covers.
 #[derive(Debug, Clone, PartialEq)]
@@ -218,7 +212,7 @@ impl Store {
         events: &[PreparedEvent],
     ) -> Result<(Vec<EventId>, i64)> {
         #[cfg(feature = "fault-injection")]
-        if events.iter().any(|e| e.event_type == FAULT_EVENT_TYPE) {
+        if crate::fault::refuses_commit(events.iter().map(|e| e.event_type.as_str())) {
             // A statement the database itself refuses: the real failure path (aborted
             // transaction, rollback) runs, on both backends.
             sqlx::query("SELECT no_such_column FROM events").execute(&mut **tx).await?;
@@ -294,42 +288,6 @@ impl Store {
         .await?;
         Ok(())
     }
-}
-
-/// The events to insert, `(seq, event, stored producer id)`, bound in the order of
-/// [`insert_sql`]'s columns.
-type Rows<'a> = [(i64, &'a PreparedEvent, Option<String>)];
-
-fn bind_rows<'q>(
-    mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    rows: &'q Rows<'_>,
-) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-    for (seq, e, key) in rows {
-        query = query
-            .bind(*seq)
-            .bind(key.as_deref())
-            .bind(e.created_at)
-            .bind(e.event_type.as_str())
-            .bind(e.entity_type.as_str())
-            .bind(e.entity_id)
-            .bind(e.author_id)
-            .bind(e.group_id)
-            .bind(e.project_id)
-            .bind(e.root_group_id)
-            .bind(e.payload.as_str())
-            .bind(e.workflow_id)
-            .bind(e.session_id.as_deref())
-            .bind(e.ai_sequence);
-    }
-    query
-}
-
-fn insert_sql(dialect: Dialect, rows: usize) -> String {
-    const COLUMNS: usize = 14;
-    format!(
-        "INSERT INTO events ({EVENT_COLUMNS}, workflow_id, session_id, ai_sequence) VALUES {}",
-        dialect.values_rows(rows, COLUMNS)
-    )
 }
 
 /// The listing's statement and its bound values.

@@ -1,13 +1,19 @@
 //! The log's rows: an event to append (`PreparedEvent`), an event read back (`StoredEvent`), the
-//! columns and decoding every reader of the log shares, and the positional parameter of the
-//! log's multi-row statements.
+//! columns and decoding every reader of the log shares, the head, and the insert statement with
+//! its binding, shared by both backends' appends.
 
 use auditrelay_core::EventId;
 use auditrelay_core::time::Micros;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Row};
 
 use crate::Result;
+use crate::connect::Dialect;
+
+/// Events one insert statement takes.
+pub(super) const INSERT_CHUNK: usize = 100;
+/// The log's head: its highest `seq`, 0 when empty.
+pub(super) const HEAD_SQL: &str = "SELECT COALESCE(MAX(seq), 0) FROM events";
 
 /// An event ready to be appended: validated, namespace resolved, payload rendered (without id).
 #[derive(Debug, Clone)]
@@ -65,4 +71,40 @@ pub(crate) fn stored_event(row: &AnyRow) -> Result<StoredEvent> {
         root_group_id: row.try_get("root_group_id")?,
         payload: row.try_get("payload")?,
     })
+}
+
+/// The events to insert, `(seq, event, stored producer id)`, bound in the order of
+/// `insert_sql`'s columns.
+pub(super) type Rows<'a> = [(i64, &'a PreparedEvent, Option<String>)];
+
+pub(super) fn bind_rows<'q>(
+    mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    rows: &'q Rows<'_>,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    for (seq, e, key) in rows {
+        query = query
+            .bind(*seq)
+            .bind(key.as_deref())
+            .bind(e.created_at)
+            .bind(e.event_type.as_str())
+            .bind(e.entity_type.as_str())
+            .bind(e.entity_id)
+            .bind(e.author_id)
+            .bind(e.group_id)
+            .bind(e.project_id)
+            .bind(e.root_group_id)
+            .bind(e.payload.as_str())
+            .bind(e.workflow_id)
+            .bind(e.session_id.as_deref())
+            .bind(e.ai_sequence);
+    }
+    query
+}
+
+pub(super) fn insert_sql(dialect: Dialect, rows: usize) -> String {
+    const COLUMNS: usize = 14;
+    format!(
+        "INSERT INTO events ({EVENT_COLUMNS}, workflow_id, session_id, ai_sequence) VALUES {}",
+        dialect.values_rows(rows, COLUMNS)
+    )
 }

@@ -14,7 +14,8 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, Row};
 use std::collections::HashMap;
 
-use super::{HEAD_SQL, INSERT_CHUNK, PreparedEvent, bind_rows, ids, insert_sql};
+use super::ids;
+use super::rows::{HEAD_SQL, INSERT_CHUNK, PreparedEvent, bind_rows, insert_sql};
 use crate::Result;
 use crate::connect::{Dialect, Store};
 
@@ -48,7 +49,7 @@ async fn lock_and_read(
 ) -> Result<(i64, HashMap<(i64, String), EventId>)> {
     let mut sql = String::from("BEGIN IMMEDIATE; ");
     #[cfg(feature = "fault-injection")]
-    if events.iter().any(|e| e.event_type == super::FAULT_EVENT_TYPE) {
+    if crate::fault::refuses_commit(events.iter().map(|e| e.event_type.as_str())) {
         // A statement SQLite refuses inside the transaction: the rollback below runs.
         sql.push_str("SELECT no_such_column FROM events; ");
     }
