@@ -125,15 +125,26 @@ pub(super) async fn existing(
 ) -> Result<HashMap<(i64, String), EventId>> {
     let mut known = HashMap::new();
     for (sql, forms) in lookups(dialect, events) {
-        let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
-        for form in &forms {
-            query = query.bind(form.as_str());
-        }
-        for (scope, stored) in query.fetch_all(&mut **tx).await? {
-            remember(&mut known, scope, stored);
-        }
+        run_lookup(tx, &sql, &forms, &mut known).await?;
     }
     Ok(known)
+}
+
+/// Runs one statement of [`lookups`], adding what it finds to `known`.
+pub(super) async fn run_lookup(
+    conn: &mut sqlx::AnyConnection,
+    sql: &str,
+    forms: &[String],
+    known: &mut HashMap<(i64, String), EventId>,
+) -> Result<()> {
+    let mut query = sqlx::query_as::<_, (i64, String)>(sql);
+    for form in forms {
+        query = query.bind(form.as_str());
+    }
+    for (scope, stored) in query.fetch_all(&mut *conn).await? {
+        remember(known, scope, stored);
+    }
+    Ok(())
 }
 
 impl Store {

@@ -5,7 +5,10 @@
 //! lookup, the insert and `COMMIT` were five such trips per group commit, most of a commit's
 //! time beside the fsync. sqlx runs a text of several statements in one request, binding the
 //! parameters across them in order. So the append sends two texts: the lock with the reads
-//! (`BEGIN IMMEDIATE`, the head, the lookups), and the writes with `COMMIT`. The ordering rule
+//! (`BEGIN IMMEDIATE`, the head, the producer-id lookup), and the insert with `COMMIT`. A batch
+//! larger than one insert (or one lookup) sends each further statement on its own: every text
+//! holds at most three short statements, so the prepared statements sqlx keeps per text stay few and
+//! small (texts of many 100-row inserts cost tens of MiB of cache). The ordering rule
 //! of the log holds: `BEGIN IMMEDIATE` takes SQLite's write lock before the head is read, and
 //! the lock is held until `COMMIT`.
 
@@ -19,7 +22,8 @@ use super::rows::{HEAD_SQL, INSERT_CHUNK, PreparedEvent, bind_rows, insert_sql};
 use crate::Result;
 use crate::connect::{Dialect, Store};
 
-/// [`Store::append_events`] on SQLite: one transaction, sent as two requests.
+/// [`Store::append_events`] on SQLite: one transaction, sent as two requests (more for a batch
+/// larger than one insert).
 pub(super) async fn append(store: &Store, events: &[PreparedEvent]) -> Result<(Vec<EventId>, i64)> {
     let mut conn = store.write.acquire().await?;
     let result = lock_read_and_write(&mut conn, events).await;
@@ -32,17 +36,22 @@ pub(super) async fn append(store: &Store, events: &[PreparedEvent]) -> Result<(V
 async fn lock_read_and_write(conn: &mut PoolConnection<Any>, events: &[PreparedEvent]) -> Result<(Vec<EventId>, i64)> {
     let (head, known) = lock_and_read(conn, events).await?;
     let ids::Plan { ids, to_insert, head } = ids::plan(events, &known, head);
-    let mut sql = String::new();
-    for chunk in to_insert.chunks(INSERT_CHUNK) {
-        sql.push_str(&insert_sql(Dialect::Sqlite, chunk.len()));
-        sql.push_str("; ");
+    let mut chunks = to_insert.chunks(INSERT_CHUNK).peekable();
+    while let Some(chunk) = chunks.next() {
+        let mut sql = insert_sql(Dialect::Sqlite, chunk.len());
+        if chunks.peek().is_none() {
+            sql.push_str("; COMMIT");
+        }
+        bind_rows(sqlx::query(&sql), chunk).execute(&mut **conn).await?;
     }
-    sql.push_str("COMMIT");
-    bind_rows(sqlx::query(&sql), &to_insert).execute(&mut **conn).await?;
+    if to_insert.is_empty() {
+        sqlx::query("COMMIT").execute(&mut **conn).await?;
+    }
     Ok((ids, head))
 }
 
-/// Takes the write lock and reads the head and the producer ids of `events` already stored.
+/// Takes the write lock and reads the head and the producer ids of `events` already stored:
+/// one request for a batch whose ids fit one lookup, one more per further lookup.
 async fn lock_and_read(
     conn: &mut PoolConnection<Any>,
     events: &[PreparedEvent],
@@ -54,16 +63,19 @@ async fn lock_and_read(
         sql.push_str("SELECT no_such_column FROM events; ");
     }
     sql.push_str(HEAD_SQL);
-    let lookups = ids::lookups(Dialect::Sqlite, events);
-    for (lookup, _) in &lookups {
+    let mut lookups = ids::lookups(Dialect::Sqlite, events).into_iter();
+    let first = lookups.next();
+    let mut query_forms: &[String] = &[];
+    if let Some((lookup, forms)) = &first {
         sql.push_str("; ");
         sql.push_str(lookup);
+        query_forms = forms;
     }
     let mut query = sqlx::query(&sql);
-    for form in lookups.iter().flat_map(|(_, forms)| forms) {
+    for form in query_forms {
         query = query.bind(form.as_str());
     }
-    // The head's row comes first (one column), then the lookups' (scope, producer id).
+    // The head's row comes first (one column), then the lookup's (scope, producer id).
     let rows = query.fetch_all(&mut **conn).await?;
     let mut rows = rows.iter();
     let head: i64 = match rows.next() {
@@ -73,6 +85,9 @@ async fn lock_and_read(
     let mut known = HashMap::new();
     for row in rows {
         ids::remember(&mut known, row.try_get(0)?, row.try_get(1)?);
+    }
+    for (lookup, forms) in lookups {
+        ids::run_lookup(conn, &lookup, &forms, &mut known).await?;
     }
     Ok((head, known))
 }
