@@ -221,24 +221,26 @@ impl Server {
     }
 }
 
-/// The log writer's commits so far, from the server's `/-/metrics`: a run's events per commit
-/// is the difference of two readings (the recorder is global, so it spans the bench's servers).
+/// The log writer's commits and the namespace learning so far, from the server's `/-/metrics`:
+/// a run's figures are the difference of two readings (the recorder is global, so it spans the
+/// bench's servers).
 #[derive(Clone, Copy)]
 pub(crate) struct Commits {
     count: f64,
     events: f64,
     seconds: f64,
-    /// Batches' new group paths learned (one transaction each) and their time.
+    /// Batches that learned new group paths, and their time (waiting for the write connection
+    /// included).
     learns: f64,
     learn_seconds: f64,
 }
 
-/// What the log writer did between two readings.
+/// What the log writer and the namespace learning did between two readings.
 #[derive(Clone, Copy)]
 pub(crate) struct CommitStats {
     pub events_per_commit: f64,
     pub ms_per_commit: f64,
-    /// The time of each transaction learning new group paths, when there were any.
+    /// The time each batch took to learn its new group paths, when any did.
     pub ms_per_learn: Option<f64>,
 }
 
@@ -256,7 +258,8 @@ impl Commits {
 }
 
 impl Server {
-    /// Reads the log writer's commits so far: how many, their events and their time.
+    /// Reads the log writer's commits so far (how many, their events, their time) and the
+    /// namespace learning's.
     pub(crate) async fn commits(&self) -> anyhow::Result<Commits> {
         let text = self
             .client

@@ -1,5 +1,5 @@
-//! Fault injection for the tests of units of work and of the log's commit; compiled only with the `fault-injection`
-//! feature, which only the integration tests' build enables. `AUDITRELAY_FAULT_UNIT` (read at
+//! Fault injection for the tests of units of work and of the log's commit; compiled only with
+//! the `fault-injection` feature, which only the integration tests' build enables. `AUDITRELAY_FAULT_UNIT` (read at
 //! each unit) makes every unit of work that records events, after its change's statements ran in the transaction
 //! and before its audit events are appended, either `abort` the process (a crash between the
 //! two steps) or `fail` (the transaction is rolled back and the caller gets an error).
@@ -7,14 +7,16 @@
 use crate::Result;
 
 /// A batch holding an event of this type fails in the database, as a commit refused by the
-/// backend would (`log`'s append runs a statement the database refuses).
+/// backend would.
 #[cfg(feature = "fault-injection")]
 const COMMIT_FAULT_EVENT_TYPE: &str = "auditrelay_test_commit_fault";
 
-/// Whether a batch with these event types is to fail in the database.
+/// For a batch with these event types that is to fail: a statement the database itself refuses,
+/// for the append to run inside its transaction, so the real failure path (aborted transaction,
+/// rollback) runs on both backends.
 #[cfg(feature = "fault-injection")]
-pub(crate) fn refuses_commit<'e>(mut event_types: impl Iterator<Item = &'e str>) -> bool {
-    event_types.any(|t| t == COMMIT_FAULT_EVENT_TYPE)
+pub(crate) fn refused_statement<'e>(mut event_types: impl Iterator<Item = &'e str>) -> Option<&'static str> {
+    event_types.any(|t| t == COMMIT_FAULT_EVENT_TYPE).then_some("SELECT no_such_column FROM events")
 }
 
 #[cfg(feature = "fault-injection")]

@@ -212,10 +212,8 @@ impl Store {
         events: &[PreparedEvent],
     ) -> Result<(Vec<EventId>, i64)> {
         #[cfg(feature = "fault-injection")]
-        if crate::fault::refuses_commit(events.iter().map(|e| e.event_type.as_str())) {
-            // A statement the database itself refuses: the real failure path (aborted
-            // transaction, rollback) runs, on both backends.
-            sqlx::query("SELECT no_such_column FROM events").execute(&mut **tx).await?;
+        if let Some(refused) = crate::fault::refused_statement(events.iter().map(|e| e.event_type.as_str())) {
+            sqlx::query(refused).execute(&mut **tx).await?;
         }
         let head: i64 = sqlx::query_scalar(HEAD_SQL).fetch_one(&mut **tx).await?;
         let known = ids::existing(tx, self.dialect, events).await?;

@@ -7,8 +7,8 @@
 //! parameters across them in order. So the append sends two texts: the lock with the reads
 //! (`BEGIN IMMEDIATE`, the head, the producer-id lookup), and the insert with `COMMIT`. A batch
 //! larger than one insert (or one lookup) sends each further statement on its own: every text
-//! holds at most three short statements, so the prepared statements sqlx keeps per text stay few and
-//! small (texts of many 100-row inserts cost tens of MiB of cache). The ordering rule
+//! holds at most three short statements, so the prepared statements sqlx keeps per text stay
+//! few and small (texts of many 100-row inserts cost tens of MiB of cache). The ordering rule
 //! of the log holds: `BEGIN IMMEDIATE` takes SQLite's write lock before the head is read, and
 //! the lock is held until `COMMIT`.
 
@@ -58,9 +58,10 @@ async fn lock_and_read(
 ) -> Result<(i64, HashMap<(i64, String), EventId>)> {
     let mut sql = String::from("BEGIN IMMEDIATE; ");
     #[cfg(feature = "fault-injection")]
-    if crate::fault::refuses_commit(events.iter().map(|e| e.event_type.as_str())) {
-        // A statement SQLite refuses inside the transaction: the rollback below runs.
-        sql.push_str("SELECT no_such_column FROM events; ");
+    if let Some(refused) = crate::fault::refused_statement(events.iter().map(|e| e.event_type.as_str())) {
+        // Inside the transaction: the rollback after a failed append runs.
+        sql.push_str(refused);
+        sql.push_str("; ");
     }
     sql.push_str(HEAD_SQL);
     let mut lookups = ids::lookups(Dialect::Sqlite, events).into_iter();
