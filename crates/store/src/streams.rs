@@ -139,6 +139,15 @@ impl Store {
     ) -> Result<()> {
         let Some(last) = entries.last() else { return Ok(()) };
         let mut tx = self.write.begin().await?;
+        if self.dialect == crate::Dialect::Postgres {
+            // The destination's row first, as its deletion takes it (and then cascades to the
+            // head): taking the head first and the destination with the positions' foreign key
+            // deadlocked against a concurrent deletion.
+            sqlx::query("SELECT 1 FROM destinations WHERE id = $1 FOR KEY SHARE")
+                .bind(destination_id.get())
+                .fetch_optional(&mut *tx)
+                .await?;
+        }
         let moved = sqlx::query(
             "UPDATE stream_heads SET position = $1, chain = $2, last_seq = $3 \
              WHERE destination_id = $4 AND position = $5",
