@@ -1,6 +1,7 @@
 //! auditrelay's operational store: the event log, identity, namespaces and settings, on SQLite
 //! (embedded, the default) or PostgreSQL, behind one [`Store`] with the same SQL for both.
 
+mod begin;
 mod connect;
 pub mod delivery;
 pub mod destinations;

@@ -198,7 +198,7 @@ impl Store {
 
     /// A write transaction holding the log lock (see the module's ordering rule).
     pub(crate) async fn begin_locked(&self) -> Result<sqlx::Transaction<'static, Any>> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = crate::begin::begin(&self.write).await?;
         if self.dialect == Dialect::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_LOG_LOCK).execute(&mut *tx).await?;
         }

@@ -229,7 +229,7 @@ impl Store {
         // Parents before children: fewer segments first.
         wanted.sort_unstable_by_key(|p| (p.matches('/').count(), *p));
         wanted.dedup();
-        let mut tx = self.write.begin().await?;
+        let mut tx = crate::begin::begin(&self.write).await?;
         let mut known: HashMap<String, Group> = HashMap::with_capacity(wanted.len());
         for found in groups_by_paths(&mut tx, self.dialect, &wanted).await? {
             known.insert(found.full_path.clone(), found);

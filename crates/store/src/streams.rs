@@ -138,7 +138,7 @@ impl Store {
         entries: &[StreamEntry],
     ) -> Result<()> {
         let Some(last) = entries.last() else { return Ok(()) };
-        let mut tx = self.write.begin().await?;
+        let mut tx = crate::begin::begin(&self.write).await?;
         if self.dialect == crate::Dialect::Postgres {
             // The destination's row first, as its deletion takes it (and then cascades to the
             // head): taking the head first and the destination with the positions' foreign key
@@ -303,7 +303,7 @@ impl Store {
 
     /// Makes `new` the current key; the previous current key stays listed, valid until now.
     pub async fn install_signing_key(&self, new: &SigningKeyRow) -> Result<()> {
-        let mut tx = self.write.begin().await?;
+        let mut tx = crate::begin::begin(&self.write).await?;
         sqlx::query("UPDATE stream_signing_keys SET valid_until = $1 WHERE valid_until IS NULL")
             .bind(new.valid_from)
             .execute(&mut *tx)
