@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::fill::{STALL, batch_body, set_up, warm_up};
-use crate::process::{MIB, peak_rss_bytes, reset_peak_rss};
+use crate::process::{MIB, cpu_seconds, peak_rss_bytes, reset_peak_rss};
 use crate::receiver::{MAX_DESTINATIONS, Receiver};
 use crate::report::Row;
 use crate::server::{Bench, bench_serve_args, store_name, with_bench_server};
@@ -82,6 +82,7 @@ async fn drain(
             receiver.set_down(slot, false);
         }
         let back = Instant::now();
+        let cpu = cpu_seconds();
         let complete = loop {
             if slots.clone().all(|n| receiver.counted(n) >= events) {
                 break true;
@@ -92,6 +93,7 @@ async fn drain(
             tokio::time::sleep(Duration::from_millis(5)).await;
         };
         let stopped = Instant::now();
+        let cores_busy = (cpu_seconds() - cpu) / stopped.duration_since(back).as_secs_f64();
         let arrivals = receiver.wait_for(slots.clone(), if complete { events } else { 0 }, STALL).await?;
         for slot in slots.clone() {
             receiver.set_failing(slot, 0.0);
@@ -105,17 +107,20 @@ async fn drain(
             delivered,
             complete,
             duplicates: arrivals.iter().map(|a| a.duplicates).sum(),
+            cores_busy,
         })
     })
     .await?;
-    let Drained { seconds, waited, delivered, complete, duplicates } = measured;
+    let Drained { seconds, waited, delivered, complete, duplicates, cores_busy } = measured;
     let total = delivered as f64 / seconds;
     let mut note = if failing > 0.0 {
         format!("{:.0}% of requests answered 500 at random; ", failing * 100.0)
     } else {
         String::new()
     };
-    note.push_str(&format!("backlog {events} per destination; first delivery {waited:.1} s after the return"));
+    note.push_str(&format!(
+        "backlog {events} per destination; first delivery {waited:.1} s after the return; {cores_busy:.2} cores busy"
+    ));
     if !complete {
         note.push_str(&format!("; INCOMPLETE: {delivered} of {} after {:.0} s", events * destinations, seconds));
     }
@@ -140,6 +145,7 @@ async fn drain(
             "complete": complete,
             "seconds_to_first_delivery": (waited * 1000.0).round() / 1000.0,
             "duplicates": duplicates,
+            "cores_busy": (cores_busy * 100.0).round() / 100.0,
         })),
         ..Row::default()
     })
@@ -151,6 +157,8 @@ struct Drained {
     delivered: usize,
     complete: bool,
     duplicates: usize,
+    /// CPU of the whole process (server, receiver) from the return to the last arrival.
+    cores_busy: f64,
 }
 
 /// Takes a destination down for `outage` seconds while a producer keeps posting a few events,

@@ -1,8 +1,13 @@
 //! The live part of a worker's round: follows the log with one continuous window of requests in
-//! flight. The next batch is read (and routed) while the current one is being sent, and the
-//! cursor is written in the background, to the highest `seq` below which every event has an
-//! outcome. So the window never empties at a batch boundary and never waits for a cursor write;
-//! a crash still resumes after the last persisted cursor (at least once, nothing skipped).
+//! flight. The next batch is read while the current one is being sent, and the cursor is written
+//! in the background, to the highest `seq` below which every event has an outcome. So the window
+//! never empties at a batch boundary and never waits for a cursor write; a crash still resumes
+//! after the last persisted cursor (at least once, nothing skipped).
+//!
+//! Reading has two stages: fetching a stretch of the log, then stamping it (routing, positions
+//! in the stream, recorded in one write). Stamping runs one stretch at a time, in log order; the
+//! next stretch is fetched meanwhile. Measured on a drain, the two took 5–9 ms and 3–6 ms per
+//! 500 events one after the other, as long as sending them, so the window ran dry.
 //!
 //! A failed request is retried while the rest of the window keeps flowing: a unit waiting for
 //! its retry holds no request, so it does not count against the requests in flight (up to
@@ -20,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use super::{Sender, Worker, send_unit};
 use crate::ack_tracker::AckTracker;
+use crate::log_cache::Slice;
 use crate::outgoing::Outgoing;
 
 /// How long one round keeps reading new events; then the window drains and the round ends, so
@@ -73,9 +79,9 @@ impl<'a> Window<'a> {
     }
 }
 
-/// A read of the log after a `seq`: the last `seq` read (`None`: nothing new) and the events
-/// routed to this destination, as they will be sent.
-type Read = Result<(Option<i64>, Vec<Outgoing>), StoreError>;
+/// A stamped stretch of the log: its last `seq` and the events routed to this destination, as
+/// they will be sent.
+type Stamped = Result<(i64, Vec<Outgoing>), StoreError>;
 
 impl Worker {
     /// Sends live events until the log is drained (`Ok(false)`) or the round's reading time is
@@ -97,7 +103,11 @@ impl Worker {
         let started = Instant::now();
         let mut pending: VecDeque<Outgoing> = VecDeque::new();
         let mut window = Window::new(strict);
-        let mut reading: Option<BoxFuture<'_, Read>> = None;
+        let mut fetched_upto = tracker.read_upto();
+        let mut fetching: Option<BoxFuture<'_, Result<Slice, StoreError>>> = None;
+        // Fetched, waiting for the stretch before it to be stamped.
+        let mut fetched: Option<Slice> = None;
+        let mut stamping: Option<BoxFuture<'_, Stamped>> = None;
         let mut writing: Option<BoxFuture<'_, Result<i64, StoreError>>> = None;
         let mut caught_up = false;
         loop {
@@ -109,17 +119,27 @@ impl Worker {
                 let unit: Vec<Outgoing> = pending.drain(..unit_size.min(pending.len())).collect();
                 window.push(send_all(sender, unit).boxed());
             }
+            if stamping.is_none()
+                && let Some(slice) = fetched.take()
+            {
+                stamping = Some(self.stamp_slice(slice).boxed());
+            }
             // Read ahead while less than a batch waits, so the window never runs dry.
             let reading_for =
                 if !strict && sender.failing.load(Ordering::Relaxed) > 0 { READ_WHILE_FAILING_FOR } else { READ_FOR };
-            if reading.is_none() && !caught_up && pending.len() < batch && started.elapsed() < reading_for {
-                reading = Some(self.read_after(tracker.read_upto()).boxed());
+            if fetching.is_none()
+                && fetched.is_none()
+                && !caught_up
+                && pending.len() < batch
+                && started.elapsed() < reading_for
+            {
+                fetching = Some(self.log.after(fetched_upto).boxed());
             }
             // The cursor is written at once when nothing is left to send (what the API shows as
             // the backlog is then current), else per batch or every `CURSOR_EVERY`.
             let target = tracker.contiguous();
             let sent_all = window.is_empty() && pending.is_empty();
-            let idle = sent_all && reading.is_none();
+            let idle = sent_all && fetching.is_none() && fetched.is_none() && stamping.is_none();
             if writing.is_none()
                 && target > persisted
                 && (sent_all || target - persisted >= batch as i64 || last_write.elapsed() >= CURSOR_EVERY)
@@ -145,15 +165,22 @@ impl Worker {
                         tracker.done(seq);
                     }
                 }
-                read = async { reading.as_mut().expect("guarded").await }, if reading.is_some() => {
-                    reading = None;
-                    match read? {
-                        (Some(last), routed) => {
-                            tracker.read(last, routed.iter().map(|e| e.seq));
-                            pending.extend(routed);
+                slice = async { fetching.as_mut().expect("guarded").await }, if fetching.is_some() => {
+                    fetching = None;
+                    let slice = slice?;
+                    match slice.events().last() {
+                        Some(last) => {
+                            fetched_upto = last.seq;
+                            fetched = Some(slice);
                         }
-                        (None, _) => caught_up = true,
+                        None => caught_up = true,
                     }
+                }
+                stamped = async { stamping.as_mut().expect("guarded").await }, if stamping.is_some() => {
+                    stamping = None;
+                    let (last, routed) = stamped?;
+                    tracker.read(last, routed.iter().map(|e| e.seq));
+                    pending.extend(routed);
                 }
                 written = async { writing.as_mut().expect("guarded").await }, if writing.is_some() => {
                     writing = None;
@@ -169,12 +196,11 @@ impl Worker {
         Ok(!caught_up)
     }
 
-    /// The next stretch of the log after `seq` (shared with the other workers), routed.
-    async fn read_after(&self, seq: i64) -> Read {
-        let slice = self.log.after(seq).await?;
+    /// A fetched stretch of the log (not empty), routed and stamped.
+    async fn stamp_slice(&self, slice: Slice) -> Stamped {
         let events = slice.events();
-        let Some(last) = events.last().map(|e| e.seq) else { return Ok((None, Vec::new())) };
-        Ok((Some(last), self.stamp_batch(events).await?))
+        let last = events.last().map_or(0, |e| e.seq);
+        Ok((last, self.stamp_batch(events).await?))
     }
 }
 
