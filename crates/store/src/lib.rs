@@ -17,6 +17,7 @@ pub mod namespaces;
 pub mod route_versions;
 pub mod sealed;
 pub mod settings;
+mod sqlite_batch;
 pub mod streams;
 pub mod unit_of_work;
 mod value_cipher;

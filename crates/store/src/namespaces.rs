@@ -1,8 +1,8 @@
 //! Groups (nested, with full paths) and projects: created by the API or learned from events.
 
 use auditrelay_core::time::{Micros, now_micros};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 use auditrelay_core::{GroupId, ProjectId};
@@ -229,39 +229,105 @@ impl Store {
         // Parents before children: fewer segments first.
         wanted.sort_unstable_by_key(|p| (p.matches('/').count(), *p));
         wanted.dedup();
+        let known = match self.dialect {
+            Dialect::Sqlite => {
+                let mut conn = self.write.acquire().await?;
+                let learned = learn_on_sqlite(&mut conn, &wanted).await;
+                if learned.is_err() {
+                    crate::sqlite_batch::roll_back(&mut conn).await;
+                }
+                learned?
+            }
+            Dialect::Postgres => self.learn_on_postgres(&wanted).await?,
+        };
+        full_paths.iter().map(|p| known.get(*p).cloned().ok_or_else(|| StoreError::Conflict("Path".into()))).collect()
+    }
+
+    /// The groups at `wanted` (parents before children), created where missing, on PostgreSQL:
+    /// another process may create some of them meanwhile.
+    async fn learn_on_postgres(&self, wanted: &[&str]) -> Result<HashMap<String, Group>> {
         let mut tx = crate::begin::begin(&self.write).await?;
         let mut known: HashMap<String, Group> = HashMap::with_capacity(wanted.len());
-        for found in groups_by_paths(&mut tx, self.dialect, &wanted).await? {
+        for found in groups_by_paths(&mut tx, Dialect::Postgres, wanted).await? {
             known.insert(found.full_path.clone(), found);
         }
         let missing: Vec<&str> = wanted.iter().copied().filter(|p| !known.contains_key(*p)).collect();
-        if !missing.is_empty() && !project_paths_among(&mut tx, self.dialect, &missing).await?.is_empty() {
+        if !missing.is_empty() && !project_paths_among(&mut tx, Dialect::Postgres, &missing).await?.is_empty() {
             return Err(StoreError::Conflict("Path".into()));
         }
         let now = now_micros();
-        // One statement per depth (a level's parents are known once the level above is in).
-        for level in missing.chunk_by(|a, b| a.matches('/').count() == b.matches('/').count()) {
-            for chunk in level.chunks(PATH_CHUNK) {
-                for created in insert_groups(&mut tx, self.dialect, chunk, &known, now).await? {
-                    known.insert(created.full_path.clone(), created);
-                }
-                // Paths another process created meanwhile (PostgreSQL) are committed, so seen.
-                let raced: Vec<&str> = chunk.iter().copied().filter(|p| !known.contains_key(*p)).collect();
-                for found in groups_by_paths(&mut tx, self.dialect, &raced).await? {
-                    known.insert(found.full_path.clone(), found);
-                }
+        for chunk in level_chunks(&missing) {
+            for created in insert_groups(&mut tx, Dialect::Postgres, chunk, &known, now, false).await? {
+                known.insert(created.full_path.clone(), created);
+            }
+            // Paths another process created meanwhile are committed, so seen.
+            let raced: Vec<&str> = chunk.iter().copied().filter(|p| !known.contains_key(*p)).collect();
+            for found in groups_by_paths(&mut tx, Dialect::Postgres, &raced).await? {
+                known.insert(found.full_path.clone(), found);
             }
         }
         tx.commit().await?;
-        full_paths.iter().map(|p| known.get(*p).cloned().ok_or_else(|| StoreError::Conflict("Path".into()))).collect()
+        Ok(known)
     }
 }
 
-async fn groups_by_paths(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    dialect: Dialect,
-    paths: &[&str],
-) -> Result<Vec<Group>> {
+/// One insert per depth (a level's parents are known once the level above is in), in chunks.
+fn level_chunks<'p>(missing: &'p [&'p str]) -> impl Iterator<Item = &'p [&'p str]> {
+    missing.chunk_by(|a, b| a.matches('/').count() == b.matches('/').count()).flat_map(|level| level.chunks(PATH_CHUNK))
+}
+
+/// [`learn_on_postgres`](Store::learn_on_postgres) on SQLite's one write connection, as few
+/// requests to its thread as it takes: the write lock with the lookups of groups and projects
+/// (one text), then each level's insert, the last with `COMMIT`. Batches of new paths of one
+/// depth (the usual ingest) take two requests instead of five. Nothing else writes meanwhile,
+/// so no path can be created under it. The caller rolls back on failure.
+async fn learn_on_sqlite(conn: &mut AnyConnection, wanted: &[&str]) -> Result<HashMap<String, Group>> {
+    let (first, rest) = wanted.split_at(wanted.len().min(PATH_CHUNK));
+    // `$n` names the same bound path in both lookups (anonymous `?`s would number on).
+    let numbers: Vec<String> = (1..=first.len()).map(|n| format!("${n}")).collect();
+    let list = format!("({})", numbers.join(", "));
+    let sql = format!(
+        "BEGIN IMMEDIATE; SELECT {GROUP_COLUMNS} FROM namespaces WHERE full_path IN {list}; \
+         SELECT full_path FROM projects WHERE full_path IN {list}"
+    );
+    let mut query = sqlx::query(&sql);
+    for path in first {
+        query = query.bind(*path);
+    }
+    let mut known: HashMap<String, Group> = HashMap::with_capacity(wanted.len());
+    let mut projects: Vec<String> = Vec::new();
+    for row in query.fetch_all(&mut *conn).await? {
+        // A project's row has its path only.
+        if row.columns().len() == 1 {
+            projects.push(row.try_get(0)?);
+        } else {
+            let found = group(&row)?;
+            known.insert(found.full_path.clone(), found);
+        }
+    }
+    for found in groups_by_paths(conn, Dialect::Sqlite, rest).await? {
+        known.insert(found.full_path.clone(), found);
+    }
+    projects.extend(project_paths_among(conn, Dialect::Sqlite, rest).await?);
+    let missing: Vec<&str> = wanted.iter().copied().filter(|p| !known.contains_key(*p)).collect();
+    if projects.iter().any(|p| missing.contains(&p.as_str())) {
+        return Err(StoreError::Conflict("Path".into()));
+    }
+    let now = now_micros();
+    let mut chunks = level_chunks(&missing).peekable();
+    while let Some(chunk) = chunks.next() {
+        let last = chunks.peek().is_none();
+        for created in insert_groups(conn, Dialect::Sqlite, chunk, &known, now, last).await? {
+            known.insert(created.full_path.clone(), created);
+        }
+    }
+    if missing.is_empty() {
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+    }
+    Ok(known)
+}
+
+async fn groups_by_paths(conn: &mut AnyConnection, dialect: Dialect, paths: &[&str]) -> Result<Vec<Group>> {
     let mut found = Vec::with_capacity(paths.len());
     for chunk in paths.chunks(PATH_CHUNK) {
         let sql = format!("SELECT {GROUP_COLUMNS} FROM namespaces WHERE full_path IN {}", dialect.in_list(chunk.len()));
@@ -269,18 +335,14 @@ async fn groups_by_paths(
         for path in chunk {
             query = query.bind(*path);
         }
-        for row in query.fetch_all(&mut **tx).await? {
+        for row in query.fetch_all(&mut *conn).await? {
             found.push(group(&row)?);
         }
     }
     Ok(found)
 }
 
-async fn project_paths_among(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    dialect: Dialect,
-    paths: &[&str],
-) -> Result<Vec<String>> {
+async fn project_paths_among(conn: &mut AnyConnection, dialect: Dialect, paths: &[&str]) -> Result<Vec<String>> {
     let mut found = Vec::new();
     for chunk in paths.chunks(PATH_CHUNK) {
         let sql = format!("SELECT full_path FROM projects WHERE full_path IN {}", dialect.in_list(chunk.len()));
@@ -288,25 +350,30 @@ async fn project_paths_among(
         for path in chunk {
             query = query.bind(*path);
         }
-        found.extend(query.fetch_all(&mut **tx).await?);
+        found.extend(query.fetch_all(&mut *conn).await?);
     }
     Ok(found)
 }
 
 /// Inserts groups at `paths` (all of one depth, their parents in `known`); returns those this
-/// call created (a path another transaction holds is skipped).
+/// call created (a path another transaction holds is skipped). With `then_commit`, the same
+/// request commits.
 async fn insert_groups(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    conn: &mut AnyConnection,
     dialect: Dialect,
     paths: &[&str],
     known: &HashMap<String, Group>,
     now: Micros,
+    then_commit: bool,
 ) -> Result<Vec<Group>> {
-    let sql = format!(
+    let mut sql = format!(
         "INSERT INTO namespaces (name, path, parent_id, root_id, full_path, created_at) VALUES {} \
          ON CONFLICT (full_path) DO NOTHING RETURNING {GROUP_COLUMNS}",
         dialect.values_rows(paths.len(), 6)
     );
+    if then_commit {
+        sql.push_str("; COMMIT");
+    }
     let mut query = sqlx::query(&sql);
     for path in paths {
         let parent = match path.rsplit_once('/') {
@@ -322,7 +389,7 @@ async fn insert_groups(
             .bind(*path)
             .bind(now);
     }
-    query.fetch_all(&mut **tx).await?.iter().map(group).collect()
+    query.fetch_all(&mut *conn).await?.iter().map(group).collect()
 }
 
 /// Namespace changes inside a unit of work.
@@ -337,3 +404,7 @@ impl Tx {
         store.insert_project(self.conn(), name, path, namespace).await
     }
 }
+
+#[cfg(test)]
+#[path = "namespaces_tests.rs"]
+mod tests;

@@ -28,7 +28,7 @@ pub(super) async fn append(store: &Store, events: &[PreparedEvent]) -> Result<(V
     let mut conn = store.write.acquire().await?;
     let result = lock_read_and_write(&mut conn, events).await;
     if result.is_err() {
-        roll_back(&mut conn).await;
+        crate::sqlite_batch::roll_back(&mut conn).await;
     }
     result
 }
@@ -91,16 +91,6 @@ async fn lock_and_read(
         ids::run_lookup(conn, &lookup, &forms, &mut known).await?;
     }
     Ok((head, known))
-}
-
-/// Ends a failed append's transaction. A connection that cannot roll back (also after a
-/// `BEGIN` that failed, so that nothing was open) is not used again: the pool opens a fresh
-/// one, so no later append can run inside a transaction left open.
-async fn roll_back(conn: &mut PoolConnection<Any>) {
-    if let Err(error) = sqlx::query("ROLLBACK").execute(&mut **conn).await {
-        tracing::warn!(%error, "no rollback after a failed append; the write connection is replaced");
-        conn.close_on_drop();
-    }
 }
 
 #[cfg(test)]
