@@ -102,14 +102,13 @@ pub(crate) async fn measure_direct(args: &Bench, receiver: &Receiver) -> anyhow:
     let mut headers = gitlab_headers(&spec).map_err(|e| anyhow::anyhow!("{e}"))?;
     headers.insert(HeaderName::from_static("x-gitlab-audit-event-type"), HeaderValue::from_static(EVENT_TYPE));
     let client = sink_client(true, auditrelay_delivery::sinks::http::REQUEST_TIMEOUT);
+    let uri: hyper::Uri = url.as_str().parse()?;
     let post = move |body: String| {
-        let (client, url, headers) = (client.clone(), url.clone(), headers.clone());
+        let (client, uri, headers) = (client.clone(), uri.clone(), headers.clone());
         async move {
-            let response = client.post(url).headers(headers).body(body).send().await?;
-            let status = response.status();
-            let _ = response.bytes().await;
-            if !status.is_success() {
-                bail!("the receiver answered {status}");
+            let answer = client.post(&uri, headers, body.into()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if !answer.status.is_success() {
+                bail!("the receiver answered {}", answer.status);
             }
             anyhow::Ok(())
         }

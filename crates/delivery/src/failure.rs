@@ -68,8 +68,13 @@ pub fn transport_failure(context: &str, error: &reqwest::Error) -> DeliveryError
     } else {
         "request failed"
     };
+    describe_transport(context, what, error)
+}
+
+/// A transient failure saying `what` happened, with `error` and its causes.
+pub fn describe_transport(context: &str, what: &str, error: &(dyn std::error::Error + 'static)) -> DeliveryError {
     let mut detail = error.to_string();
-    let mut source = std::error::Error::source(error);
+    let mut source = error.source();
     while let Some(cause) = source {
         detail.push_str(": ");
         detail.push_str(&cause.to_string());

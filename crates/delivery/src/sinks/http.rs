@@ -4,18 +4,16 @@
 use auditrelay_core::destination::url_guard::blocked_reason;
 use auditrelay_core::destination::{EVENT_TYPE_HEADER, TOKEN_HEADER};
 use auditrelay_core::stream_proof::WebhookSecret;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-use std::time::Duration;
+use bytes::Bytes;
+use hyper::Uri;
+use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use std::net::IpAddr;
 
-use crate::failure::{DeliveryError, MAX_ERROR_BODY, parse_retry_after};
+use super::http_client::{Answer, HttpClient, body_excerpt};
+use crate::failure::{DeliveryError, parse_retry_after};
 use crate::outgoing::Outgoing;
 
-/// GitLab's timeouts for streaming requests (the whole request's is configurable).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(8);
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub use super::http_client::{CONNECT_TIMEOUT, REQUEST_TIMEOUT};
 
 /// What an HTTP destination is: its URL, verification token and active custom headers.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,75 +28,31 @@ pub struct HttpSpec {
 
 const EVENT_TYPE: HeaderName = HeaderName::from_static("x-gitlab-audit-event-type");
 
-/// The marker error of a refused address, found again in reqwest's error chain.
-#[derive(Debug)]
-struct Blocked(&'static str);
-
-impl std::fmt::Display for Blocked {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "is blocked: {}", self.0)
-    }
-}
-
-impl std::error::Error for Blocked {}
-
-/// Resolves names and refuses loopback, private, link-local and metadata addresses, so a
-/// destination cannot be pointed at the inside of the network, even by a DNS answer that
-/// changes after the destination was checked.
-struct GuardedResolver;
-
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
-            match public_addresses(found) {
-                Ok(allowed) => Ok(Box::new(allowed.into_iter()) as Addrs),
-                Err(blocked) => Err(Box::new(blocked) as Box<dyn std::error::Error + Send + Sync>),
-            }
-        })
-    }
-}
-
-/// The addresses a connection may use; refused when a name resolves only to local ones.
-fn public_addresses(found: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, Blocked> {
-    let allowed: Vec<SocketAddr> = found.iter().copied().filter(|a| blocked_reason(a.ip()).is_none()).collect();
-    if allowed.is_empty() {
-        let reason = found.first().and_then(|a| blocked_reason(a.ip())).unwrap_or("Host cannot be resolved or invalid");
-        return Err(Blocked(reason));
-    }
-    Ok(allowed)
-}
-
 /// A connection pool for one destination. Without `allow_local`, every resolved address is
 /// checked when connecting.
-pub fn client(allow_local: bool, timeout: std::time::Duration) -> reqwest::Client {
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-        .timeout(timeout)
-        .pool_max_idle_per_host(64)
-        .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::none());
-    if !allow_local {
-        builder = builder.dns_resolver(Arc::new(GuardedResolver));
-    }
-    builder.build().unwrap_or_default()
+pub fn client(allow_local: bool, timeout: std::time::Duration) -> HttpClient {
+    HttpClient::new(allow_local, timeout)
 }
 
 pub struct HttpSink {
-    url: reqwest::Url,
+    uri: Uri,
     headers: HeaderMap,
     signing: Vec<WebhookSecret>,
-    client: reqwest::Client,
+    client: HttpClient,
     /// Why the URL's literal host is refused (checked once; names are checked when resolved).
     blocked: Option<&'static str>,
 }
 
 impl HttpSink {
-    pub fn new(spec: &HttpSpec, client: reqwest::Client, allow_local: bool) -> Result<HttpSink, DeliveryError> {
-        let url = reqwest::Url::parse(&spec.url)
-            .map_err(|e| DeliveryError::auth(format!("destination URL is invalid: {e}")))?;
+    pub fn new(spec: &HttpSpec, client: HttpClient, allow_local: bool) -> Result<HttpSink, DeliveryError> {
+        let invalid = |e: &dyn std::fmt::Display| DeliveryError::auth(format!("destination URL is invalid: {e}"));
+        let url = url::Url::parse(&spec.url).map_err(|e| invalid(&e))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(invalid(&format_args!("the scheme '{}' is not http or https", url.scheme())));
+        }
+        let uri: Uri = url.as_str().parse().map_err(|e| invalid(&e))?;
         let blocked = if allow_local { None } else { literal_host_blocked(&url) };
-        Ok(HttpSink { url, headers: gitlab_headers(spec)?, signing: spec.signing.clone(), client, blocked })
+        Ok(HttpSink { uri, headers: gitlab_headers(spec)?, signing: spec.signing.clone(), client, blocked })
     }
 
     pub async fn send(&self, event: &Outgoing) -> Result<(), DeliveryError> {
@@ -114,28 +68,11 @@ impl HttpSink {
             stamp.add_headers(&mut headers);
         }
         super::webhook_headers::add(&mut headers, &self.signing, event, chrono::Utc::now().timestamp());
-        let response = self
-            .client
-            .post(self.url.clone())
-            .headers(headers)
-            .body(event.body.clone())
-            .send()
-            .await
-            .map_err(request_error)?;
-        let status = response.status();
-        if status.is_success() {
-            // Read the (usually tiny) body so the connection goes back to the pool.
-            let _ = response.bytes().await;
+        let answer = self.client.post(&self.uri, headers, Bytes::from(event.body.clone())).await?;
+        if answer.status.is_success() {
             return Ok(());
         }
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-        let body = response.text().await.unwrap_or_default();
-        let body: String = body.chars().take(MAX_ERROR_BODY).collect();
-        Err(DeliveryError::from_status(status.as_u16(), &body, retry_after))
+        Err(refusal(&answer))
     }
 }
 
@@ -150,18 +87,23 @@ impl HttpSink {
         let mut headers = self.headers.clone();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(HeaderName::from_static("x-auditrelay-checkpoint"), HeaderValue::from_static("1"));
-        let response = self
-            .client
-            .post(self.url.clone())
-            .headers(headers)
-            .body(json.to_owned())
-            .send()
-            .await
-            .map_err(request_error)?;
-        let status = response.status();
-        let _ = response.bytes().await;
-        if status.is_success() { Ok(()) } else { Err(DeliveryError::from_status(status.as_u16(), "", None)) }
+        let answer = self.client.post(&self.uri, headers, Bytes::from(json.to_owned())).await?;
+        if answer.status.is_success() {
+            Ok(())
+        } else {
+            Err(DeliveryError::from_status(answer.status.as_u16(), "", None))
+        }
     }
+}
+
+/// A destination's refusal: its status, its `Retry-After` and the start of its body.
+fn refusal(answer: &Answer) -> DeliveryError {
+    let retry_after = answer
+        .retry_after
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+    DeliveryError::from_status(answer.status.as_u16(), &body_excerpt(&answer.body), retry_after)
 }
 
 /// The headers of every request but the per-event type: the verification token, the active
@@ -188,7 +130,7 @@ pub fn gitlab_headers(spec: &HttpSpec) -> Result<HeaderMap, DeliveryError> {
     Ok(headers)
 }
 
-fn literal_host_blocked(url: &reqwest::Url) -> Option<&'static str> {
+fn literal_host_blocked(url: &url::Url) -> Option<&'static str> {
     match url.host()? {
         url::Host::Ipv4(ip) => blocked_reason(IpAddr::V4(ip)),
         url::Host::Ipv6(ip) => blocked_reason(IpAddr::V6(ip)),
@@ -197,17 +139,6 @@ fn literal_host_blocked(url: &reqwest::Url) -> Option<&'static str> {
             (name == "localhost" || name.ends_with(".localhost")).then_some("Requests to localhost are not allowed")
         }
     }
-}
-
-fn request_error(error: reqwest::Error) -> DeliveryError {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
-    while let Some(e) = source {
-        if let Some(blocked) = e.downcast_ref::<Blocked>() {
-            return DeliveryError::auth(format!("destination URL {blocked}"));
-        }
-        source = e.source();
-    }
-    crate::failure::transport_failure("", &error)
 }
 
 #[cfg(test)]
@@ -254,19 +185,9 @@ mod tests {
     #[test]
     fn literal_local_hosts_are_caught_before_sending() {
         for url in ["http://127.0.0.1:9/x", "http://[::1]/", "http://localhost:80", "http://169.254.169.254/"] {
-            assert!(literal_host_blocked(&reqwest::Url::parse(url).unwrap()).is_some(), "{url}");
+            assert!(literal_host_blocked(&url::Url::parse(url).unwrap()).is_some(), "{url}");
         }
-        assert!(literal_host_blocked(&reqwest::Url::parse("https://example.com").unwrap()).is_none());
-    }
-
-    #[test]
-    fn resolved_local_addresses_are_dropped_and_all_local_is_refused() {
-        let addr = |s: &str| s.parse::<SocketAddr>().unwrap();
-        let mixed = public_addresses(vec![addr("10.0.0.1:0"), addr("93.184.216.34:0")]).unwrap();
-        assert_eq!(mixed, [addr("93.184.216.34:0")], "a rebinding answer's private address is never used");
-        let only_local = public_addresses(vec![addr("127.0.0.1:0"), addr("[fd00::1]:0")]).unwrap_err();
-        assert_eq!(only_local.to_string(), "is blocked: Requests to localhost are not allowed");
-        assert!(public_addresses(vec![]).is_err());
+        assert!(literal_host_blocked(&url::Url::parse("https://example.com").unwrap()).is_none());
     }
 
     #[tokio::test]

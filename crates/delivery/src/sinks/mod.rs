@@ -2,6 +2,7 @@
 
 pub mod gcp;
 pub mod http;
+pub mod http_client;
 pub mod s3;
 pub mod webhook_headers;
 
