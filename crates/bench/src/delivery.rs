@@ -5,7 +5,7 @@
 use anyhow::{Context, bail};
 use auditrelay_core::EventId;
 use auditrelay_core::event::payload_with_id;
-use auditrelay_delivery::sinks::http::{HttpSpec, client as sink_client, gitlab_headers};
+use auditrelay_delivery::sinks::http::{HttpClient, HttpSpec, gitlab_headers};
 use reqwest::header::{HeaderName, HeaderValue};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -101,7 +101,7 @@ pub(crate) async fn measure_direct(args: &Bench, receiver: &Receiver) -> anyhow:
     };
     let mut headers = gitlab_headers(&spec).map_err(|e| anyhow::anyhow!("{e}"))?;
     headers.insert(HeaderName::from_static("x-gitlab-audit-event-type"), HeaderValue::from_static(EVENT_TYPE));
-    let client = sink_client(true, auditrelay_delivery::sinks::http::REQUEST_TIMEOUT);
+    let client = HttpClient::new(true, auditrelay_delivery::sinks::http::REQUEST_TIMEOUT);
     let uri: hyper::Uri = url.as_str().parse()?;
     let post = move |body: String| {
         let (client, uri, headers) = (client.clone(), uri.clone(), headers.clone());

@@ -9,11 +9,11 @@ use hyper::Uri;
 use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use std::net::IpAddr;
 
-use super::http_client::{Answer, HttpClient, body_excerpt};
+use super::http_client::Answer;
 use crate::failure::{DeliveryError, parse_retry_after};
 use crate::outgoing::Outgoing;
 
-pub use super::http_client::{CONNECT_TIMEOUT, REQUEST_TIMEOUT};
+pub use super::http_client::{CONNECT_TIMEOUT, HttpClient, REQUEST_TIMEOUT};
 
 /// What an HTTP destination is: its URL, verification token and active custom headers.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,12 +27,6 @@ pub struct HttpSpec {
 }
 
 const EVENT_TYPE: HeaderName = HeaderName::from_static("x-gitlab-audit-event-type");
-
-/// A connection pool for one destination. Without `allow_local`, every resolved address is
-/// checked when connecting.
-pub fn client(allow_local: bool, timeout: std::time::Duration) -> HttpClient {
-    HttpClient::new(allow_local, timeout)
-}
 
 pub struct HttpSink {
     uri: Uri,
@@ -103,7 +97,7 @@ fn refusal(answer: &Answer) -> DeliveryError {
         .as_ref()
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-    DeliveryError::from_status(answer.status.as_u16(), &body_excerpt(&answer.body), retry_after)
+    DeliveryError::from_status(answer.status.as_u16(), &String::from_utf8_lossy(&answer.body), retry_after)
 }
 
 /// The headers of every request but the per-event type: the verification token, the active
@@ -194,7 +188,7 @@ mod tests {
     async fn literal_local_urls_are_refused_without_a_request() {
         let sink = HttpSink::new(
             &HttpSpec { url: "http://127.0.0.1:9/x".into(), ..spec(&[]) },
-            client(false, REQUEST_TIMEOUT),
+            HttpClient::new(false, REQUEST_TIMEOUT),
             false,
         )
         .unwrap();

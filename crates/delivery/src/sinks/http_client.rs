@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use auditrelay_core::destination::url_guard::blocked_reason;
 
-use crate::failure::{DeliveryError, MAX_ERROR_BODY, describe_transport};
+use crate::failure::{DeliveryError, describe_transport};
 
 /// GitLab's timeouts for streaming requests (the whole request's is configurable).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(8);
@@ -157,11 +157,6 @@ impl tower_service::Service<Name> for Resolver {
             public_addresses(found).map(Vec::into_iter).map_err(std::io::Error::other)
         })
     }
-}
-
-/// The first characters of an answer's body, as text, for the health view.
-pub fn body_excerpt(body: &[u8]) -> String {
-    String::from_utf8_lossy(body).chars().take(MAX_ERROR_BODY).collect()
 }
 
 #[cfg(test)]

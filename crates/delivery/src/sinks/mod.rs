@@ -46,7 +46,7 @@ impl Sink {
         Ok(match target {
             Target::Http(spec) => {
                 let timeout = endpoints.http_timeout.unwrap_or(http::REQUEST_TIMEOUT);
-                Sink::Http(http::HttpSink::new(spec, http::client(allow_local, timeout), allow_local)?)
+                Sink::Http(http::HttpSink::new(spec, http::HttpClient::new(allow_local, timeout), allow_local)?)
             }
             Target::Gcp(spec) => {
                 let client = gcp::http_client_builder().build().map_err(|e| DeliveryError::transient(e.to_string()))?;
