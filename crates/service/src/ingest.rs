@@ -80,8 +80,8 @@ impl Ingest<'_> {
     }
 
     /// An administrator's batch teaches the service the group paths it names: every one the
-    /// index does not hold yet is created in one transaction (one commit for the request, not
-    /// one per namespace), and remembered. Per-event placement then finds them all; it also
+    /// index does not hold yet is created in one transaction (one commit for the request, and
+    /// for other requests learning meanwhile, not one per namespace), and remembered. Per-event placement then finds them all; it also
     /// reports, with the event's index, a path that turns out to be a project's.
     async fn learn_group_paths(&self, caller: &Caller, events: &[NewEvent]) -> ServiceResult<()> {
         if !caller.is_admin() {
@@ -100,7 +100,7 @@ impl Ingest<'_> {
             return Ok(());
         }
         let started = std::time::Instant::now();
-        let learned = self.ctx.store.ensure_group_paths(&unknown).await;
+        let learned = self.ctx.log.learn_group_paths(unknown.iter().map(|p| p.to_string()).collect()).await;
         metrics::histogram!("auditrelay_namespace_learn_seconds").record(started.elapsed().as_secs_f64());
         match learned {
             Ok(groups) => {

@@ -9,16 +9,26 @@
 //! such locks in CI, and PostgreSQL logged "there is already a transaction in progress".
 //! So `BEGIN` runs in a task of its own. If the caller is gone when it finishes, the task drops
 //! the transaction, which sqlx now counts, and so rolls back.
+//!
+//! The same holds for a transaction written as statement texts on SQLite (`sqlite_batch`),
+//! which sqlx does not count at all: such a transaction runs to its end in a task of its own
+//! ([`detached`]).
 
 use sqlx::{Any, AnyPool, Transaction};
+use std::future::Future;
 
 use crate::{Result, StoreError};
 
 /// `pool.begin()`, safe to drop at any point.
 pub(crate) async fn begin(pool: &AnyPool) -> Result<Transaction<'static, Any>> {
     let pool = pool.clone();
-    match tokio::spawn(async move { pool.begin().await }).await {
-        Ok(begun) => Ok(begun?),
+    detached(async move { Ok(pool.begin().await?) }).await
+}
+
+/// Runs `work` to its end in a task of its own, whether or not its caller waits for it.
+pub(crate) async fn detached<T: Send + 'static>(work: impl Future<Output = Result<T>> + Send + 'static) -> Result<T> {
+    match tokio::spawn(work).await {
+        Ok(done) => done,
         Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
         // The runtime is shutting down.
         Err(_) => Err(StoreError::Database(sqlx::Error::PoolClosed)),
@@ -26,7 +36,7 @@ pub(crate) async fn begin(pool: &AnyPool) -> Result<Transaction<'static, Any>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use sqlx::any::{AnyPoolOptions, install_default_drivers};
     use std::future::Future;
@@ -34,7 +44,7 @@ mod tests {
 
     /// Polls `future` `times` times, yielding between polls, and drops it unfinished. Some
     /// count of polls leaves after `BEGIN` was sent and before its answer was read.
-    async fn poll_and_drop(future: impl Future, times: usize) {
+    pub(crate) async fn poll_and_drop(future: impl Future, times: usize) {
         let mut future = std::pin::pin!(future);
         for _ in 0..times {
             if std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx).is_ready())).await {

@@ -8,6 +8,7 @@ pub mod destinations;
 mod dialect;
 mod error;
 mod fault;
+mod group_learning;
 mod id_columns;
 pub mod identity;
 pub mod log;

@@ -1,12 +1,16 @@
 //! The group-commit log writer: one task that batches concurrent append requests into one
 //! transaction. Fast (one commit and fsync per batch) and ordered (one writer per process; the
 //! log lock orders processes). Callers are answered only after their batch has committed.
+//! Requests to learn group paths (`group_learning`) are gathered the same way, and learned in
+//! one transaction before the appends gathered with them.
 
 use auditrelay_core::EventId;
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::group_learning::{LearnRequest, learn_together};
 use crate::log::PreparedEvent;
+use crate::namespaces::Group;
 use crate::unit_of_work::{Tx, UnitFuture, UnitRequest, commit_unit};
 use crate::{Result, Store, StoreError};
 
@@ -19,10 +23,12 @@ pub(crate) struct AppendRequest {
     reply: oneshot::Sender<Result<Vec<EventId>>>,
 }
 
-/// What the writer is asked: plain appends are batched; a unit of work (a change with its audit
-/// events, see `unit_of_work`) commits in a transaction of its own, in queue order.
+/// What the writer is asked: plain appends are batched, and so are requests to learn group
+/// paths; a unit of work (a change with its audit events, see `unit_of_work`) commits in a
+/// transaction of its own, in queue order.
 pub(crate) enum Request {
     Append(AppendRequest),
+    Learn(LearnRequest),
     Unit(UnitRequest),
 }
 
@@ -64,6 +70,14 @@ impl LogWriter {
         answer.committed().await
     }
 
+    /// [`Store::ensure_group_paths`], in one transaction with the paths of other callers
+    /// waiting meanwhile (one commit for the concurrent batches of new namespaces).
+    pub async fn learn_group_paths(&self, paths: Vec<String>) -> Result<Vec<Group>> {
+        let (request, answer) = LearnRequest::new(paths);
+        self.send(Request::Learn(request)).await?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
     pub(crate) async fn send(&self, request: Request) -> Result<()> {
         self.requests.send(request).await.map_err(|_| StoreError::WriterGone)
     }
@@ -85,20 +99,31 @@ async fn run(store: Store, mut receiver: mpsc::Receiver<Request>, head: watch::S
                 None => break,
             },
         };
-        let first = match first {
+        let mut batch = Vec::new();
+        let mut learns = Vec::new();
+        let mut count = match first {
             Request::Unit(unit) => {
                 commit_unit(&store, unit, &head).await;
                 continue;
             }
-            Request::Append(first) => first,
+            Request::Append(first) => {
+                batch.push(first);
+                batch[0].events.len()
+            }
+            Request::Learn(first) => {
+                learns.push(first);
+                learns[0].paths.len()
+            }
         };
-        let mut batch = vec![first];
-        let mut count = batch[0].events.len();
         while count < MAX_BATCH_EVENTS {
             match receiver.try_recv() {
                 Ok(Request::Append(request)) => {
                     count += request.events.len();
                     batch.push(request);
+                }
+                Ok(Request::Learn(request)) => {
+                    count += request.paths.len();
+                    learns.push(request);
                 }
                 Ok(unit) => {
                     held = Some(unit);
@@ -107,7 +132,15 @@ async fn run(store: Store, mut receiver: mpsc::Receiver<Request>, head: watch::S
                 Err(_) => break,
             }
         }
-        commit_batch(&store, batch, count, &head).await;
+        // Learning first: a batch is appended only after its paths were learned, so no append
+        // gathered here waits for learning gathered with it, and their order is free.
+        if !learns.is_empty() {
+            learn_together(&store, learns).await;
+        }
+        if !batch.is_empty() {
+            let events = batch.iter().map(|r| r.events.len()).sum();
+            commit_batch(&store, batch, events, &head).await;
+        }
     }
 }
 

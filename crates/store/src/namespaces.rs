@@ -231,12 +231,20 @@ impl Store {
         wanted.dedup();
         let known = match self.dialect {
             Dialect::Sqlite => {
-                let mut conn = self.write.acquire().await?;
-                let learned = learn_on_sqlite(&mut conn, &wanted).await;
-                if learned.is_err() {
-                    crate::sqlite_batch::roll_back(&mut conn).await;
-                }
-                learned?
+                // To its end even if the caller (a request whose client hung up) is dropped:
+                // sqlx does not know of this transaction, so nothing else would end it.
+                let write = self.write.clone();
+                let wanted: Vec<String> = wanted.iter().map(|p| p.to_string()).collect();
+                crate::begin::detached(async move {
+                    let mut conn = write.acquire().await?;
+                    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+                    let learned = learn_on_sqlite(&mut conn, &wanted).await;
+                    if learned.is_err() {
+                        crate::sqlite_batch::roll_back_without_fsync(&mut conn).await;
+                    }
+                    learned
+                })
+                .await?
             }
             Dialect::Postgres => self.learn_on_postgres(&wanted).await?,
         };
@@ -247,6 +255,9 @@ impl Store {
     /// another process may create some of them meanwhile.
     async fn learn_on_postgres(&self, wanted: &[&str]) -> Result<HashMap<String, Group>> {
         let mut tx = crate::begin::begin(&self.write).await?;
+        // No flush of its own (see `learn_on_sqlite`): the commit of the events naming these
+        // groups flushes the WAL up to it.
+        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
         let mut known: HashMap<String, Group> = HashMap::with_capacity(wanted.len());
         for found in groups_by_paths(&mut tx, Dialect::Postgres, wanted).await? {
             known.insert(found.full_path.clone(), found);
@@ -281,14 +292,23 @@ fn level_chunks<'p>(missing: &'p [&'p str]) -> impl Iterator<Item = &'p [&'p str
 /// (one text), then each level's insert, the last with `COMMIT`. Batches of new paths of one
 /// depth (the usual ingest) take two requests instead of five. Nothing else writes meanwhile,
 /// so no path can be created under it. The caller rolls back on failure.
+///
+/// The transaction commits with `synchronous = NORMAL`, without an fsync of its own, and the
+/// connection is back at `FULL` in the same request. A group is needed durably only once an
+/// event naming it is acknowledged, and that event's commit (with `FULL`) fsyncs the WAL,
+/// which holds this transaction before it. A power loss in between loses groups no
+/// acknowledged event names; a producer sending the batch again learns them again. A failure
+/// in between leaves `NORMAL` on: the caller's rollback restores `FULL` or replaces the
+/// connection.
 async fn learn_on_sqlite(conn: &mut AnyConnection, wanted: &[&str]) -> Result<HashMap<String, Group>> {
     let (first, rest) = wanted.split_at(wanted.len().min(PATH_CHUNK));
     // `$n` names the same bound path in both lookups (anonymous `?`s would number on).
     let numbers: Vec<String> = (1..=first.len()).map(|n| format!("${n}")).collect();
     let list = format!("({})", numbers.join(", "));
     let sql = format!(
-        "BEGIN IMMEDIATE; SELECT {GROUP_COLUMNS} FROM namespaces WHERE full_path IN {list}; \
-         SELECT full_path FROM projects WHERE full_path IN {list}"
+        "{}; BEGIN IMMEDIATE; SELECT {GROUP_COLUMNS} FROM namespaces WHERE full_path IN {list}; \
+         SELECT full_path FROM projects WHERE full_path IN {list}",
+        crate::sqlite_batch::WITHOUT_FSYNC
     );
     let mut query = sqlx::query(&sql);
     for path in first {
@@ -322,7 +342,7 @@ async fn learn_on_sqlite(conn: &mut AnyConnection, wanted: &[&str]) -> Result<Ha
         }
     }
     if missing.is_empty() {
-        sqlx::query("COMMIT").execute(&mut *conn).await?;
+        sqlx::query(crate::sqlite_batch::COMMIT_AND_FSYNC_AGAIN).execute(&mut *conn).await?;
     }
     Ok(known)
 }
@@ -372,7 +392,8 @@ async fn insert_groups(
         dialect.values_rows(paths.len(), 6)
     );
     if then_commit {
-        sql.push_str("; COMMIT");
+        sql.push_str("; ");
+        sql.push_str(crate::sqlite_batch::COMMIT_AND_FSYNC_AGAIN);
     }
     let mut query = sqlx::query(&sql);
     for path in paths {

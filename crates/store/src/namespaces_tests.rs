@@ -1,5 +1,6 @@
 //! Learning many group paths at once (`ensure_group_paths`), on SQLite (its few-request
-//! transaction) and on PostgreSQL: levels and chunks, what exists already, a project's path.
+//! transaction) and on PostgreSQL: levels and chunks, what exists already, a project's path,
+//! and on SQLite the write connection left as it was (durable, outside any transaction).
 
 use crate::{Store, StoreError};
 
@@ -47,10 +48,37 @@ async fn refuses_a_projects_path_and_creates_nothing(store: &Store) {
     assert!(store.group_by_path("p/new-2").await.unwrap().is_some());
 }
 
+/// The write connection's `synchronous` (2 is `FULL`, every commit fsynced).
+async fn write_synchronous(store: &Store) -> i64 {
+    sqlx::query_scalar("PRAGMA synchronous").fetch_one(&store.write).await.unwrap()
+}
+
 #[tokio::test]
 async fn learns_every_level_once_on_sqlite() {
     let (store, dir) = sqlite("learn-levels").await;
     learns_every_level_once(&store).await;
+    assert_eq!(write_synchronous(&store).await, 2, "commits after learning are fsynced again");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A caller dropped at any point of learning (a client hanging up) leaves the write connection
+/// outside a transaction and fsyncing: a later write commits, and other connections see it.
+#[tokio::test]
+async fn a_learn_dropped_midway_leaves_the_write_connection_as_it_was_on_sqlite() {
+    let (store, dir) = sqlite("learn-dropped").await;
+    for times in 1..=12 {
+        let paths: Vec<String> = (0..50).map(|k| format!("drop-{times}/g-{k}")).collect();
+        let wanted: Vec<&str> = paths.iter().map(String::as_str).collect();
+        crate::begin::tests::poll_and_drop(store.ensure_group_paths(&wanted), times).await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let path = format!("after-{times}");
+        store.create_group(&path, &path, None).await.unwrap();
+        assert!(
+            store.group_by_path(&path).await.unwrap().is_some(),
+            "a learn dropped after {times} polls left a transaction open on the write connection"
+        );
+        assert_eq!(write_synchronous(&store).await, 2, "dropped after {times} polls");
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -63,6 +91,7 @@ async fn learns_every_level_once_on_postgres() {
 async fn refuses_a_projects_path_and_creates_nothing_on_sqlite() {
     let (store, dir) = sqlite("learn-project").await;
     refuses_a_projects_path_and_creates_nothing(&store).await;
+    assert_eq!(write_synchronous(&store).await, 2, "a refused learn restores fsyncing commits");
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -144,7 +144,47 @@ async fn a_producer_id_is_stored_once_per_top_level_group(backend: Backend) {
     assert_eq!(read.events.len(), 2, "once in alpha, once in beta");
 }
 
+/// Concurrent batches of new paths are learned together (the log writer gathers them), sharing
+/// a path; one batch naming a project's path is refused alone, and every other batch's groups
+/// are where their paths say.
+async fn concurrent_batches_learn_their_paths_together_and_fail_alone(backend: Backend) {
+    let cast = Cast::new(backend).await;
+    let service = cast.service();
+    let path = |k: usize, n: usize| format!("learn/team-{}/g-{}", n % 3, k * 20 + n);
+    let batch = |k: usize| {
+        let mut events: Vec<_> = (0..20).map(|n| group_event(&path(k, n))).collect();
+        events.push(group_event("learn/shared"));
+        if k == 3 {
+            events.push(group_event("alpha/app"));
+        }
+        body(json!(events))
+    };
+    let batches: Vec<Vec<u8>> = (0..8).map(batch).collect();
+    let sent = futures_util::future::join_all(batches.iter().map(|b| ingest(&cast, cast.root(), b, false))).await;
+    for (k, answer) in sent.into_iter().enumerate() {
+        if k == 3 {
+            assert_refused!(
+                answer,
+                ServiceError::BadInput(m) if m.starts_with("event 21: entity_path 'alpha/app' is already taken")
+            );
+        } else {
+            assert_eq!(answer.unwrap().len(), 21, "batch {k}");
+        }
+    }
+    let identity = service.identity();
+    let shared = identity.group(&service.access().group(cast.root(), "learn/shared").await.unwrap()).await.unwrap();
+    for k in (0..8).filter(|k| *k != 3) {
+        for n in 0..20 {
+            let grant = service.access().group(cast.root(), &path(k, n)).await.unwrap();
+            let group = identity.group(&grant).await.unwrap();
+            assert_eq!(group.full_path, path(k, n));
+            assert_eq!(group.root_id, shared.root_id, "{} is under learn", path(k, n));
+        }
+    }
+}
+
 on_both_backends!(
     only_owners_send_their_groups_events_and_a_refused_batch_stores_nothing,
     a_producer_id_is_stored_once_per_top_level_group,
+    concurrent_batches_learn_their_paths_together_and_fail_alone,
 );
