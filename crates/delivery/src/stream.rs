@@ -19,17 +19,34 @@ pub struct Stamp {
     pub chain: ChainDigest,
 }
 
+/// The stamp's HTTP headers, parsed once (`names::*_HEADER`, lowercased; checked by a test).
+const STREAM: HeaderName = HeaderName::from_static("x-auditrelay-stream");
+const SEQUENCE: HeaderName = HeaderName::from_static("x-auditrelay-sequence");
+const CHAIN: HeaderName = HeaderName::from_static("x-auditrelay-chain");
+
 impl Stamp {
     /// `X-Auditrelay-Stream`, `-Sequence`, `-Chain` (GitLab's own headers are left as they are).
     pub fn add_headers(&self, headers: &mut HeaderMap) {
-        self.add(headers, [names::STREAM_HEADER, names::SEQUENCE_HEADER, names::CHAIN_HEADER]);
+        // A global id and hex digits are always valid header values.
+        if let Ok(stream) = HeaderValue::from_str(&self.stream) {
+            headers.insert(STREAM, stream);
+        }
+        headers.insert(SEQUENCE, HeaderValue::from(self.position));
+        if let Ok(chain) = HeaderValue::from_bytes(&self.chain.hex_digits()) {
+            headers.insert(CHAIN, chain);
+        }
     }
 
     /// S3 user metadata `auditrelay_stream`, `_sequence`, `_chain` (as `x-amz-meta-*` headers).
     pub fn add_s3_metadata(&self, headers: &mut HeaderMap) {
         let [s, q, c] =
             [names::STREAM_LABEL, names::SEQUENCE_LABEL, names::CHAIN_LABEL].map(|n| format!("x-amz-meta-{n}"));
-        self.add(headers, [s.as_str(), q.as_str(), c.as_str()]);
+        let values = [self.stream.to_string(), self.position.to_string(), self.chain.to_hex()];
+        for (name, value) in [s, q, c].into_iter().zip(values) {
+            if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                headers.insert(name, value);
+            }
+        }
     }
 
     /// Google Cloud Logging entry labels.
@@ -39,16 +56,6 @@ impl Stamp {
             names::SEQUENCE_LABEL: self.position.to_string(),
             names::CHAIN_LABEL: self.chain.to_hex(),
         })
-    }
-
-    fn add(&self, headers: &mut HeaderMap, [stream, sequence, chain]: [&str; 3]) {
-        let values = [self.stream.to_string(), self.position.to_string(), self.chain.to_hex()];
-        for (name, value) in [stream, sequence, chain].into_iter().zip(values) {
-            // A global id, digits and hex are always valid header values.
-            if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
-                headers.insert(name, value);
-            }
-        }
     }
 }
 
@@ -135,6 +142,15 @@ mod tests {
 
     fn stamp(position: u64) -> Stamp {
         Stamp { stream: "gid://gitlab/X/1".into(), position, chain: ChainDigest::genesis(&position.to_string()) }
+    }
+
+    #[test]
+    fn the_parsed_header_names_are_the_contracts() {
+        for (parsed, name) in
+            [(STREAM, names::STREAM_HEADER), (SEQUENCE, names::SEQUENCE_HEADER), (CHAIN, names::CHAIN_HEADER)]
+        {
+            assert_eq!(parsed, HeaderName::from_bytes(name.as_bytes()).unwrap());
+        }
     }
 
     #[test]

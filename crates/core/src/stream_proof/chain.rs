@@ -38,7 +38,16 @@ impl ChainDigest {
 
     /// Lowercase hex, as in headers, labels and checkpoints.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        String::from_utf8_lossy(&self.hex_digits()).into_owned()
+    }
+
+    /// [`to_hex`](Self::to_hex) without allocating: every delivered event's headers and stream
+    /// record carry its digests (`hex::encode` goes through a `char` iterator, 1.6 % of a drain).
+    pub fn hex_digits(&self) -> [u8; 64] {
+        let mut digits = [0u8; 64];
+        // Cannot fail: the buffer is twice the digest's length.
+        let _ = hex::encode_to_slice(self.0, &mut digits);
+        digits
     }
 
     /// Parses 64 hex digits (either case); `None` for anything else.
@@ -110,6 +119,7 @@ mod tests {
     fn hex_round_trips_and_rejects_wrong_lengths() {
         let digest = ChainDigest::genesis("x");
         assert_eq!(ChainDigest::from_hex(&digest.to_hex()), Some(digest));
+        assert_eq!(digest.to_hex(), hex::encode(digest.as_bytes()), "lowercase, two digits a byte");
         assert_eq!(ChainDigest::from_hex(&digest.to_hex().to_uppercase()), Some(digest));
         assert_eq!(ChainDigest::from_hex("abcd"), None);
         assert_eq!(ChainDigest::from_slice(&[0u8; 31]), None);
