@@ -80,9 +80,10 @@ impl Ingest<'_> {
     }
 
     /// An administrator's batch teaches the service the group paths it names: every one the
-    /// index does not hold yet is created in one transaction (one commit for the request, and
-    /// for other requests learning meanwhile, not one per namespace), and remembered. Per-event placement then finds them all; it also
-    /// reports, with the event's index, a path that turns out to be a project's.
+    /// index does not hold yet is created in one transaction (one commit for the request and
+    /// the others learning meanwhile, not one per namespace), and remembered. Per-event
+    /// placement then finds them all; it also reports, with the event's index, a path that
+    /// turns out to be a project's.
     async fn learn_group_paths(&self, caller: &Caller, events: &[NewEvent]) -> ServiceResult<()> {
         if !caller.is_admin() {
             return Ok(());

@@ -254,10 +254,10 @@ impl Store {
     /// The groups at `wanted` (parents before children), created where missing, on PostgreSQL:
     /// another process may create some of them meanwhile.
     async fn learn_on_postgres(&self, wanted: &[&str]) -> Result<HashMap<String, Group>> {
+        // Committed durably, unlike on SQLite (`learn_on_sqlite`): PostgreSQL can crash while
+        // this process keeps the groups in its index, and would then place events in groups
+        // that are gone.
         let mut tx = crate::begin::begin(&self.write).await?;
-        // No flush of its own (see `learn_on_sqlite`): the commit of the events naming these
-        // groups flushes the WAL up to it.
-        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
         let mut known: HashMap<String, Group> = HashMap::with_capacity(wanted.len());
         for found in groups_by_paths(&mut tx, Dialect::Postgres, wanted).await? {
             known.insert(found.full_path.clone(), found);
@@ -297,7 +297,9 @@ fn level_chunks<'p>(missing: &'p [&'p str]) -> impl Iterator<Item = &'p [&'p str
 /// connection is back at `FULL` in the same request. A group is needed durably only once an
 /// event naming it is acknowledged, and that event's commit (with `FULL`) fsyncs the WAL,
 /// which holds this transaction before it. A power loss in between loses groups no
-/// acknowledged event names; a producer sending the batch again learns them again. A failure
+/// acknowledged event names, and this process with its index of them (SQLite runs in it); a
+/// producer sending the batch again learns them again. A crash of the process alone loses
+/// nothing: the WAL is written, only not yet flushed to the disk. A failure
 /// in between leaves `NORMAL` on: the caller's rollback restores `FULL` or replaces the
 /// connection.
 async fn learn_on_sqlite(conn: &mut AnyConnection, wanted: &[&str]) -> Result<HashMap<String, Group>> {
