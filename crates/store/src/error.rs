@@ -23,6 +23,14 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// One failed transaction's error as told to each of the callers it served (a
+    /// `StoreError` cannot be cloned): the database's message, as a database error.
+    pub(crate) fn relayed(message: &str) -> StoreError {
+        StoreError::Database(sqlx::Error::Protocol(message.to_owned()))
+    }
+}
+
 /// Maps a unique violation to [`StoreError::Conflict`] naming `what`; other errors pass through.
 pub(crate) fn conflict_as(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
     move |error| match &error {

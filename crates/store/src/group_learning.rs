@@ -52,7 +52,7 @@ pub(crate) async fn learn_together(store: &Store, requests: Vec<LearnRequest>) {
         Err(error) => {
             let message = error.to_string();
             for request in requests {
-                let _ = request.reply.send(Err(StoreError::Database(sqlx::Error::Protocol(message.clone()))));
+                let _ = request.reply.send(Err(StoreError::relayed(&message)));
             }
         }
     }

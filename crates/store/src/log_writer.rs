@@ -172,7 +172,7 @@ async fn commit_batch(store: &Store, batch: Vec<AppendRequest>, count: usize, he
             metrics::counter!("auditrelay_log_commit_failures_total").increment(1);
             let message = error.to_string();
             for (_, reply) in replies {
-                let _ = reply.send(Err(StoreError::Database(sqlx::Error::Protocol(message.clone()))));
+                let _ = reply.send(Err(StoreError::relayed(&message)));
             }
         }
     }
@@ -197,7 +197,7 @@ async fn commit_each_alone(
     for (n, reply) in replies {
         let own: Vec<PreparedEvent> = events.drain(..n).collect();
         if let Some(message) = &unreachable {
-            let _ = reply.send(Err(StoreError::Database(sqlx::Error::Protocol(message.clone()))));
+            let _ = reply.send(Err(StoreError::relayed(message)));
             continue;
         }
         let answer = match store.append_events(&own).await {
