@@ -32,9 +32,8 @@ pub(crate) async fn learn_together(store: &Store, requests: Vec<LearnRequest>) {
         let _ = request.reply.send(learn(store, &request.paths).await);
         return;
     }
-    let mut all: Vec<String> = requests.iter().flat_map(|r| r.paths.iter().cloned()).collect();
-    all.sort_unstable();
-    all.dedup();
+    // Paths several requests name are made once: `ensure_group_paths` dedups what it creates.
+    let all: Vec<String> = requests.iter().flat_map(|r| r.paths.iter().cloned()).collect();
     match learn(store, &all).await {
         Ok(groups) => {
             let by_path: HashMap<String, Group> = all.into_iter().zip(groups).collect();
