@@ -10,6 +10,7 @@ pub mod event_catalogue;
 pub mod event_types;
 pub mod ids;
 pub mod ingest;
+pub mod json_kind;
 pub mod names;
 pub mod states;
 pub mod storable;

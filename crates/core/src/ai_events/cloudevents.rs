@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 use crate::event_catalogue::AI_EVENT_TYPES;
+use crate::json_kind::json_kind;
 use crate::time::Micros;
 
 /// Most events in one batch (the AI workflow service's limit).
@@ -175,7 +176,7 @@ fn parse_event(item: Value, workflow: Option<i64>) -> Result<CloudEvent, Vec<Str
     let data = match object.remove("data") {
         Some(Value::Object(data)) => Some(data),
         Some(other) => {
-            problems.push(format!("data must be a JSON object, not {}", kind(&other)));
+            problems.push(format!("data must be a JSON object, not {}", json_kind(&other)));
             None
         }
         None => {
@@ -223,17 +224,6 @@ fn names_workflow(value: &Value, workflow: i64) -> bool {
 fn shown(value: &Value) -> String {
     let text = value.to_string();
     if text.chars().count() > 64 { format!("{}…", text.chars().take(64).collect::<String>()) } else { text }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// Names every string (or key) under `path` that holds a NUL character: PostgreSQL cannot store

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use std::net::IpAddr;
 
 use crate::event::{EntityType, EventId, INSTANCE_SCOPE_ID, INSTANCE_SCOPE_PATH, NewEvent};
+use crate::json_kind::json_kind;
 use crate::names::validate_full_path;
 use crate::time::parse_timestamp;
 use reading::{Field, Item, RawEvent, ReadError};
@@ -156,7 +157,7 @@ fn parse_event(index: usize, fields: RawEvent) -> Result<NewEvent, IngestError> 
             ));
         }
         Some(other) => {
-            return Err(invalid(index, format_args!("id must be an integer or a string, not {}", kind(&other))));
+            return Err(invalid(index, format_args!("id must be an integer or a string, not {}", json_kind(&other))));
         }
     };
     let created_at = match f.text(Field::CreatedAt, 64)? {
@@ -174,7 +175,9 @@ fn parse_event(index: usize, fields: RawEvent) -> Result<NewEvent, IngestError> 
     let details = match f.take(Field::Details) {
         None => Map::new(),
         Some(Value::Object(map)) => map,
-        Some(other) => return Err(invalid(index, format_args!("details must be an object, not {}", kind(&other)))),
+        Some(other) => {
+            return Err(invalid(index, format_args!("details must be an object, not {}", json_kind(&other))));
+        }
     };
     Ok(NewEvent {
         producer_id,
@@ -226,7 +229,9 @@ impl Fields {
                 Err(invalid(self.index, format_args!("{field} is longer than {max_chars} characters")))
             }
             Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(invalid(self.index, format_args!("{field} must be a string, not {}", kind(&other)))),
+            Some(other) => {
+                Err(invalid(self.index, format_args!("{field} must be a string, not {}", json_kind(&other))))
+            }
         }
     }
 
@@ -238,19 +243,10 @@ impl Fields {
                 .as_i64()
                 .map(Some)
                 .ok_or_else(|| invalid(self.index, format_args!("{field} must be a 64-bit integer, not {n}"))),
-            Some(other) => Err(invalid(self.index, format_args!("{field} must be an integer, not {}", kind(&other)))),
+            Some(other) => {
+                Err(invalid(self.index, format_args!("{field} must be an integer, not {}", json_kind(&other))))
+            }
         }
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
