@@ -91,9 +91,13 @@ impl RawEvent {
         self.values[field as usize].take()
     }
 
+    fn put(&mut self, field: Field, value: Value) {
+        self.values[field as usize] = Some(value).filter(|v| !v.is_null());
+    }
+
     fn set(&mut self, key: &str, value: Value) {
         match Field::named(key) {
-            Some(field) => self.values[field as usize] = Some(value).filter(|v| !v.is_null()),
+            Some(field) => self.put(field, value),
             None => self.note_unknown(key),
         }
     }
@@ -270,8 +274,8 @@ fn read_fields<'de, A: MapAccess<'de>>(mut map: A) -> Result<RawEvent, A::Error>
     while let Some(key) = map.next_key_seed(KeyInto(&mut raw))? {
         match key {
             Some(field) => {
-                let value: Value = map.next_value()?;
-                raw.values[field as usize] = Some(value).filter(|v| !v.is_null());
+                let value = map.next_value()?;
+                raw.put(field, value);
             }
             None => {
                 map.next_value::<IgnoredAny>()?;
